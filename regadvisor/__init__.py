@@ -1,0 +1,20 @@
+"""regadvisor: an automated regularization advisor for PyTorch."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from regadvisor.errors import RegAdvisorError  # noqa: E402
+from regadvisor.experiment import Experiment, build_experiment, load_experiment  # noqa: E402
+from regadvisor.training import History, RegConfig, train  # noqa: E402
+
+__all__ = [
+    "Experiment",
+    "History",
+    "RegAdvisorError",
+    "RegConfig",
+    "__version__",
+    "build_experiment",
+    "load_experiment",
+    "train",
+]

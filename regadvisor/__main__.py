@@ -1,0 +1,4 @@
+from regadvisor.cli import main
+
+if __name__ == "__main__":
+    main()

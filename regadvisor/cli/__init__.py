@@ -1,0 +1,44 @@
+"""The ``regadvisor`` command line (Typer). The only package that imports typer and rich."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from regadvisor import __version__
+from regadvisor.cli.train import train_command
+
+app = typer.Typer(
+    name="regadvisor",
+    help="An automated regularization advisor for PyTorch: says whether your model over- or "
+         "under-fits, why, what to change, and proves that the change helps.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"regadvisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """regadvisor: diagnose, tune and verify regularization."""
+
+
+app.command("train")(train_command)
+
+
+def main() -> None:
+    """Entry point of the ``regadvisor`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,15 @@
+"""Bundled experiments, each a module that follows the experiment contract.
+
+``digits_noisy`` is the default of the CLI when no experiment is given.
+"""
+
+EXAMPLES = {
+    "digits_noisy": "Digits, 300 training samples with 20 % wrong labels, wide MLP, Adam",
+    "digits_mlp": "Digits, 300 clean training samples, wide MLP, Adam",
+    "digits_cnn": "Digits as 8×8 images, conv net with BatchNorm and dropout",
+    "diabetes": "Diabetes regression, MLP, Adam",
+    "sparse_linear": "Linear regression, 400 features of which 10 matter, 150 samples",
+}
+DEFAULT_EXAMPLE = "digits_noisy"
+
+__all__ = ["DEFAULT_EXAMPLE", "EXAMPLES"]

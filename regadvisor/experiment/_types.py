@@ -1,0 +1,86 @@
+"""The loaded experiment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from regadvisor.training.config import OptimizerSpec
+
+__all__ = ["Experiment"]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A user's experiment, loaded and checked against the contract.
+
+    Attributes:
+        name: Short name for folders and titles (the file's or module's stem).
+        source: Where it came from, for messages and the report (a path, a module, import
+            strings, or ``bundled example NAME``).
+        model_factory: Returns a fresh, untrained model at each call.
+        train_loader, val_loader, test_loader: The user's loaders (``test_loader`` may be None).
+        optimizer: The user's optimizer as read from ``optimizer(params)`` (default Adam, lr 1e-3).
+        loss_factory: Returns the loss module, or None for the task's default.
+        task: ``"classification"`` or ``"regression"``.
+        metric: ``"accuracy"`` or ``"loss"``: what the user cares about.
+        epochs: How long the user normally trains (the baseline length).
+        n_classes: Number of classes (classification), from the model's output.
+        n_train, n_val, n_test: Samples per split, where the loaders tell.
+        batch_size: The training loader's batch size, where it tells.
+        input_shape: Shape of one input sample.
+        model_class: Class name of the model.
+        target_variance: Variance of the training targets (regression).
+        bundled: Whether this is one of regadvisor's bundled examples.
+        notes: Facts the loader noticed (task inferred, defaults used, ...).
+    """
+
+    name: str
+    source: str
+    model_factory: Callable[[], nn.Module]
+    train_loader: Any
+    val_loader: Any
+    test_loader: Any | None
+    optimizer: OptimizerSpec
+    loss_factory: Callable[[], nn.Module] | None
+    task: str
+    metric: str
+    epochs: int
+    n_classes: int | None = None
+    n_train: int | None = None
+    n_val: int | None = None
+    n_test: int | None = None
+    batch_size: int | None = None
+    input_shape: tuple[int, ...] = ()
+    model_class: str = ""
+    target_variance: float | None = None
+    bundled: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric == "accuracy"
+
+    def summary(self) -> dict[str, Any]:
+        """Plain facts about the experiment, for JSON and the report."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "task": self.task,
+            "metric": self.metric,
+            "epochs": self.epochs,
+            "n_classes": self.n_classes,
+            "n_train": self.n_train,
+            "n_val": self.n_val,
+            "n_test": self.n_test,
+            "batch_size": self.batch_size,
+            "input_shape": list(self.input_shape),
+            "model_class": self.model_class,
+            "optimizer": {"name": self.optimizer.name, "lr": self.optimizer.lr,
+                          "weight_decay": self.optimizer.weight_decay},
+            "bundled": self.bundled,
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,196 @@
+"""What one training run is asked to do: :class:`RegConfig` and :class:`OptimizerSpec`."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+
+from regadvisor.errors import ConfigError
+
+__all__ = ["Exempt", "Monitor", "OptimizerSpec", "RegConfig"]
+
+Monitor = Literal["val_loss", "val_metric"]
+Exempt = Literal["none", "bias_and_norm"]
+
+#: Optimizer arguments that are settings of the algorithm, kept when regadvisor rebuilds the
+#: user's optimizer; everything else (foreach, fused, capturable, ...) is an implementation choice.
+_ALGORITHM_KEYS = ("lr", "betas", "eps", "momentum", "dampening", "nesterov", "alpha", "amsgrad",
+                   "centered", "lr_decay", "initial_accumulator_value", "rho", "momentum_decay")
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """The user's optimizer, read from the instance their ``optimizer(params)`` returned.
+
+    Args:
+        name: Class name, e.g. ``"Adam"``, ``"AdamW"``, ``"SGD"``.
+        lr: Learning rate.
+        weight_decay: The weight decay the user set (for ``Adam`` and ``SGD`` this is an L2 term
+            added to the gradient; for ``AdamW`` it is decoupled).
+        kwargs: The other algorithm settings (betas, momentum, ...), as plain values.
+        decayed_params: Names of the parameters the user's optimizer decays (weight decay > 0).
+        module: Module that defines the class (``torch.optim`` for the built-in ones).
+    """
+
+    name: str = "Adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    decayed_params: tuple[str, ...] = ()
+    module: str = "torch.optim"
+
+    @property
+    def is_adaptive(self) -> bool:
+        """Whether the optimizer divides by a second-moment estimate (Adam's family)."""
+        return self.name in {"Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad",
+                             "Adadelta"}
+
+    @property
+    def decoupled(self) -> bool:
+        """Whether the user's weight decay is decoupled from the gradient (AdamW-style)."""
+        return self.name == "AdamW" or bool(self.kwargs.get("decoupled_weight_decay", False))
+
+    @classmethod
+    def from_optimizer(
+        cls, optimizer: torch.optim.Optimizer, names: dict[int, str] | None = None
+    ) -> OptimizerSpec:
+        """Read an optimizer instance.
+
+        Args:
+            optimizer: The instance the user's factory returned.
+            names: ``id(param) -> name`` for the model the optimizer was built on, to list the
+                decayed parameters by name.
+        """
+        defaults = dict(optimizer.defaults)
+        kwargs = {k: _plain(defaults[k]) for k in _ALGORITHM_KEYS if k in defaults and k != "lr"}
+        if defaults.get("decoupled_weight_decay") and type(optimizer).__name__ != "AdamW":
+            kwargs["decoupled_weight_decay"] = True
+        decayed: list[str] = []
+        wd_values: list[float] = []
+        for group in optimizer.param_groups:
+            wd = float(group.get("weight_decay", 0.0) or 0.0)
+            wd_values.append(wd)
+            if wd > 0 and names:
+                decayed.extend(names.get(id(p), "?") for p in group["params"])
+        lr = optimizer.param_groups[0].get("lr", defaults.get("lr", 1e-3))
+        return cls(
+            name=type(optimizer).__name__,
+            lr=float(lr if not torch.is_tensor(lr) else lr.item()),
+            weight_decay=max(wd_values) if wd_values else 0.0,
+            kwargs=kwargs,
+            decayed_params=tuple(decayed),
+            module=type(optimizer).__module__.rsplit(".", 1)[0]
+            if type(optimizer).__module__.startswith("torch.optim")
+            else type(optimizer).__module__,
+        )
+
+    def optimizer_class(self, decoupled: bool) -> type[torch.optim.Optimizer]:
+        """The class to build: Adam becomes AdamW when weight decay must be decoupled."""
+        name = self.name
+        if decoupled and name == "Adam":
+            name = "AdamW"
+        if self.module.startswith("torch.optim") and hasattr(torch.optim, name):
+            return getattr(torch.optim, name)
+        import importlib
+
+        return getattr(importlib.import_module(self.module), name)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if torch.is_tensor(value):
+        return value.item()
+    return value
+
+
+@dataclass(frozen=True)
+class RegConfig:
+    """The regularization of one training run.
+
+    Args:
+        weight_decay: Weight decay λ. With ``decoupled`` it is applied outside the adaptive step
+            (AdamW: ``w ← w − η·λ·w``); otherwise it is the optimizer's own (L2 for Adam and SGD).
+        decoupled: Use decoupled weight decay (Adam becomes AdamW). SGD ignores it: for SGD,
+            weight decay and L2 give the same update.
+        exempt: ``"bias_and_norm"`` puts biases and every 1-D parameter (norm scales and shifts)
+            in a group with no decay; ``"none"`` decays every parameter, as a plain
+            ``optimizer(model.parameters(), weight_decay=λ)`` does.
+        l1: Strength of an L1 penalty ``l1 · Σ|w|`` on the weight matrices (not biases), added
+            to the training loss.
+        dropout: Set ``p`` of every existing dropout module to this value; ``None`` leaves them.
+        inject_dropout: Where the model has no dropout, put ``Dropout(dropout)`` in front of each
+            hidden fully connected layer.
+        label_smoothing: ε of label smoothing, classification only.
+        patience_epochs: Early-stopping patience in epochs (validation checks: one per epoch);
+            ``None`` trains for ``max_epochs``.
+        min_delta: The smallest change of the monitored figure that counts as an improvement.
+        monitor: ``"val_metric"`` (the user's metric) or ``"val_loss"``.
+        max_epochs: Epochs at most.
+        seed: Seeds torch's RNG at the start: same seed, same device, same History.
+        optimizer: The optimizer to build (the user's, read by the experiment loader).
+        lr: Learning rate; ``None`` keeps the optimizer's.
+    """
+
+    weight_decay: float = 0.0
+    decoupled: bool = True
+    exempt: Exempt = "bias_and_norm"
+    l1: float = 0.0
+    dropout: float | None = None
+    inject_dropout: bool = False
+    label_smoothing: float = 0.0
+    patience_epochs: int | None = None
+    min_delta: float = 0.0
+    monitor: Monitor = "val_metric"
+    max_epochs: int = 100
+    seed: int = 0
+    optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
+    lr: float | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.weight_decay >= 0, "weight_decay", "a number >= 0"),
+            (self.l1 >= 0, "l1", "a number >= 0"),
+            (self.dropout is None or 0 <= self.dropout < 1, "dropout", "in [0, 1) or None"),
+            (0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)"),
+            (self.patience_epochs is None or self.patience_epochs >= 1, "patience_epochs",
+             "an int >= 1 or None"),
+            (self.min_delta >= 0, "min_delta", "a number >= 0"),
+            (self.max_epochs >= 1, "max_epochs", "an int >= 1"),
+            (self.monitor in ("val_loss", "val_metric"), "monitor", "'val_loss' or 'val_metric'"),
+            (self.exempt in ("none", "bias_and_norm"), "exempt", "'none' or 'bias_and_norm'"),
+            (self.lr is None or self.lr > 0, "lr", "a number > 0"),
+        ]
+        for ok, name, expected in checks:
+            if not ok:
+                raise ConfigError(
+                    f"The '{name}' setting of RegConfig must be {expected}. "
+                    f"Got {getattr(self, name)!r} instead."
+                )
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else self.optimizer.lr
+
+    def replace(self, **changes: Any) -> RegConfig:
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["optimizer"]["kwargs"] = {k: list(v) if isinstance(v, tuple) else v
+                                    for k, v in d["optimizer"]["kwargs"].items()}
+        d["optimizer"]["decayed_params"] = list(d["optimizer"]["decayed_params"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RegConfig:
+        d = dict(d)
+        opt = dict(d.pop("optimizer", {}) or {})
+        opt["kwargs"] = {k: tuple(v) if isinstance(v, list) else v
+                         for k, v in (opt.get("kwargs") or {}).items()}
+        opt["decayed_params"] = tuple(opt.get("decayed_params") or ())
+        return cls(optimizer=OptimizerSpec(**opt), **d)

@@ -1,0 +1,9 @@
+from _asset_data import loaders, mlp
+
+
+def model():
+    return mlp()
+
+
+def data():
+    return (loaders()[0],)

@@ -1,0 +1,7 @@
+from _asset_data import loaders
+
+model = 3
+
+
+def data():
+    return loaders()

@@ -1,0 +1,5 @@
+from _asset_data import mlp
+
+
+def model():
+    return mlp()

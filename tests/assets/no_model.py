@@ -1,0 +1,5 @@
+from _asset_data import loaders
+
+
+def data():
+    return loaders()

@@ -1,0 +1,13 @@
+from _asset_data import loaders, mlp
+
+
+def model():
+    return mlp()
+
+
+def data():
+    return loaders()
+
+
+def optimizer(params):
+    return "adam"
