@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from regadvisor import __version__
+from regadvisor.cli.diagnose import diagnose_command
+from regadvisor.cli.rules import rules_app
 from regadvisor.cli.train import train_command
 
 app = typer.Typer(
@@ -33,7 +35,9 @@ def _root(
     """regadvisor: diagnose, tune and verify regularization."""
 
 
+app.command("diagnose")(diagnose_command)
 app.command("train")(train_command)
+app.add_typer(rules_app, name="rules")
 
 
 def main() -> None:

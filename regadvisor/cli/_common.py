@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from regadvisor.errors import RegAdvisorError
 
@@ -58,7 +59,7 @@ def handle_errors(fn: F) -> F:
         except RegAdvisorError as e:
             if debug:
                 raise
-            err_console.print(f"[bold red]Error:[/] {e.message}", soft_wrap=True)
+            err_console.print(f"[bold red]Error:[/] {escape(e.message)}", soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             if debug:
@@ -69,7 +70,8 @@ def handle_errors(fn: F) -> F:
             if debug:
                 raise
             err_console.print(
-                f"[bold red]Error:[/] regadvisor failed unexpectedly: {type(e).__name__}: {e}. "
+                f"[bold red]Error:[/] regadvisor failed unexpectedly: {type(e).__name__}: "
+                f"{escape(str(e))}. "
                 "Run again with --debug for the traceback.", soft_wrap=True)
             raise typer.Exit(1) from None
 
@@ -78,3 +80,68 @@ def handle_errors(fn: F) -> F:
 
 def is_interactive() -> bool:
     return sys.stderr.isatty()
+
+# Options of the commands that tune (tune, advise).
+RulesOpt = Annotated[list[Path] | None, typer.Option(
+    "--rules", help="Folder of YAML rules that add to or override the bundled ones (repeatable).")]
+TrialsOpt = Annotated[int, typer.Option("--n-trials", "--trials", min=1,
+                                        help="Trials in the study in all (a resumed study counts "
+                                             "the ones it has).")]
+ObjectiveOpt = Annotated[str | None, typer.Option(
+    "--objective", help="What tuning optimizes on the validation set: 'metric' (the "
+                        "experiment's metric; the default) or 'loss'.")]
+PrunerOpt = Annotated[str, typer.Option("--pruner", help="median (with a 10-epoch warm-up), "
+                                        "patient, hyperband or none.")]
+StorageOpt = Annotated[str | None, typer.Option(
+    "--storage", help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many "
+                      "workers. Default: study.db (SQLite) in the run folder.")]
+StudyNameOpt = Annotated[str | None, typer.Option("--study-name", help="Study name. Default: "
+                                                  "regadvisor-<experiment>.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="Worker processes on this "
+                                         "machine, each with a share of the CPU threads.")]
+SpaceOpt = Annotated[Path | None, typer.Option(
+    "--space", help="YAML file of search ranges, e.g. weight_decay: {low: 1e-5, high: 1e-1, "
+                    "log: true}; it overrides the ranges the rules chose.")]
+RangeOpt = Annotated[tuple[float, float] | None, typer.Option(
+    "--wd-range", help="Weight decay range LOW HIGH (log scale).", show_default=False)]
+DropoutRangeOpt = Annotated[tuple[float, float] | None, typer.Option(
+    "--dropout-range", help="Dropout p range LOW HIGH.", show_default=False)]
+PatienceRangeOpt = Annotated[tuple[int, int] | None, typer.Option(
+    "--patience-range", help="Early-stopping patience range LOW HIGH, in epochs.",
+    show_default=False)]
+DiagEpochsOpt = Annotated[int | None, typer.Option(
+    "--diagnostic-epochs", min=1, help="Epochs of the diagnostic training; default 20 % of the "
+                                       "experiment's (at least 10).")]
+
+
+def space_overrides(space: Path | None, wd: tuple[float, float] | None,
+                    dropout: tuple[float, float] | None,
+                    patience: tuple[int, int] | None) -> dict:
+    """Ranges given by flags or a space file (flags win)."""
+    from regadvisor.tuning import ParamRange, load_space_file
+
+    out = dict(load_space_file(space)) if space is not None else {}
+    if wd is not None:
+        out["weight_decay"] = ParamRange("weight_decay", wd[0], wd[1], True, "--wd-range")
+    if dropout is not None:
+        out["dropout"] = ParamRange("dropout", dropout[0], dropout[1], False, "--dropout-range")
+    if patience is not None:
+        out["patience_epochs"] = ParamRange("patience_epochs", patience[0], patience[1], False,
+                                            "--patience-range")
+    return out
+
+
+def objective_name(value: str | None) -> str:
+    from regadvisor.errors import ConfigError
+
+    if value is None or value in ("metric", "val_metric"):
+        return "val_metric"
+    if value in ("loss", "val_loss"):
+        return "val_loss"
+    raise ConfigError(f"--objective must be 'metric' or 'loss'. Got {value!r}.")
+
+
+def command_line() -> str:
+    import shlex
+
+    return "regadvisor " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -1,0 +1,128 @@
+"""``regadvisor diagnose``: what is wrong, why, and what to do, in the guide's order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from regadvisor._io import atomic_write_text, make_run_dir
+from regadvisor.cli._common import (
+    DataOpt,
+    DebugOpt,
+    DeviceOpt,
+    ExperimentArg,
+    LossOpt,
+    ModelOpt,
+    OptimizerOpt,
+    OutputOpt,
+    QuietOpt,
+    RulesOpt,
+    SeedOpt,
+    console,
+    err_console,
+    handle_errors,
+)
+from regadvisor.cli._progress import progress_bar
+
+VERDICT_STYLE = {"overfitting": "bold red", "underfitting": "bold yellow",
+                 "diverging": "bold magenta", "not_converged": "bold yellow",
+                 "good_fit": "bold green"}
+
+
+@handle_errors
+def diagnose_command(
+    experiment: ExperimentArg = None,
+    model: ModelOpt = None,
+    data: DataOpt = None,
+    optimizer: OptimizerOpt = None,
+    loss: LossOpt = None,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", min=1, help="Diagnostic epochs; default 20 % of the experiment's (at least "
+                                "10).")] = None,
+    budget: Annotated[float | None, typer.Option(
+        "--budget", min=0.1, help="Wall-time budget of the diagnostic training, in seconds.")]
+    = None,
+    rules: RulesOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object (verdict, facts, "
+                                           "findings) on stdout instead of the summary.")] = False,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = "auto",
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Train the baseline briefly, inspect it, and say what is wrong, why and what to change."""
+    import json
+
+    from regadvisor.experiment import load_experiment
+    from regadvisor.pipeline import diagnose
+    from regadvisor.rules import load_rules
+    from regadvisor.training import resolve_device
+
+    dev = resolve_device(device)
+    ruleset = load_rules(rules or [])
+    exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
+                          device=str(dev))
+    say = err_console.print if json_out else console.print
+    if exp.bundled and experiment is None and not quiet:
+        say(f"No experiment given: diagnosing the bundled example [bold]{exp.name}[/].")
+    run_dir = make_run_dir(output, exp.name)
+    with progress_bar(quiet or json_out) as progress:
+        callbacks = []
+        if progress is not None:
+            task = progress.add_task("diagnose", total=epochs, status="")
+
+            def advance(record, history):
+                progress.update(task, advance=1, total=history.config["max_epochs"],
+                                status=f"val loss {record.val_loss:.4f}")
+
+            callbacks.append(advance)
+        result = diagnose(exp, epochs=epochs, budget_seconds=budget, device=dev, seed=seed,
+                          ruleset=ruleset, callbacks=callbacks)
+    path = atomic_write_text(run_dir / "diagnosis.json", result.to_json())
+    if json_out:
+        payload = result.to_dict()
+        payload = {"verdict": payload["verdict"], "facts": payload["facts"],
+                   "findings": payload["findings"], "experiment": payload["experiment"],
+                   "diagnosis_json": str(path)}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    _print_summary(result, exp)
+    console.print(f"\nDiagnostic training: {result.history.epochs_run} epochs in "
+                  f"{result.seconds:.1f} s. Saved {path}.")
+
+
+def _print_summary(result, exp) -> None:
+    v = result.verdict
+    style = VERDICT_STYLE.get(v.name, "bold")
+    console.print(f"\nVerdict: [{style}]{v.name.replace('_', ' ').upper()}[/]")
+    console.print(f"  {v.reason}")
+    console.print(f"  Evidence: {_evidence(v.evidence)}")
+    for note in result.notes:
+        console.print(f"  Note: {note}")
+    if not result.findings:
+        console.print("\nNo recommendations: no rule fired.")
+        return
+    console.print(f"\nRecommendations, most important first ({len(result.findings)}):")
+    for i, f in enumerate(result.findings, start=1):
+        console.print(f"\n {i}. [bold]{f.title}[/]  [dim](rule {f.rule_id}, priority "
+                      f"{f.priority}; guide: {f.source})[/]")
+        console.print(f"    {f.advice}")
+        console.print(f"    [dim]Why:[/] {f.why}")
+        console.print(f"    [dim]Observed:[/] {_evidence(f.evidence)}")
+
+
+def _evidence(evidence: dict) -> str:
+    parts = []
+    for name, value in evidence.items():
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, float):
+            shown = f"{value:.4g}"
+        elif value is None:
+            shown = "n/a"
+        else:
+            shown = str(value)
+        parts.append(f"{name}={shown}")
+    return ", ".join(parts)

@@ -1,0 +1,103 @@
+"""Facts read off the learning curves of the diagnostic training."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import numpy as np
+
+from regadvisor.training.history import History
+
+__all__ = ["curve_facts"]
+
+#: The last third of the epochs (at least 3) is where noise and slopes are measured.
+_TAIL_FRACTION = 1 / 3
+_MIN_TAIL = 3
+
+
+def _tail(values: list[float]) -> list[float]:
+    n = max(_MIN_TAIL, math.ceil(len(values) * _TAIL_FRACTION))
+    return values[-n:]
+
+
+def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: int,
+                lr: float) -> dict[str, Any]:
+    """Facts from a History of the user's setup trained as given.
+
+    Args:
+        history: The diagnostic run.
+        chance_loss: Loss of the constant predictor (log K, or the target variance).
+        steps_per_epoch: Optimizer steps per epoch (for the implied L2 strength).
+        lr: Learning rate η.
+    """
+    facts: dict[str, Any] = {"diverged": history.diverged, "epochs_run": history.epochs_run}
+    records = [r for r in history.records
+               if math.isfinite(r.val_loss) and math.isfinite(r.train_loss)]
+    if not records:
+        return facts
+    val = [r.val_loss for r in records]
+    trn = [r.train_loss for r in records]
+    vm = [r.val_metric for r in records]
+    higher = history.higher_is_better
+    i_best = int(np.argmin(val))
+    best, last = records[i_best], records[-1]
+    best_metric_i = int(np.argmax(vm) if higher else np.argmin(vm))
+
+    tail_val = _tail(val)
+    diffs = np.diff(tail_val)
+    noise = float(np.std(diffs) / math.sqrt(2)) if len(diffs) >= 2 else 0.0
+    noise = max(noise, 1e-12)
+    gap_last = last.val_loss - last.train_loss
+    rise = last.val_loss - best.val_loss
+    epochs_since_best = last.epoch - best.epoch
+
+    tail_train = [max(v, 1e-12) for v in _tail(trn)]
+    if len(tail_train) >= 2:
+        slope = float(np.polyfit(np.arange(len(tail_train)), np.log(tail_train), 1)[0])
+    else:
+        slope = 0.0
+    train_slope = -slope
+    tail_v = [max(v, 1e-12) for v in tail_val]
+    val_slope = -float(np.polyfit(np.arange(len(tail_v)), np.log(tail_v), 1)[0]) \
+        if len(tail_v) >= 2 else 0.0
+
+    val_loss_rising = rise > 2 * noise and epochs_since_best >= 3
+    facts.update({
+        "train_loss": best.train_loss,
+        "val_loss": best.val_loss,
+        "train_loss_last": last.train_loss,
+        "val_loss_last": last.val_loss,
+        "train_metric": best.train_metric,
+        "val_metric": best.val_metric,
+        "train_metric_last": last.train_metric,
+        "val_metric_last": last.val_metric,
+        "val_metric_best": vm[best_metric_i],
+        "gap": best.val_loss - best.train_loss,
+        "gap_last": gap_last,
+        "gap_ratio": gap_last / last.val_loss if last.val_loss > 0 else None,
+        "metric_gap": (last.train_metric - last.val_metric) if higher else None,
+        "chance_loss": chance_loss,
+        "train_loss_vs_chance": last.train_loss / chance_loss if chance_loss else None,
+        "val_loss_vs_chance": best.val_loss / chance_loss if chance_loss else None,
+        "val_loss_noise": noise,
+        "gap_over_noise": gap_last / noise,
+        "val_loss_rise": rise,
+        "val_loss_rise_over_noise": rise / noise,
+        "epochs_since_best": epochs_since_best,
+        "epochs_since_best_metric": last.epoch - records[best_metric_i].epoch,
+        "best_epoch": best.epoch,
+        "best_epoch_fraction": best.epoch / last.epoch,
+        "train_loss_slope": train_slope,
+        "train_loss_falling": train_slope > 0.01,
+        "val_loss_slope": val_slope,
+        "val_loss_rising": val_loss_rising,
+        "loss_metric_disagree": bool(
+            higher and val_loss_rising and epochs_since_best >= 5
+            and last.val_metric >= best.val_metric),
+        "seconds_per_epoch": statistics.median(r.seconds for r in history.records),
+        "implied_l2": 1.0 / (lr * best.epoch * steps_per_epoch) if lr > 0 and steps_per_epoch
+        else None,
+    })
+    return facts

@@ -1,0 +1,185 @@
+"""The facts table: every named value a rule may use, with its type and meaning.
+
+A diagnosis produces one :class:`Facts` mapping (name → value). The rules loader rejects a
+condition that names a fact not listed in :data:`FACT_SPECS`. A value may be ``None`` when it does
+not apply (``n_classes`` for a regression); a comparison with ``None`` is false.
+
+``docs/facts.md`` is generated from this table (``python -m regadvisor.diagnosis.facts``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FACT_SPECS", "FactSpec", "Facts", "facts_markdown"]
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One fact: ``kind`` is ``"number"``, ``"bool"`` or ``"str"``; ``doc`` says what it means."""
+
+    kind: str
+    doc: str
+    group: str
+
+
+def _specs(group: str, kind: str, items: dict[str, str]) -> dict[str, FactSpec]:
+    return {name: FactSpec(kind, doc, group) for name, doc in items.items()}
+
+
+FACT_SPECS: dict[str, FactSpec] = {
+    **_specs("curves", "number", {
+        "train_loss": "Training loss (eval mode) at the best epoch (lowest validation loss).",
+        "val_loss": "Validation loss at the best epoch (its minimum).",
+        "train_loss_last": "Training loss (eval mode) at the last epoch.",
+        "val_loss_last": "Validation loss at the last epoch.",
+        "train_metric": "Training metric at the best epoch (accuracy as a fraction, or the loss).",
+        "val_metric": "Validation metric at the best epoch.",
+        "train_metric_last": "Training metric at the last epoch.",
+        "val_metric_last": "Validation metric at the last epoch.",
+        "val_metric_best": "Best validation metric over all epochs.",
+        "gap": "val_loss − train_loss at the best epoch.",
+        "gap_last": "val_loss_last − train_loss_last.",
+        "gap_ratio": "gap_last / val_loss_last: the share of the validation loss that training "
+                     "does not show (0: none, near 1: training loss near zero).",
+        "metric_gap": "train_metric_last − val_metric_last for classification, as a fraction "
+                      "(0.27 = 27 points); None for regression.",
+        "chance_loss": "Loss of the constant predictor: log K for K classes, the training "
+                       "target variance for regression (MSE).",
+        "train_loss_vs_chance": "train_loss_last / chance_loss (1: no better than a constant).",
+        "val_loss_vs_chance": "val_loss / chance_loss at the best epoch.",
+        "val_loss_noise": "Epoch-to-epoch noise of the validation loss near the end: the standard "
+                          "deviation of its successive differences over the last third of the "
+                          "epochs, divided by √2.",
+        "gap_over_noise": "gap_last / val_loss_noise: how large the gap is against the noise.",
+        "val_loss_rise": "val_loss_last − val_loss: how far the validation loss rose from its "
+                         "minimum.",
+        "val_loss_rise_over_noise": "val_loss_rise / val_loss_noise.",
+        "epochs_since_best": "Epochs since the validation loss was lowest.",
+        "epochs_since_best_metric": "Epochs since the validation metric was best.",
+        "epochs_run": "Epochs the diagnostic training ran.",
+        "best_epoch": "Epoch of the lowest validation loss (1-based).",
+        "best_epoch_fraction": "best_epoch / epochs_run.",
+        "train_loss_slope": "Relative fall of the training loss per epoch over the last third of "
+                            "the epochs (0.05: 5 % a epoch; negative: rising).",
+        "val_loss_slope": "Relative fall of the validation loss per epoch over the last third of "
+                          "the epochs (negative: rising).",
+        "seconds_per_epoch": "Median wall time of one diagnostic epoch.",
+    }),
+    **_specs("curves", "bool", {
+        "diverged": "The training or validation loss became NaN or infinite.",
+        "val_loss_rising": "The validation loss ended well above its minimum (more than twice "
+                           "its noise) and its minimum is at least 3 epochs old.",
+        "train_loss_falling": "The training loss still falls by more than 1 % per epoch over the "
+                              "last third of the epochs.",
+        "loss_metric_disagree": "The validation loss rose for several epochs while the "
+                                "validation metric held or improved (over-confidence).",
+    }),
+    **_specs("model", "number", {
+        "n_params": "Trainable parameters.",
+        "n_params_decayed": "Trainable parameters the user's optimizer applies weight decay to.",
+        "params_per_sample": "n_params / n_train.",
+        "n_linear": "Fully connected (nn.Linear) layers.",
+        "n_conv": "Convolution layers.",
+        "n_norm": "Normalisation layers (BatchNorm, LayerNorm, GroupNorm, InstanceNorm).",
+        "n_dropout": "Dropout modules.",
+        "dropout_p": "Largest dropout probability in the model (0 without dropout).",
+    }),
+    **_specs("model", "bool", {
+        "has_batchnorm": "The model has BatchNorm layers.",
+        "has_layernorm": "The model has LayerNorm or GroupNorm layers.",
+        "has_dropout": "The model has dropout modules with p > 0.",
+        "has_conv": "The model has convolution layers.",
+        "has_embedding": "The model has embedding layers.",
+        "dropout_before_batchnorm": "A dropout module comes right before a BatchNorm layer.",
+        "is_linear": "The model is a single affine map (one Linear layer, nothing else with "
+                     "parameters or nonlinearity).",
+    }),
+    **_specs("model", "str", {
+        "model_class": "Class name of the model.",
+    }),
+    **_specs("optimizer", "str", {
+        "optimizer": "Class name of the user's optimizer (Adam, AdamW, SGD, ...).",
+    }),
+    **_specs("optimizer", "number", {
+        "lr": "The user's learning rate.",
+        "weight_decay": "The user's weight decay (largest over param groups).",
+        "label_smoothing": "The user's label smoothing ε (0 when none).",
+        "implied_l2": "Early stopping's implied L2 strength 1/(η·t) at the best epoch, with t the "
+                      "optimizer steps taken until then.",
+    }),
+    **_specs("optimizer", "bool", {
+        "optimizer_is_adaptive": "The optimizer divides by a second-moment estimate (Adam family).",
+        "decoupled_weight_decay": "The user's weight decay is decoupled (AdamW).",
+        "decays_biases": "The user's optimizer applies weight decay to biases.",
+        "decays_norms": "The user's optimizer applies weight decay to normalisation scales and "
+                        "shifts (1-D parameters that are not biases).",
+        "decays_embeddings": "The user's optimizer applies weight decay to embedding tables.",
+        "early_stopping": "The user's setup stops early (the contract has no early stopping, so "
+                          "this is false for a plain experiment).",
+    }),
+    **_specs("data", "number", {
+        "n_train": "Training samples.",
+        "n_val": "Validation samples.",
+        "batch_size": "Training batch size.",
+        "batch_fraction": "batch_size / n_train.",
+        "n_classes": "Classes (classification); None for regression.",
+        "n_features": "Input features of a flat input (None for images and sequences).",
+        "features_per_sample": "n_features / n_train.",
+        "max_feature_correlation": "Largest absolute correlation between two input features "
+                                   "(flat inputs with at most 2,000 features; None otherwise).",
+        "target_variance": "Variance of the training targets (regression); None otherwise.",
+    }),
+    **_specs("data", "bool", {
+        "has_augmentation": "Reading the same training sample twice gives different inputs "
+                            "(random transforms).",
+    }),
+    **_specs("verdict", "str", {
+        "verdict": "The verdict of the verdict rules: 'diverging', 'underfitting', "
+                   "'not_converged', 'overfitting' or 'good_fit'. Set before the other rules "
+                   "are evaluated, so they can depend on it.",
+    }),
+    **_specs("data", "str", {
+        "task": "'classification' or 'regression'.",
+        "metric": "'accuracy' or 'loss': the figure the user cares about.",
+    }),
+}
+
+
+class Facts(dict):
+    """The facts of one diagnosis: a plain ``dict`` of name → value (number, bool, str or None)."""
+
+    def describe(self, names: list[str]) -> str:
+        """``name=value`` for the given facts, formatted for a sentence."""
+        parts = []
+        for name in names:
+            value = self.get(name)
+            parts.append(f"{name}={_fmt(value)}")
+        return ", ".join(parts)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if isinstance(value, bool) else "none"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def facts_markdown() -> str:
+    """The facts table as Markdown, grouped."""
+    lines = ["# Facts", "",
+             "Every named value a rule condition may use. Generated from "
+             "`regadvisor/diagnosis/facts.py` by `python -m regadvisor.diagnosis.facts`.", ""]
+    for group in ("verdict", "curves", "model", "optimizer", "data"):
+        lines += [f"## {group}", "", "| fact | type | meaning |", "|---|---|---|"]
+        for name, spec in FACT_SPECS.items():
+            if spec.group == group:
+                lines.append(f"| `{name}` | {spec.kind} | {spec.doc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(facts_markdown())

@@ -1,0 +1,382 @@
+"""The one module that calls the stages in order.
+
+experiment → inspect + diagnostic training (diagnosis) → rules → (tuning → verification → report)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from regadvisor.diagnosis.facts import Facts
+from regadvisor.diagnosis.inspect import Inspection
+from regadvisor.diagnosis.run import DiagnosticRun, run_diagnostic
+from regadvisor.experiment import Experiment
+from regadvisor.rules import Finding, RuleSet, Verdict, evaluate_rules, load_rules
+from regadvisor.training import EpochCallback, History
+
+__all__ = ["DIAGNOSIS_SCHEMA_VERSION", "Diagnosis", "diagnose"]
+
+DIAGNOSIS_SCHEMA_VERSION = 1
+
+
+@dataclass
+class Diagnosis:
+    """What the diagnose stage hands on: facts, verdict, ranked findings and their evidence."""
+
+    experiment: dict[str, Any]
+    facts: Facts
+    verdict: Verdict
+    findings: list[Finding]
+    history: History
+    inspection: Inspection
+    seconds: float
+    epochs_requested: int
+    rule_files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": DIAGNOSIS_SCHEMA_VERSION,
+            "experiment": self.experiment,
+            "verdict": self.verdict.to_dict(),
+            "facts": {k: _json_value(v) for k, v in self.facts.items()},
+            "findings": [f.to_dict() for f in self.findings],
+            "history": self.history.to_dict(),
+            "inspection": self.inspection.to_dict(),
+            "seconds": self.seconds,
+            "epochs_requested": self.epochs_requested,
+            "rule_files": self.rule_files,
+            "notes": self.notes,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Diagnosis:
+        return cls(
+            experiment=d["experiment"],
+            facts=Facts(d["facts"]),
+            verdict=Verdict.from_dict(d["verdict"]),
+            findings=[Finding.from_dict(f) for f in d["findings"]],
+            history=History.from_dict(d["history"]),
+            inspection=Inspection.from_dict(d["inspection"]),
+            seconds=d["seconds"],
+            epochs_requested=d["epochs_requested"],
+            rule_files=list(d.get("rule_files", [])),
+            notes=list(d.get("notes", [])),
+        )
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def judge(ruleset: RuleSet, facts: Facts) -> tuple[Verdict, list[Finding]]:
+    """The verdict (also recorded as the fact ``verdict``) and the ranked findings."""
+    evaluation = evaluate_rules(ruleset, facts)
+    facts["verdict"] = evaluation.verdict.name
+    return evaluation.verdict, evaluation.findings
+
+
+def diagnose(
+    experiment: Experiment,
+    *,
+    epochs: int | None = None,
+    budget_seconds: float | None = None,
+    device: Any = "cpu",
+    seed: int = 0,
+    rules_dirs: Sequence[str | Path] = (),
+    ruleset: RuleSet | None = None,
+    callbacks: Sequence[EpochCallback] = (),
+) -> Diagnosis:
+    """Inspect the experiment, train its baseline briefly, and judge it with the rules.
+
+    Args:
+        experiment: The loaded experiment.
+        epochs: Diagnostic epochs (default: 20 % of the experiment's, at least 10).
+        budget_seconds: Wall-time budget of the diagnostic training.
+        device: Where to train.
+        seed: Training seed.
+        rules_dirs: Extra rule folders (``--rules``) that add or override bundled rules.
+        ruleset: Rules already loaded (``rules_dirs`` is then ignored).
+        callbacks: Per-epoch callbacks (progress display).
+    """
+    ruleset = ruleset or load_rules([Path(d) for d in rules_dirs])
+    run: DiagnosticRun = run_diagnostic(experiment, epochs=epochs, budget_seconds=budget_seconds,
+                                        device=device, seed=seed, callbacks=callbacks)
+    verdict, findings = judge(ruleset, run.facts)
+    return Diagnosis(
+        experiment=experiment.summary(),
+        facts=run.facts,
+        verdict=verdict,
+        findings=findings,
+        history=run.history,
+        inspection=run.inspection,
+        seconds=run.seconds,
+        epochs_requested=run.epochs_requested,
+        rule_files=[str(f) for f in getattr(ruleset, "files", ())],
+        notes=run.notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# advise: every stage in order, with a RunResult saved as report.json
+# ---------------------------------------------------------------------------------------------
+
+RUN_SCHEMA_VERSION = 1
+STAGES = ("diagnose", "tune", "verify", "report")
+
+
+@dataclass
+class RunResult:
+    """Everything one ``advise`` run produced; saved as ``report.json``, the report's only source.
+
+    ``status`` is ``complete`` or ``partial`` (interrupted or failed); ``finished_stages`` says
+    which stages finished.
+    """
+
+    command: str
+    versions: dict[str, str]
+    device: str
+    seed: int
+    experiment: dict[str, Any]
+    status: str = "partial"
+    finished_stages: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    diagnosis: dict[str, Any] | None = None
+    space: dict[str, Any] | None = None
+    tuning: dict[str, Any] | None = None
+    verification: dict[str, Any] | None = None
+    recommendation: dict[str, Any] | None = None
+    error: str | None = None
+    schema_version: int = RUN_SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        import dataclasses
+
+        return _clean(dataclasses.asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunResult:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def _clean(obj: Any) -> Any:
+    """Replace NaN and infinities by None so the JSON is standard."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def versions() -> dict[str, str]:
+    import platform
+
+    import optuna
+    import torch
+
+    from regadvisor import __version__
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "optuna": optuna.__version__, "regadvisor": __version__}
+
+
+def config_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The settings that differ between two RegConfig dicts, as rows before → after."""
+    keys = ["optimizer_name", "weight_decay", "decoupled", "exempt", "dropout", "inject_dropout",
+            "label_smoothing", "l1", "patience_epochs", "monitor", "max_epochs", "lr"]
+
+    def flat(c: dict[str, Any]) -> dict[str, Any]:
+        out = dict(c)
+        opt = c.get("optimizer") or {}
+        name = opt.get("name", "Adam")
+        if c.get("decoupled") and name == "Adam":
+            name = "AdamW"
+        out["optimizer_name"] = name
+        out["lr"] = c.get("lr") or opt.get("lr")
+        return out
+
+    b, a = flat(before), flat(after)
+    return [{"setting": k, "before": b.get(k), "after": a.get(k)} for k in keys
+            if b.get(k) != a.get(k)]
+
+
+def write_trials_csv(tuning: dict[str, Any], path: Path) -> None:
+    """One row per trial, parameters as ``param_<name>`` columns."""
+    import pandas as pd
+
+    from regadvisor._io import atomic_write_text
+
+    rows = []
+    for t in tuning["trials"]:
+        row = {k: v for k, v in t.items() if k != "params"}
+        row.update({f"param_{k}": v for k, v in (t.get("params") or {}).items()})
+        rows.append(row)
+    atomic_write_text(path, pd.DataFrame(rows).to_csv(index=False))
+
+
+def write_outputs(result: RunResult, run_dir: Path) -> None:
+    """report.json, histories.csv and trials.csv, each written atomically."""
+    import pandas as pd
+
+    from regadvisor._io import atomic_write_text
+
+    atomic_write_text(run_dir / "report.json", result.to_json())
+    frames = []
+    if result.diagnosis:
+        h = pd.DataFrame(result.diagnosis["history"]["records"])
+        h.insert(0, "run", "diagnosis")
+        frames.append(h)
+    if result.verification:
+        for arm, hist in result.verification.get("histories", {}).items():
+            h = pd.DataFrame(hist["records"])
+            h.insert(0, "run", f"verification-{arm}")
+            frames.append(h)
+    if frames:
+        atomic_write_text(run_dir / "histories.csv",
+                          pd.concat(frames, ignore_index=True).to_csv(index=False))
+    if result.tuning:
+        write_trials_csv(result.tuning, run_dir / "trials.csv")
+
+
+@dataclass
+class AdviseOptions:
+    """Settings of an ``advise`` run (flags of the CLI, arguments of the Python API)."""
+
+    diagnostic_epochs: int | None = None
+    budget_seconds: float | None = None
+    rules_dirs: Sequence[str | Path] = ()
+    n_trials: int = 30
+    objective: str = "val_metric"
+    pruner: str = "median"
+    storage: str | None = None
+    study_name: str | None = None
+    seeds: int = 3
+    seed: int = 0
+    device: Any = "cpu"
+    space_overrides: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+    render: bool = True
+
+
+@dataclass
+class Hooks:
+    """Progress callbacks of :func:`advise` (all optional)."""
+
+    stage: Any = None          # stage(name) when a stage starts
+    epoch: Any = None          # per-epoch callback of the diagnostic training
+    trial: Any = None          # trial(study, frozen_trial)
+    rerun: Any = None          # rerun(done, total)
+    verify: Any = None         # verify(done, total)
+
+
+def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
+           hooks: Hooks | None = None) -> RunResult:
+    """Diagnose, tune, verify and report; save ``report.json`` after every stage.
+
+    An interruption (Ctrl-C) or a failure leaves a partial ``report.json`` that says which
+    stages finished; running again with the same run folder resumes the study.
+    """
+    import time
+
+    from regadvisor.experiment import baseline_config
+    from regadvisor.training import RegConfig
+    from regadvisor.tuning import TuneSettings, build_space, tune
+    from regadvisor.verification import verify
+
+    hooks = hooks or Hooks()
+    result = RunResult(command=options.command, versions=versions(), device=str(options.device),
+                       seed=options.seed, experiment=experiment.summary())
+
+    def stage(name: str) -> float:
+        if hooks.stage:
+            hooks.stage(name)
+        return time.perf_counter()
+
+    def finish(name: str, t0: float) -> None:
+        result.timings[name] = time.perf_counter() - t0
+        result.finished_stages.append(name)
+        write_outputs(result, run_dir)
+
+    try:
+        t0 = stage("diagnose")
+        diagnosis = diagnose(experiment, epochs=options.diagnostic_epochs,
+                             budget_seconds=options.budget_seconds, device=options.device,
+                             seed=options.seed, rules_dirs=options.rules_dirs,
+                             callbacks=[hooks.epoch] if hooks.epoch else [])
+        result.diagnosis = diagnosis.to_dict()
+        finish("diagnose", t0)
+
+        t0 = stage("tune")
+        space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides)
+        result.space = space.to_dict()
+        settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
+                                seed=options.seed, pruner=options.pruner,
+                                storage=options.storage, study_name=options.study_name,
+                                device=options.device)
+        tuning = tune(experiment, space, settings, run_dir, on_trial=hooks.trial,
+                      on_rerun=hooks.rerun)
+        result.tuning = tuning.to_dict()
+        finish("tune", t0)
+
+        t0 = stage("verify")
+        baseline = baseline_config(experiment, seed=options.seed)
+        if tuning.best_config:
+            recommended = RegConfig.from_dict(tuning.best_config)
+        else:
+            recommended = baseline
+        verification = verify(experiment, baseline, recommended, seeds=options.seeds,
+                              seed=options.seed, device=options.device, on_run=hooks.verify)
+        result.verification = verification.to_dict()
+        kept = verification.keep_baseline or not tuning.best_config
+        final = baseline if kept else recommended
+        result.recommendation = {
+            "kept_baseline": kept,
+            "config": final.to_dict(),
+            "diff": [] if kept else config_diff(baseline.to_dict(), recommended.to_dict()),
+            "summary": verification.summary,
+        }
+        finish("verify", t0)
+        result.status = "complete"
+        if options.render:
+            t0 = stage("report")
+            from regadvisor.report import render_report
+
+            render_report(result, run_dir)
+            result.timings["report"] = time.perf_counter() - t0
+            result.finished_stages.append("report")
+            write_outputs(result, run_dir)
+    except KeyboardInterrupt:
+        result.status = "partial"
+        result.error = ("Interrupted during " + _current(result) + "; finished stages: "
+                        + (", ".join(result.finished_stages) or "none") + ".")
+        write_outputs(result, run_dir)
+        raise
+    except Exception as e:
+        result.status = "partial"
+        result.error = f"{type(e).__name__}: {e}"
+        write_outputs(result, run_dir)
+        raise
+    return result
+
+
+def _current(result: RunResult) -> str:
+    for name in STAGES:
+        if name not in result.finished_stages:
+            return name
+    return "the end"

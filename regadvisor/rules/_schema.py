@@ -1,0 +1,290 @@
+"""The schema of a rules file: pydantic models that reject unknown keys and check every value.
+
+Conditions and templates are checked here too (by :mod:`._conditions` and :mod:`._templates`),
+so a :class:`Rule` that exists is a rule that can be evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from regadvisor.rules._conditions import Condition, compile_condition
+from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten, yaml_repr
+from regadvisor.rules._names import SCOPES, VerdictName
+from regadvisor.rules._templates import Template, compile_template
+
+__all__ = ["PARAMETERS", "Actions", "ConfigChanges", "Rule", "SearchRange", "VerdictRule",
+           "check_id"]
+
+#: The parameters a rule may ask the tuner to search.
+PARAMETERS: tuple[str, ...] = ("weight_decay", "dropout", "patience_epochs", "label_smoothing",
+                               "l1")
+
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_MAX_ID = 64
+
+
+def check_id(value: Any) -> str:
+    """Return a valid rule id or raise ``ValueError`` saying how one looks."""
+    if not isinstance(value, str):
+        raise ValueError(f"'id' must be text, got {yaml_repr(value)}")
+    if len(value) > _MAX_ID or not _ID.fullmatch(value):
+        raise ValueError(f"'id' must be lowercase letters, digits and single hyphens (at most "
+                         f"{_MAX_ID} characters, e.g. 'adam-l2-to-adamw'), got "
+                         f"'{shorten(value, 40)}'")
+    return value
+
+
+def _number(value: Any) -> Any:
+    """Numbers as YAML gives them; also ``'1e-4'``, which YAML 1.1 reads as text."""
+    if isinstance(value, bool):
+        raise ValueError(f"should be a number, got {yaml_repr(value)}")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"should be a number, got {yaml_repr(value)}") from None
+    if isinstance(value, (int, float)) and not math.isfinite(value):
+        raise ValueError(f"should be a finite number, got {value}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+NonNegative = Annotated[Number, Field(ge=0)]
+Fraction = Annotated[Number, Field(ge=0, lt=1)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConfigChanges(_Model):
+    """``actions.set``: changes to the training configuration that a rule recommends outright.
+
+    Units: ``patience_epochs`` counts epochs; ``min_delta`` is in the units of the monitored
+    figure; ``dropout`` and ``label_smoothing`` are probabilities in [0, 1).
+    """
+
+    weight_decay: NonNegative | None = None
+    decoupled: StrictBool | None = None
+    exempt: Literal["none", "bias_and_norm"] | None = None
+    l1: NonNegative | None = None
+    dropout: Fraction | None = None
+    inject_dropout: StrictBool | None = None
+    label_smoothing: Fraction | None = None
+    patience_epochs: Annotated[int, Field(strict=True, ge=1)] | None = None
+    min_delta: NonNegative | None = None
+    monitor: Literal["val_loss", "val_metric"] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys the rule set, and only those."""
+        return self.model_dump(exclude_none=True)
+
+
+class SearchRange(_Model):
+    """A range for the tuner: ``low < high``; with ``log: true`` also ``low > 0``."""
+
+    low: Number
+    high: Number
+    log: StrictBool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchRange:
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low={self.low:g}, high={self.high:g}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log-scale range needs low > 0, got low={self.low:g} (use "
+                             "log: false, or a small positive low such as 1.0e-5)")
+        return self
+
+
+_RANGE_LIMITS = {  # parameter -> (smallest low, high must be below, must be whole numbers)
+    "weight_decay": (0.0, math.inf, False),
+    "l1": (0.0, math.inf, False),
+    "dropout": (0.0, 1.0, False),
+    "label_smoothing": (0.0, 1.0, False),
+    "patience_epochs": (1.0, math.inf, True),
+}
+
+
+class Actions(_Model):
+    """What a rule does besides advising: ``set`` changes, ``search`` ranges, ``tune`` list."""
+
+    set: ConfigChanges = Field(default_factory=ConfigChanges)
+    search: dict[str, SearchRange] = Field(default_factory=dict)
+    tune: tuple[str, ...] = ()
+
+    @field_validator("search", mode="before")
+    @classmethod
+    def _known_search_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                _check_parameter(key, "search")
+        return value
+
+    @field_validator("tune")
+    @classmethod
+    def _known_tune_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            _check_parameter(name, "tune")
+        return value
+
+    @model_validator(mode="after")
+    def _ranges_fit(self) -> Actions:
+        for name, r in self.search.items():
+            lowest, below, whole = _RANGE_LIMITS[name]
+            bounds = f"{lowest:g} <= low < high" + (f" < {below:g}" if below < math.inf else "")
+            if r.low < lowest or r.high >= below:
+                raise ValueError(f"'actions.search.{name}' needs {bounds}, got low={r.low:g}, "
+                                 f"high={r.high:g}")
+            if whole and not (float(r.low).is_integer() and float(r.high).is_integer()):
+                raise ValueError(f"'actions.search.{name}' counts epochs: low and high must be "
+                                 f"whole numbers, got low={r.low:g}, high={r.high:g}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"set": {...}, "search": {name: {low, high, log}}, "tune": [...]}``."""
+        return {"set": self.set.to_dict(),
+                "search": {k: v.model_dump() for k, v in self.search.items()},
+                "tune": list(self.tune)}
+
+
+def _check_parameter(name: Any, where: str) -> None:
+    if name not in PARAMETERS:
+        raise ValueError(f"unknown parameter {yaml_repr(name)} in '{where}'"
+                         f"{did_you_mean(str(name), PARAMETERS)}; the parameters are "
+                         f"{', '.join(PARAMETERS)}")
+
+
+def _condition(value: str, info: ValidationInfo, scope: str) -> str:
+    try:
+        compile_condition(value, scope)
+    except ExpressionError as e:
+        raise ValueError(e.located(info.field_name or "when")) from None
+    return value
+
+
+def _template(value: str, info: ValidationInfo, scope: str) -> str:
+    try:
+        compile_template(value, scope)
+    except ExpressionError as e:
+        raise ValueError(e.located(info.field_name or "text")) from None
+    return value
+
+
+def _evidence(value: tuple[str, ...] | None, scope: str) -> tuple[str, ...] | None:
+    names = SCOPES[scope]
+    for name in value or ():
+        if name not in names:
+            raise ValueError(f"unknown fact '{name}' in 'evidence'{did_you_mean(name, names)}")
+    return value
+
+
+class Rule(_Model):
+    """One rule: when its condition holds, it advises, explains, and proposes actions."""
+
+    id: str
+    title: Text
+    when: str
+    priority: Annotated[int, Field(strict=True, ge=0, le=100)]
+    advice: Text
+    why: Text
+    evidence: tuple[str, ...] | None = None
+    actions: Actions = Field(default_factory=Actions)
+    snippet: str | None = None
+    source: Text
+    enabled: StrictBool = True
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        return check_id(value)
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, value: str, info: ValidationInfo) -> str:
+        return _condition(value, info, "rule")
+
+    @field_validator("advice", "why")
+    @classmethod
+    def _templates(cls, value: str, info: ValidationInfo) -> str:
+        return _template(value, info, "rule")
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _evidence(value, "rule")
+
+    @property
+    def condition(self) -> Condition:
+        """The checked condition (cached)."""
+        return compile_condition(self.when, "rule")
+
+    @property
+    def evidence_facts(self) -> tuple[str, ...]:
+        """The facts shown with a finding: ``evidence``, or the facts named in ``when``."""
+        return self.evidence if self.evidence is not None else self.condition.facts
+
+    @property
+    def advice_template(self) -> Template:
+        """The checked template of ``advice`` (cached)."""
+        return compile_template(self.advice, "rule")
+
+    @property
+    def why_template(self) -> Template:
+        """The checked template of ``why`` (cached)."""
+        return compile_template(self.why, "rule")
+
+
+class VerdictRule(_Model):
+    """One entry of the ordered verdict list: the first whose condition holds is the verdict."""
+
+    verdict: VerdictName
+    when: str
+    reason: Text
+    evidence: tuple[str, ...] | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, value: str, info: ValidationInfo) -> str:
+        return _condition(value, info, "verdict")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str, info: ValidationInfo) -> str:
+        return _template(value, info, "verdict")
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _evidence(value, "verdict")
+
+    @property
+    def condition(self) -> Condition:
+        """The checked condition (cached)."""
+        return compile_condition(self.when, "verdict")
+
+    @property
+    def evidence_facts(self) -> tuple[str, ...]:
+        """The facts shown with the verdict: ``evidence``, or the facts named in ``when``."""
+        return self.evidence if self.evidence is not None else self.condition.facts
+
+    @property
+    def reason_template(self) -> Template:
+        """The checked template of ``reason`` (cached)."""
+        return compile_template(self.reason, "verdict")
+
