@@ -7,9 +7,12 @@ from typing import Annotated
 import typer
 
 from regadvisor import __version__
+from regadvisor.cli.advise import advise_command
 from regadvisor.cli.diagnose import diagnose_command
+from regadvisor.cli.report import report_command
 from regadvisor.cli.rules import rules_app
 from regadvisor.cli.train import train_command
+from regadvisor.cli.tune import tune_command
 
 app = typer.Typer(
     name="regadvisor",
@@ -35,8 +38,11 @@ def _root(
     """regadvisor: diagnose, tune and verify regularization."""
 
 
+app.command("advise")(advise_command)
 app.command("diagnose")(diagnose_command)
+app.command("tune")(tune_command)
 app.command("train")(train_command)
+app.command("report")(report_command)
 app.add_typer(rules_app, name="rules")
 
 

@@ -70,14 +70,22 @@ class _Folder:
 
 
 def bundled_rules_dir() -> Path:
-    """The folder of the bundled rules (package ``regadvisor._rules``, else ``<repo>/rules``)."""
+    """The folder of the bundled rules.
+
+    An installed regadvisor holds them in ``regadvisor/_rules`` (the top-level ``rules/`` folder,
+    shipped as package data); a source checkout or an editable install reads ``<repo>/rules``.
+    """
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "_rules"
+    if installed.is_dir() and any(installed.glob("*.y*ml")):
+        return installed
     try:
         resource = importlib.resources.files("regadvisor._rules")
         if isinstance(resource, Path) and resource.is_dir():
             return resource
     except (ImportError, TypeError, ValueError, OSError):
         pass
-    return Path(__file__).resolve().parents[2] / "rules"
+    return package.parent / "rules"
 
 
 def load_rules(extra_dirs: Iterable[str | Path] = (), include_bundled: bool = True) -> RuleSet:

@@ -1,0 +1,52 @@
+"""Live progress of the advise/tune stages: one bar per stage on stderr."""
+
+from __future__ import annotations
+
+from rich.progress import Progress
+
+from regadvisor.pipeline import Hooks
+
+__all__ = ["stage_hooks"]
+
+
+def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
+                maximize: bool) -> Hooks:
+    """Hooks that drive one progress bar per stage (no-ops when ``progress`` is None)."""
+    if progress is None:
+        return Hooks()
+    tasks: dict[str, int] = {}
+    best: list[float] = []
+
+    def task(name: str, total: int | None, description: str) -> int:
+        if name not in tasks:
+            tasks[name] = progress.add_task(description, total=total, status="")
+        return tasks[name]
+
+    def stage(name: str) -> None:
+        for other, tid in tasks.items():
+            if other != name:
+                progress.update(tid, visible=False)
+
+    def epoch(record, history) -> None:
+        tid = task("diagnose", history.config["max_epochs"], "diagnose")
+        progress.update(tid, completed=record.epoch, status=f"val loss {record.val_loss:.4f}")
+
+    def trial(study, frozen) -> None:
+        tid = task("tune", n_trials, "tune    ")
+        finished = sum(1 for t in study.get_trials(deepcopy=False)
+                       if t.state.is_finished())
+        if frozen.value is not None:
+            best.append(frozen.value)
+        shown = (max(best) if maximize else min(best)) if best else None
+        status = f"best {shown:.4f}" if shown is not None else ""
+        progress.update(tid, completed=min(finished, n_trials), status=status)
+
+    def rerun(done: int, total: int) -> None:
+        tid = task("rerun", total, "re-seed ")
+        progress.update(tid, completed=done, status="top trials over extra seeds")
+
+    def verify(done: int, total: int) -> None:
+        tid = task("verify", total, "verify  ")
+        progress.update(tid, completed=done, status=f"{seeds} seeds × 2 configurations")
+
+    return Hooks(stage=stage, epoch=epoch, trial=trial, rerun=rerun, verify=verify)

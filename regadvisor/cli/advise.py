@@ -1,0 +1,137 @@
+"""``regadvisor advise``: diagnose → rules → tune → verify → report, in one command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from regadvisor._io import make_run_dir
+from regadvisor.cli._common import (
+    DataOpt,
+    DebugOpt,
+    DeviceOpt,
+    DiagEpochsOpt,
+    DropoutRangeOpt,
+    ExperimentArg,
+    LossOpt,
+    ModelOpt,
+    ObjectiveOpt,
+    OptimizerOpt,
+    OutputOpt,
+    PatienceRangeOpt,
+    PrunerOpt,
+    QuietOpt,
+    RangeOpt,
+    RulesOpt,
+    SeedOpt,
+    SpaceOpt,
+    StorageOpt,
+    StudyNameOpt,
+    TrialsOpt,
+    command_line,
+    console,
+    err_console,
+    handle_errors,
+    objective_name,
+    space_overrides,
+)
+from regadvisor.cli._progress import progress_bar
+from regadvisor.cli._stages import stage_hooks
+
+
+@handle_errors
+def advise_command(
+    experiment: ExperimentArg = None,
+    model: ModelOpt = None,
+    data: DataOpt = None,
+    optimizer: OptimizerOpt = None,
+    loss: LossOpt = None,
+    n_trials: TrialsOpt = 30,
+    seeds: Annotated[int, typer.Option("--seeds", min=2, help="Training seeds of the "
+                                       "verification (each arm).")] = 3,
+    objective: ObjectiveOpt = None,
+    pruner: PrunerOpt = "median",
+    diagnostic_epochs: DiagEpochsOpt = None,
+    rules: RulesOpt = None,
+    space: SpaceOpt = None,
+    wd_range: RangeOpt = None,
+    dropout_range: DropoutRangeOpt = None,
+    patience_range: PatienceRangeOpt = None,
+    storage: StorageOpt = None,
+    study_name: StudyNameOpt = None,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = "auto",
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Diagnose, tune and verify regularization, then write the HTML report.
+
+    Running it again with the same --output folder resumes the study.
+    """
+    from regadvisor.experiment import load_experiment
+    from regadvisor.pipeline import AdviseOptions, advise
+    from regadvisor.rules import load_rules
+    from regadvisor.training import resolve_device
+    from regadvisor.tuning import mask_url
+
+    dev = resolve_device(device)
+    load_rules(rules or [])  # fail fast on a bad rules folder, before any training
+    overrides = space_overrides(space, wd_range, dropout_range, patience_range)
+    obj = objective_name(objective)
+    exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
+                          device=str(dev))
+    if exp.bundled and experiment is None:
+        console.print(f"No experiment given: advising on the bundled example [bold]{exp.name}[/] "
+                      "(digits, 20 % noisy labels, wide MLP).")
+    run_dir = make_run_dir(output, exp.name)
+    console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(storage)})" if storage
+                                               else ""))
+    options = AdviseOptions(
+        diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
+        objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
+        seed=seed, device=dev, space_overrides=overrides, command=command_line())
+    maximize = obj == "val_metric" and exp.higher_is_better
+    try:
+        with progress_bar(quiet) as progress:
+            result = advise(exp, run_dir, options,
+                            stage_hooks(progress, n_trials, seeds, maximize))
+    except KeyboardInterrupt:
+        err_console.print(
+            f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "
+            f"says what finished. Resume with the same command and --output {run_dir}.")
+        raise typer.Exit(130) from None
+    _print_result(result, run_dir)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return "none" if value is None else str(value)
+
+
+def _print_result(result, run_dir) -> None:
+    diag = result.diagnosis
+    v = diag["verdict"]
+    console.print(f"\nVerdict: [bold]{v['name'].replace('_', ' ').upper()}[/]: {v['reason']}")
+    if diag["findings"]:
+        console.print("Top recommendations: " + "; ".join(
+            f"{i}. {f['title']}" for i, f in enumerate(diag["findings"][:3], start=1)))
+    tuning = result.tuning
+    counts: dict[str, int] = {}
+    for t in tuning["trials"]:
+        counts[t["state"].lower()] = counts.get(t["state"].lower(), 0) + 1
+    console.print(f"Tuning: {len(tuning['trials'])} trials ("
+                  + ", ".join(f"{n} {k}" for k, n in counts.items())
+                  + f"); winner trial {tuning['best_trial']}: "
+                  + ", ".join(f"{k}={v:.4g}" for k, v in tuning["best_params"].items()))
+    rec = result.recommendation
+    console.print(f"Verification: {rec['summary']}")
+    if not rec["kept_baseline"] and rec["diff"]:
+        console.print("Recommended change: " + ", ".join(
+            f"{d['setting']} {_fmt(d['before'])} → {_fmt(d['after'])}" for d in rec["diff"]))
+    times = ", ".join(f"{k} {s:.1f} s" for k, s in result.timings.items())
+    console.print(f"Timings: {times}.")
+    console.print(f"Report: {run_dir / 'report.html'} (data in report.json, histories.csv, "
+                  "trials.csv).")

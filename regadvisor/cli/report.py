@@ -1,0 +1,43 @@
+"""``regadvisor report RUN_DIR``: re-render report.html from report.json, without training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from regadvisor.cli._common import DebugOpt, console, handle_errors
+from regadvisor.errors import ConfigError
+
+
+@handle_errors
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder holding report.json.")],
+    debug: DebugOpt = False,
+) -> None:
+    """Re-render report.html from a run folder's report.json (no training)."""
+    from regadvisor.pipeline import RUN_SCHEMA_VERSION
+    from regadvisor.report import render_report
+
+    path = run_dir / "report.json"
+    if not path.is_file():
+        raise ConfigError(f"'{path}' does not exist. Pass a run folder written by "
+                          "'regadvisor advise'.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"'{path}' is not valid JSON ({e}). It may be corrupted; run "
+                          "'regadvisor advise' again to regenerate it.") from None
+    if not isinstance(data, dict) or data.get("schema_version") != RUN_SCHEMA_VERSION \
+            or "experiment" not in data:
+        raise ConfigError(f"'{path}' is not a regadvisor report.json (schema version "
+                          f"{RUN_SCHEMA_VERSION}). Pass a run folder written by "
+                          "'regadvisor advise'.")
+    try:
+        out = render_report(data, run_dir)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
+                          "cannot be rendered. Run 'regadvisor advise' again.") from None
+    console.print(f"Rendered {out}.")

@@ -1,0 +1,32 @@
+"""Tuning: the search space from the findings and the Optuna study over it.
+
+The only package that imports optuna.
+"""
+
+from regadvisor.tuning._records import Rerun, TrialRecord, TuningResult
+from regadvisor.tuning.space import (
+    DEFAULT_RANGES,
+    PARAMS,
+    ParamRange,
+    SearchSpace,
+    build_space,
+    load_space_file,
+)
+from regadvisor.tuning.study import PRUNERS, TuneSettings, config_for, mask_url, tune
+
+__all__ = [
+    "DEFAULT_RANGES",
+    "PARAMS",
+    "PRUNERS",
+    "ParamRange",
+    "Rerun",
+    "SearchSpace",
+    "TrialRecord",
+    "TuneSettings",
+    "TuningResult",
+    "build_space",
+    "config_for",
+    "load_space_file",
+    "mask_url",
+    "tune",
+]

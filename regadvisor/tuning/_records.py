@@ -1,0 +1,91 @@
+"""Plain records of a tuning run (no Optuna objects), for JSON, CSV and the report."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Rerun", "TrialRecord", "TuningResult"]
+
+
+@dataclass
+class TrialRecord:
+    """One Optuna trial: its state, parameters and the figures of its training run."""
+
+    number: int
+    state: str
+    params: dict[str, Any]
+    value: float | None
+    val_loss: float | None = None
+    val_metric: float | None = None
+    epochs_run: int | None = None
+    best_epoch: int | None = None
+    pruned_at: int | None = None
+    stop_reason: str | None = None
+    error: str | None = None
+    seeded: str | None = None
+    seconds: float | None = None
+    worker: str | None = None
+
+
+@dataclass
+class Rerun:
+    """A top trial re-run over extra seeds: the noise-aware winner is the best mean."""
+
+    trial_number: int
+    params: dict[str, Any]
+    seeds: list[int]
+    values: list[float]
+    mean: float
+    std: float
+
+
+@dataclass
+class TuningResult:
+    """The outcome of a tuning run.
+
+    Attributes:
+        study_name, storage: Where the study lives (passwords masked).
+        direction: ``"maximize"`` or ``"minimize"``; objective: ``"val_metric"`` or
+            ``"val_loss"``.
+        space: The search space (``SearchSpace.to_dict()``).
+        trials: Every trial of the study.
+        reruns: The top trials re-run over extra seeds.
+        best_params: Parameters of the winner; best_config: its RegConfig as a dict.
+        best_trial: Number of the winning trial.
+        seconds: Wall time.
+        sampler, pruner: What drove the search, as text.
+        stopped_early: Why the run ended before its trials were done, if it did.
+    """
+
+    study_name: str
+    storage: str
+    direction: str
+    objective: str
+    space: dict[str, Any]
+    trials: list[TrialRecord] = field(default_factory=list)
+    reruns: list[Rerun] = field(default_factory=list)
+    best_params: dict[str, Any] = field(default_factory=dict)
+    best_config: dict[str, Any] = field(default_factory=dict)
+    best_trial: int | None = None
+    seconds: float = 0.0
+    sampler: str = ""
+    pruner: str = ""
+    stopped_early: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TuningResult:
+        d = dict(d)
+        d["trials"] = [TrialRecord(**t) for t in d.get("trials", [])]
+        d["reruns"] = [Rerun(**r) for r in d.get("reruns", [])]
+        return cls(**d)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in self.trials:
+            out[t.state] = out.get(t.state, 0) + 1
+        return out

@@ -1,0 +1,239 @@
+"""The search space: which regularization to tune, over which ranges, and why.
+
+Defaults follow the guide (λ on a log scale from 1e-6 to 1e-1, dropout p up to 0.6, patience 3
+to 30 epochs); the findings of the rules move the ranges (overfitting towards more
+regularization, underfitting towards less, down to zero) and choose which parameters to tune.
+Every bound records the reason it was chosen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from regadvisor.errors import ConfigError
+
+__all__ = ["DEFAULT_RANGES", "PARAMS", "ParamRange", "SearchSpace", "build_space",
+           "load_space_file"]
+
+#: Tunable parameters, as named in RegConfig and in the rules' actions.
+PARAMS = ("weight_decay", "dropout", "patience_epochs", "label_smoothing", "l1")
+
+#: Values that mean "off" for each parameter (used to enqueue the user's own setup).
+_OFF = {"weight_decay": 0.0, "dropout": 0.0, "label_smoothing": 0.0, "l1": 0.0}
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """One searched parameter.
+
+    Attributes:
+        name: RegConfig field.
+        low, high: Bounds (inclusive). Patience is in epochs (an integer).
+        log: Sample on a log scale (then ``low > 0``; a log range reaches "practically zero"
+            with a tiny ``low``, e.g. 1e-8 for weight decay).
+        reason: Why these bounds, for the report.
+    """
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.name not in PARAMS:
+            raise ConfigError(f"Unknown search parameter {self.name!r}; use one of "
+                              f"{', '.join(PARAMS)}.")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ConfigError(f"The range of {self.name} must be finite numbers. Got "
+                              f"[{self.low}, {self.high}].")
+        if self.low >= self.high:
+            raise ConfigError(f"The range of {self.name} must have low < high. Got low="
+                              f"{self.low:g}, high={self.high:g}.")
+        if self.log and self.low <= 0:
+            raise ConfigError(f"The range of {self.name} is on a log scale, so low must be > 0. "
+                              f"Got low={self.low:g}.")
+        if self.low < 0:
+            raise ConfigError(f"The range of {self.name} cannot be negative. Got low="
+                              f"{self.low:g}.")
+        if self.name in ("dropout", "label_smoothing") and self.high >= 1:
+            raise ConfigError(f"The range of {self.name} must stay below 1. Got high="
+                              f"{self.high:g}.")
+        if self.name == "patience_epochs" and (self.low < 1 or self.low != int(self.low)
+                                               or self.high != int(self.high)):
+            raise ConfigError("The range of patience_epochs must be whole epochs >= 1. Got "
+                              f"[{self.low:g}, {self.high:g}].")
+
+    @property
+    def is_int(self) -> bool:
+        return self.name == "patience_epochs"
+
+    def clip(self, value: float) -> float:
+        v = min(max(value, self.low), self.high)
+        return int(round(v)) if self.is_int else v
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+DEFAULT_RANGES: dict[str, ParamRange] = {
+    "weight_decay": ParamRange("weight_decay", 1e-6, 1e-1, True,
+                               "guide: λ on a log scale, 1e-6 to 1e-1"),
+    "dropout": ParamRange("dropout", 0.0, 0.6, False, "guide: p from 0 up to about 0.6"),
+    "patience_epochs": ParamRange("patience_epochs", 3, 30, False,
+                                  "guide: patience 5 to 20 epochs, widened to 3 to 30"),
+    "label_smoothing": ParamRange("label_smoothing", 0.0, 0.2, False,
+                                  "guide: ε = 0.1 is typical; searched 0 to 0.2"),
+    "l1": ParamRange("l1", 1e-6, 1e-2, True, "guide: L1 for networks about 1e-6 to 1e-4"),
+}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What tuning searches, plus the fixed changes the findings made (``base``).
+
+    Attributes:
+        params: The searched ranges, by name.
+        base: RegConfig settings every trial shares (e.g. ``decoupled=True``), with reasons.
+        reasons: ``field → why`` for each entry of ``base``.
+    """
+
+    params: dict[str, ParamRange]
+    base: dict[str, Any] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"params": {k: v.to_dict() for k, v in self.params.items()},
+                "base": dict(self.base), "reasons": dict(self.reasons)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SearchSpace:
+        return cls(params={k: ParamRange(**v) for k, v in d["params"].items()},
+                   base=dict(d.get("base", {})), reasons=dict(d.get("reasons", {})))
+
+    def signature(self) -> dict[str, Any]:
+        """What must match for a stored study to be resumed with this space."""
+        return {k: [v.low, v.high, v.log] for k, v in sorted(self.params.items())}
+
+
+def build_space(
+    findings: Sequence[Any],
+    facts: Mapping[str, Any],
+    overrides: Mapping[str, ParamRange] | None = None,
+) -> SearchSpace:
+    """Build the search space from ranked findings.
+
+    The highest-priority finding that names a range for a parameter sets it; a parameter is
+    searched when a finding asks to tune it, and weight decay and patience are always searched.
+    Dropout is searched only for models with hidden fully connected layers or dropout; label
+    smoothing only for classification; L1 only when a finding asks for it.
+
+    Args:
+        findings: Ranked findings (highest priority first), each with ``actions`` holding
+            ``set``, ``search`` and ``tune``.
+        facts: The diagnosis facts.
+        overrides: Ranges from flags or a space file; they win over everything else.
+    """
+    verdict = facts.get("verdict")
+    chosen: dict[str, ParamRange] = {}
+    tune: list[str] = ["weight_decay", "patience_epochs"]
+    base: dict[str, Any] = {}
+    reasons: dict[str, str] = {}
+    for finding in findings:
+        actions = getattr(finding, "actions", None)
+        if actions is None:
+            continue
+        for name, rng in _plain(getattr(actions, "search", None)).items():
+            rng = _plain(rng)
+            if name not in chosen:
+                chosen[name] = ParamRange(name, float(rng["low"]), float(rng["high"]),
+                                          bool(rng.get("log", False)),
+                                          f"rule {finding.rule_id}: {finding.title}")
+        for name in getattr(actions, "tune", None) or []:
+            if name not in tune:
+                tune.append(name)
+        for key, value in _plain(getattr(actions, "set", None)).items():
+            if key not in base:
+                base[key] = value
+                reasons[key] = f"rule {finding.rule_id}: {finding.title}"
+
+    can_drop = bool(facts.get("has_dropout")) or (
+        (facts.get("n_linear") or 0) >= 2 and not facts.get("is_linear"))
+    if "dropout" in tune and not can_drop:
+        tune.remove("dropout")
+    if facts.get("task") != "classification" and "label_smoothing" in tune:
+        tune.remove("label_smoothing")
+
+    params: dict[str, ParamRange] = {}
+    for name in tune:
+        params[name] = chosen.get(name) or DEFAULT_RANGES[name]
+    if verdict == "underfitting":
+        wd = params.get("weight_decay")
+        if wd is not None and wd.low > 1e-8:
+            params["weight_decay"] = dataclasses.replace(
+                wd, low=1e-8, reason=wd.reason + "; underfitting: down to 1e-8 (practically 0)")
+    if "dropout" in base and "dropout" in params:
+        base.pop("dropout")
+        reasons.pop("dropout", None)
+    for name, rng in (overrides or {}).items():
+        params[name] = dataclasses.replace(rng, reason=rng.reason or "set by the user")
+    if "dropout" in params and not facts.get("has_dropout"):
+        base.setdefault("inject_dropout", True)
+        reasons.setdefault("inject_dropout", "the model has no dropout: it is injected in "
+                                             "front of the hidden fully connected layers")
+    return SearchSpace(params=params, base=base, reasons=reasons)
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A dict from a dict or a pydantic model (unset fields left out)."""
+    if obj is None:
+        return {}
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(exclude_none=True)
+    return dict(obj)
+
+
+def load_space_file(path: str | Path) -> dict[str, ParamRange]:
+    """Read ranges from a YAML file: ``{weight_decay: {low: 1e-5, high: 1e-1, log: true}}``.
+
+    Raises:
+        ConfigError: The file is missing, malformed, or a range is invalid.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Search space file '{path}' does not exist.") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: malformed YAML in the search space file: "
+                          f"{getattr(e, 'problem', e)}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a search space file maps parameter names to "
+                          "{low, high, log}; e.g. weight_decay: {low: 1e-5, high: 1e-1, "
+                          "log: true}.")
+    out = {}
+    for name, spec in data.items():
+        if not isinstance(spec, dict) or "low" not in spec or "high" not in spec:
+            raise ConfigError(f"{path}, parameter {name!r}: give low and high, e.g. "
+                              "{low: 1e-5, high: 1e-1, log: true}.")
+        extra = set(spec) - {"low", "high", "log"}
+        if extra:
+            raise ConfigError(f"{path}, parameter {name!r}: unknown key {sorted(extra)[0]!r}; "
+                              "use low, high and log.")
+        try:
+            low, high = float(spec["low"]), float(spec["high"])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}, parameter {name!r}: low and high must be numbers.") \
+                from None
+        out[name] = ParamRange(str(name), low, high, bool(spec.get("log", False)),
+                               f"space file {path.name}")
+    return out

@@ -1,0 +1,528 @@
+"""The Optuna study: objective, storage, seeded trials, pruning and the noise-aware winner.
+
+This package is the only place that imports optuna.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import socket
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+from regadvisor.errors import ConfigError, RunError, StorageError
+from regadvisor.experiment import Experiment, baseline_config
+from regadvisor.training import RegConfig, StopReason, train
+from regadvisor.tuning._records import Rerun, TrialRecord, TuningResult
+from regadvisor.tuning.space import SearchSpace
+
+__all__ = [
+    "PRUNERS",
+    "TuneSettings",
+    "config_for",
+    "make_pruner",
+    "mask_url",
+    "open_study",
+    "run_trials",
+    "tune",
+]
+
+optuna.logging.set_verbosity(logging.WARNING)
+# Heartbeats and stale-trial retries are marked experimental in Optuna; they are what a killed
+# worker needs, so their warnings are silenced here rather than shown to every user.
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+PRUNERS = ("median", "patient", "hyperband", "none")
+
+#: Which process ran a trial (host and process id), recorded on every trial.
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+#: Consecutive failed trials after which the run stops with the cause.
+MAX_CONSECUTIVE_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    """How to tune.
+
+    Attributes:
+        n_trials: Trials in the study in all (a resumed study counts the ones it has).
+        objective: ``"val_metric"`` (the user's metric) or ``"val_loss"``.
+        seed: Seeds the sampler (same seed, same trials in one worker) and the training runs.
+        pruner: One of :data:`PRUNERS`.
+        top_k: Top trials re-run over extra seeds to choose the winner.
+        extra_seeds: Extra training seeds per top trial.
+        storage: Optuna storage URL; None for the SQLite file in the run folder.
+        study_name: Study name; None for ``regadvisor-<experiment>``.
+        device: Where to train. threads: torch threads in this process (None: leave).
+        timeout_seconds: Stop starting new trials after this wall time.
+        heartbeat_seconds: A running trial records a heartbeat this often; one silent for 3×
+            as long (a killed worker) is failed and retried once.
+    """
+
+    n_trials: int = 30
+    objective: str = "val_metric"
+    seed: int = 0
+    pruner: str = "median"
+    top_k: int = 3
+    extra_seeds: int = 2
+    storage: str | None = None
+    study_name: str | None = None
+    device: Any = "cpu"
+    timeout_seconds: float | None = None
+    heartbeat_seconds: int = 10
+
+    def __post_init__(self) -> None:
+        if self.n_trials < 1:
+            raise ConfigError(f"--n-trials must be at least 1. Got {self.n_trials}.")
+        if self.objective not in ("val_metric", "val_loss"):
+            raise ConfigError(f"--objective must be 'metric' or 'loss'. Got {self.objective!r}.")
+        if self.pruner not in PRUNERS:
+            raise ConfigError(f"--pruner must be one of {', '.join(PRUNERS)}. Got "
+                              f"{self.pruner!r}.")
+        if self.heartbeat_seconds < 1:
+            raise ConfigError(f"--heartbeat must be at least 1 second. Got "
+                              f"{self.heartbeat_seconds}.")
+        if self.top_k < 1 or self.extra_seeds < 0:
+            raise ConfigError("top_k must be >= 1 and extra_seeds >= 0.")
+
+
+def mask_url(url: str) -> str:
+    """The storage URL with any password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def make_pruner(name: str) -> optuna.pruners.BasePruner:
+    """The pruner for ``--pruner``; ``median`` waits 10 epochs and 5 trials before pruning."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10)
+    if name == "patient":
+        return optuna.pruners.PatientPruner(
+            optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10), patience=5)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=5, reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
+def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStorage:
+    """Open the RDB storage; a worker racing another to create the tables tries again."""
+    if url.startswith("sqlite"):
+        engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}}
+    elif url.startswith("postgresql"):
+        engine_kwargs = {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True}
+    else:
+        engine_kwargs = {}
+    for attempt in range(6):
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_seconds,
+                grace_period=3 * heartbeat_seconds,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=1),
+            )
+        except Exception as e:  # malformed URL, missing driver, unreachable server, races
+            text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            racing = "already exists" in text or "duplicate key" in text
+            if racing and attempt < 5:
+                time.sleep(0.5 + attempt)
+                continue
+            raise StorageError(
+                f"Cannot open the study storage {mask_url(url)}: {mask_url(text)}. Check the URL "
+                "(e.g. sqlite:///study.db or postgresql://user:password@host/db) and that the "
+                "database server is running.") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def open_study(
+    experiment: Experiment,
+    space: SearchSpace,
+    settings: TuneSettings,
+    run_dir: Path,
+    *,
+    sampler_seed: int | None = None,
+) -> optuna.Study:
+    """Create the study or load it to resume; refuse one that has another search space.
+
+    Raises:
+        StorageError: The storage cannot be opened, or the study was made with another space.
+    """
+    if settings.storage is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    url = storage_url(settings, run_dir)
+    storage = _storage(url, settings.heartbeat_seconds)
+    name = settings.study_name or f"regadvisor-{experiment.name}"
+    direction = _direction(experiment, settings)
+    sampler = optuna.samplers.TPESampler(
+        seed=settings.seed if sampler_seed is None else sampler_seed, n_startup_trials=8)
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, direction=direction,
+                                    sampler=sampler, pruner=make_pruner(settings.pruner),
+                                    load_if_exists=True)
+    except ValueError as e:
+        raise StorageError(f"Study {name!r} in {mask_url(url)} cannot be used: {e}. Pass a new "
+                           "--study-name to start fresh.") from None
+    except Exception as e:
+        text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StorageError(f"Cannot open study {name!r} in {mask_url(url)}: {mask_url(text)}.") \
+            from None
+    signature = space.signature()
+    stored = study.user_attrs.get("space")
+    if stored is None:
+        study.set_user_attr("space", signature)
+        study.set_user_attr("space_full", space.to_dict())
+        study.set_user_attr("objective", settings.objective)
+    elif stored != signature or study.user_attrs.get("objective") != settings.objective:
+        raise StorageError(
+            f"Study {name!r} in {mask_url(url)} was created with another search space or "
+            f"objective ({_describe(stored)}; now {_describe(signature)}). Pass a new "
+            "--study-name (or a new --output folder) to start fresh, or the same ranges and "
+            "objective to resume it.")
+    return study
+
+
+def _describe(signature: dict[str, Any]) -> str:
+    return ", ".join(f"{k} [{v[0]:g}, {v[1]:g}]" for k, v in signature.items())
+
+
+def _direction(experiment: Experiment, settings: TuneSettings) -> str:
+    if settings.objective == "val_loss" or not experiment.higher_is_better:
+        return "minimize"
+    return "maximize"
+
+
+def config_for(base: RegConfig, space: SearchSpace, params: dict[str, Any]) -> RegConfig:
+    """The RegConfig of a trial: the user's setup, the findings' fixed changes, the params."""
+    changes = dict(space.base)
+    changes.update(params)
+    if "dropout" in params and "inject_dropout" not in changes:
+        changes["inject_dropout"] = True
+    if "patience_epochs" in changes and changes["patience_epochs"] is not None:
+        changes["patience_epochs"] = int(changes["patience_epochs"])
+    allowed = {f for f in RegConfig.__dataclass_fields__}
+    return base.replace(**{k: v for k, v in changes.items() if k in allowed})
+
+
+def tuning_base(experiment: Experiment, settings: TuneSettings) -> RegConfig:
+    """The user's setup at full length, monitored by the tuning objective."""
+    cfg = baseline_config(experiment, seed=settings.seed)
+    return cfg.replace(monitor=settings.objective)
+
+
+def _suggest(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name, rng in space.params.items():
+        if rng.is_int:
+            params[name] = trial.suggest_int(name, int(rng.low), int(rng.high), log=rng.log)
+        else:
+            params[name] = trial.suggest_float(name, rng.low, rng.high, log=rng.log)
+    return params
+
+
+def seeded_trials(experiment: Experiment, space: SearchSpace) -> list[tuple[str, dict]]:
+    """The user's own configuration and the guide's default recipe, clipped into the space."""
+    spec = experiment.optimizer
+    user = {"weight_decay": spec.weight_decay, "dropout": 0.0, "patience_epochs": None,
+            "label_smoothing": 0.0, "l1": 0.0}
+    recipe = {"weight_decay": 1e-2 if spec.is_adaptive or spec.name == "AdamW" else 5e-4,
+              "dropout": 0.2, "patience_epochs": 10, "label_smoothing": 0.0, "l1": 1e-4}
+    out = []
+    for label, values in (("your setup", user), ("guide recipe", recipe)):
+        params = {}
+        for name, rng in space.params.items():
+            v = values.get(name)
+            params[name] = rng.high if v is None else rng.clip(v)
+        out.append((label, params))
+    return out
+
+
+class _TooManyFailures(Exception):
+    pass
+
+
+def run_trials(
+    experiment: Experiment,
+    space: SearchSpace,
+    settings: TuneSettings,
+    study: optuna.Study,
+    *,
+    n_trials: int,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+    enqueue: bool = True,
+) -> str | None:
+    """Run trials in this process until the study holds ``n_trials`` finished ones.
+
+    Returns:
+        Why the run stopped early, or None.
+
+    Raises:
+        RunError: Several trials in a row failed (the message names the last cause).
+        KeyboardInterrupt: Ctrl-C; every finished trial is already in the storage.
+    """
+    base = tuning_base(experiment, settings)
+    device = settings.device
+    if enqueue and not study.trials:
+        for label, params in seeded_trials(experiment, space):
+            study.enqueue_trial(params, user_attrs={"seeded": label}, skip_if_exists=True)
+    failures: list[str] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        params = _suggest(trial, space)
+        config = config_for(base, space, params).replace(seed=settings.seed)
+        started = time.perf_counter()
+        trial.set_user_attr("worker", WORKER_ID)
+
+        def report(record, history):
+            value = record.val_metric if settings.objective == "val_metric" else record.val_loss
+            trial.report(value, record.epoch)
+            if trial.should_prune():
+                trial.set_user_attr("pruned_at", record.epoch)
+                trial.set_user_attr("epochs_run", record.epoch)
+                raise optuna.TrialPruned(f"pruned at epoch {record.epoch}")
+
+        try:
+            result = train(experiment.model_factory, experiment.train_loader,
+                           experiment.val_loader, config, task=experiment.task,
+                           loss_factory=experiment.loss_factory, device=device,
+                           callbacks=[report])
+        except optuna.TrialPruned:
+            raise
+        except torch.cuda.OutOfMemoryError as e:
+            message = (f"out of memory on {device}: {str(e).splitlines()[0] if str(e) else ''}"
+                       " Use a smaller batch size (or a smaller model).")
+            trial.set_user_attr("error", message)
+            raise RunError(message) from None
+        except Exception as e:
+            message = f"{type(e).__name__} from the experiment's code: {e}"
+            trial.set_user_attr("error", message)
+            raise RunError(message) from None
+        h = result.history
+        trial.set_user_attr("epochs_run", h.epochs_run)
+        trial.set_user_attr("best_epoch", h.best_epoch)
+        trial.set_user_attr("stop_reason", h.stop_reason.value)
+        trial.set_user_attr("seconds", time.perf_counter() - started)
+        if h.stop_reason is StopReason.DIVERGED:
+            trial.set_user_attr("error", h.stop_message)
+            raise RunError(h.stop_message)
+        best = h.restored or h.best
+        trial.set_user_attr("val_loss", best.val_loss)
+        trial.set_user_attr("val_metric", best.val_metric)
+        return best.val_metric if settings.objective == "val_metric" else best.val_loss
+
+    def after(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
+        if frozen.state == optuna.trial.TrialState.FAIL:
+            failures.append(frozen.user_attrs.get("error", "unknown error"))
+            if len(failures) >= MAX_CONSECUTIVE_FAILURES:
+                raise _TooManyFailures(failures[-1])
+        elif frozen.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
+            failures.clear()
+        if on_trial is not None:
+            on_trial(study, frozen)
+
+    done = _finished(study)
+    remaining = max(0, n_trials - done)
+    if remaining == 0:
+        return None
+    stop = optuna.study.MaxTrialsCallback(
+        n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
+                          optuna.trial.TrialState.FAIL))
+    try:
+        study.optimize(objective, n_trials=remaining, timeout=settings.timeout_seconds,
+                       catch=(RunError,), callbacks=[after, stop], gc_after_trial=False)
+    except _TooManyFailures as e:
+        raise RunError(
+            f"{MAX_CONSECUTIVE_FAILURES} trials in a row failed; the last with: {e}. Fix the "
+            "cause (or narrow the search space) and run the same command again to resume."
+        ) from None
+    if settings.timeout_seconds is not None and _finished(study) < n_trials:
+        return f"the time budget of {settings.timeout_seconds:g} s ended the search"
+    return None
+
+
+def _finished(study: optuna.Study) -> int:
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
+              optuna.trial.TrialState.FAIL)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def records(study: optuna.Study) -> list[TrialRecord]:
+    """Every trial as a plain record."""
+    out = []
+    for t in study.get_trials(deepcopy=False):
+        a = t.user_attrs
+        out.append(TrialRecord(
+            number=t.number, state=t.state.name, params=dict(t.params),
+            value=_finite(t.value) if t.state == optuna.trial.TrialState.COMPLETE else None,
+            val_loss=_finite(a.get("val_loss")), val_metric=_finite(a.get("val_metric")),
+            epochs_run=a.get("epochs_run"), best_epoch=a.get("best_epoch"),
+            pruned_at=a.get("pruned_at"), stop_reason=a.get("stop_reason"),
+            error=a.get("error"), seeded=a.get("seeded"), seconds=a.get("seconds"),
+            worker=a.get("worker")))
+    return out
+
+
+def _finite(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def choose_winner(
+    experiment: Experiment,
+    space: SearchSpace,
+    settings: TuneSettings,
+    study: optuna.Study,
+    on_rerun: Callable[[int, int], None] | None = None,
+) -> tuple[list[Rerun], TrialRecord | None]:
+    """Re-run the top trials over extra seeds and pick the best mean (noise-aware)."""
+    complete = [t for t in study.get_trials(deepcopy=False,
+                                            states=(optuna.trial.TrialState.COMPLETE,))]
+    if not complete:
+        return [], None
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    complete.sort(key=lambda t: t.value, reverse=maximize)
+    # Distinct parameter sets only: enqueued trials can repeat a sampled one.
+    top: list[optuna.trial.FrozenTrial] = []
+    seen: set[tuple] = set()
+    for t in complete:
+        key = tuple(sorted(t.params.items()))
+        if key not in seen:
+            seen.add(key)
+            top.append(t)
+        if len(top) == settings.top_k:
+            break
+    base = tuning_base(experiment, settings)
+    reruns = []
+    total = len(top) * settings.extra_seeds
+    done = 0
+    for t in top:
+        values = [float(t.value)]
+        seeds = [settings.seed]
+        for k in range(1, settings.extra_seeds + 1):
+            seed = settings.seed + 1000 * k
+            config = config_for(base, space, dict(t.params)).replace(seed=seed)
+            h = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
+                      config, task=experiment.task, loss_factory=experiment.loss_factory,
+                      device=settings.device).history
+            best = h.restored or h.best
+            if h.diverged or best is None:
+                value = -math.inf if maximize else math.inf
+            else:
+                value = best.val_metric if settings.objective == "val_metric" else best.val_loss
+            values.append(value)
+            seeds.append(seed)
+            done += 1
+            if on_rerun is not None:
+                on_rerun(done, total)
+        finite = [v for v in values if math.isfinite(v)]
+        mean = statistics.fmean(finite) if finite else math.nan
+        std = statistics.stdev(finite) if len(finite) >= 2 else 0.0
+        reruns.append(Rerun(t.number, dict(t.params), seeds, values, mean, std))
+    ranked = sorted(reruns, key=lambda r: (r.mean if math.isfinite(r.mean) else
+                                           (-math.inf if maximize else math.inf)),
+                    reverse=maximize)
+    winner = ranked[0]
+    record = next(r for r in records(study) if r.number == winner.trial_number)
+    return reruns, record
+
+
+def wait_for_running(study: optuna.Study, timeout_seconds: float = 600.0) -> None:
+    """Wait until no trial is running (other workers finishing theirs; stale ones are failed)."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        optuna.storages.fail_stale_trials(study)
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if not running:
+            return
+        time.sleep(1.0)
+
+
+def storage_url(settings: TuneSettings, run_dir: Path) -> str:
+    return settings.storage or f"sqlite:///{(run_dir / 'study.db').resolve()}"
+
+
+def tune(
+    experiment: Experiment,
+    space: SearchSpace,
+    settings: TuneSettings,
+    run_dir: Path,
+    *,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+    on_rerun: Callable[[int, int], None] | None = None,
+    start_workers: Callable[[str, str], Sequence[Any]] | None = None,
+) -> TuningResult:
+    """Run the study, choose the noise-aware winner, and return plain records.
+
+    Args:
+        experiment, space, settings, run_dir: What to tune, over what, how, and where the
+            default SQLite study lives.
+        on_trial, on_rerun: Progress callbacks.
+        start_workers: Called with the storage URL and study name once the study exists (and
+            its seeded trials are queued); returns worker processes to wait for.
+    """
+    started = time.perf_counter()
+    study = open_study(experiment, space, settings, run_dir)
+    if not study.trials:
+        for label, params in seeded_trials(experiment, space):
+            study.enqueue_trial(params, user_attrs={"seeded": label}, skip_if_exists=True)
+    url = storage_url(settings, run_dir)
+    workers = list(start_workers(url, study.study_name)) if start_workers else []
+    try:
+        stopped = run_trials(experiment, space, settings, study, n_trials=settings.n_trials,
+                             on_trial=on_trial, enqueue=False)
+    except BaseException:
+        for w in workers:
+            w.terminate()
+        raise
+    for w in workers:
+        w.wait()
+    wait_for_running(study)
+    reruns, winner = choose_winner(experiment, space, settings, study, on_rerun=on_rerun)
+    base = tuning_base(experiment, settings)
+    best_config = (config_for(base, space, winner.params).to_dict() if winner else {})
+    return TuningResult(
+        study_name=study.study_name,
+        storage=mask_url(url),
+        direction=study.direction.name.lower(),
+        objective=settings.objective,
+        space=space.to_dict(),
+        trials=records(study),
+        reruns=reruns,
+        best_params=dict(winner.params) if winner else {},
+        best_config=best_config,
+        best_trial=winner.number if winner else None,
+        seconds=time.perf_counter() - started,
+        sampler=f"TPESampler(seed={settings.seed}, multivariate, constant liar)",
+        pruner=settings.pruner,
+        stopped_early=stopped,
+    )
+
+
+def run_worker(experiment: Experiment, settings: TuneSettings, run_dir: Path,
+               rank: int) -> None:
+    """A worker process: load the study (and its search space) and run trials until done."""
+    if settings.study_name is None:
+        raise ConfigError("A worker needs --study-name (and --storage) of an existing study.")
+    url = storage_url(settings, run_dir)
+    storage = _storage(url, settings.heartbeat_seconds)
+    try:
+        summary = optuna.load_study(study_name=settings.study_name, storage=storage)
+    except KeyError:
+        raise StorageError(f"No study named {settings.study_name!r} in {mask_url(url)}.") \
+            from None
+    space = SearchSpace.from_dict(summary.user_attrs["space_full"])
+    study = open_study(experiment, space, settings, run_dir, sampler_seed=settings.seed + rank)
+    run_trials(experiment, space, settings, study, n_trials=settings.n_trials, enqueue=False)

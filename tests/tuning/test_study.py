@@ -1,0 +1,153 @@
+"""Real Optuna studies on small data: seeding, failures, resume, storage errors."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+import torch
+from torch import nn
+
+from regadvisor.errors import RunError, StorageError
+from regadvisor.tuning import ParamRange, SearchSpace, TuneSettings, mask_url, tune
+from regadvisor.tuning.study import open_study, records, run_trials
+from tests.tuning.conftest import tiny_experiment
+
+SPACE = SearchSpace(
+    params={"weight_decay": ParamRange("weight_decay", 1e-5, 1e-1, True, "test"),
+            "dropout": ParamRange("dropout", 0.0, 0.5, False, "test"),
+            "patience_epochs": ParamRange("patience_epochs", 2, 6, False, "test")},
+    base={"decoupled": True, "exempt": "bias_and_norm", "inject_dropout": True},
+)
+
+
+def test_tune_runs_seeded_trials_first_and_picks_a_noise_aware_winner(tiny, tmp_path):
+    settings = TuneSettings(n_trials=8, seed=0, pruner="none", top_k=2, extra_seeds=1)
+    result = tune(tiny, SPACE, settings, tmp_path)
+    assert len(result.trials) == 8
+    assert [t.seeded for t in result.trials[:2]] == ["your setup", "guide recipe"]
+    assert result.trials[1].params["weight_decay"] == pytest.approx(1e-2)
+    assert result.trials[0].params["patience_epochs"] == 6  # no early stopping → the longest
+    assert result.direction == "maximize" and result.objective == "val_metric"
+    assert len(result.reruns) == 2 and all(len(r.values) == 2 for r in result.reruns)
+    best_mean = max(r.mean for r in result.reruns)
+    winner = next(r for r in result.reruns if r.trial_number == result.best_trial)
+    assert winner.mean == best_mean
+    assert result.best_config["decoupled"] is True
+    assert result.best_config["weight_decay"] == pytest.approx(result.best_params["weight_decay"])
+    complete = [t for t in result.trials if t.state == "COMPLETE"]
+    assert all(t.val_loss is not None and t.epochs_run >= 1 for t in complete)
+    assert (tmp_path / "study.db").exists()
+
+
+def test_same_seed_same_trials(tmp_path):
+    params = []
+    for run in range(2):
+        settings = TuneSettings(n_trials=12, seed=7, pruner="none")
+        exp = tiny_experiment(epochs=3)
+        study = open_study(exp, SPACE, settings, tmp_path / str(run))
+        run_trials(exp, SPACE, settings, study, n_trials=12)
+        params.append([t.params for t in study.trials])
+    assert params[0] == params[1]
+
+
+def test_resume_adds_trials_to_the_same_study(tiny, tmp_path):
+    tune(tiny, SPACE, TuneSettings(n_trials=3, pruner="none", top_k=1, extra_seeds=0), tmp_path)
+    result = tune(tiny, SPACE, TuneSettings(n_trials=5, pruner="none", top_k=1, extra_seeds=0),
+                  tmp_path)
+    assert [t.number for t in result.trials] == [0, 1, 2, 3, 4]
+
+
+def test_changed_space_is_refused(tiny, tmp_path):
+    tune(tiny, SPACE, TuneSettings(n_trials=2, pruner="none", top_k=1, extra_seeds=0), tmp_path)
+    other = SearchSpace(params={"weight_decay": ParamRange("weight_decay", 1e-4, 1e-2, True)})
+    with pytest.raises(StorageError, match="another search space.*--study-name"):
+        tune(tiny, other, TuneSettings(n_trials=3), tmp_path)
+
+
+class _Flaky(nn.Module):
+    """Raises from its forward pass in every training run after the first few."""
+
+    runs = 0
+
+    def __init__(self):
+        super().__init__()
+        type(self).runs += 1
+        self.fail = type(self).runs % 2 == 0
+        self.net = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+
+    def forward(self, x):
+        if self.fail and self.training:
+            raise ValueError("bad batch in user code")
+        return self.net(x)
+
+
+def test_a_failing_trial_does_not_end_the_study(tmp_path):
+    _Flaky.runs = 0
+    exp = tiny_experiment(model=_Flaky, epochs=3)
+    result = tune(exp, SPACE, TuneSettings(n_trials=6, pruner="none", top_k=1, extra_seeds=0),
+                  tmp_path)
+    states = [t.state for t in result.trials]
+    assert "FAIL" in states and "COMPLETE" in states and len(states) == 6
+    failed = next(t for t in result.trials if t.state == "FAIL")
+    assert "ValueError from the experiment's code: bad batch in user code" in failed.error
+
+
+class _OOM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(64, 10)
+
+    def forward(self, x):
+        if self.training:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return self.net(x)
+
+
+def test_out_of_memory_fails_the_trial_with_advice_and_repeated_failures_stop(tmp_path):
+    exp = tiny_experiment(model=_OOM, epochs=2)
+    with pytest.raises(RunError, match=r"5 trials in a row failed.*out of memory.*smaller batch"):
+        tune(exp, SPACE, TuneSettings(n_trials=10, pruner="none"), tmp_path)
+    study = optuna.load_study(study_name="regadvisor-tiny",
+                              storage=f"sqlite:///{tmp_path / 'study.db'}")
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert len(failed) == 5
+    assert "Use a smaller batch size" in failed[0].user_attrs["error"]
+
+
+def test_diverged_trial_is_failed_with_its_reason(tmp_path):
+    from regadvisor.examples._data import diabetes_splits, loaders
+    from regadvisor.experiment import build_experiment
+
+    exp = build_experiment(model=lambda: nn.Linear(10, 1),
+                           data=lambda: loaders(diabetes_splits(), 32, classification=False),
+                           optimizer=lambda p: torch.optim.SGD(p, lr=3.0), epochs=5,
+                           name="diverge")
+    space = SearchSpace(params={"weight_decay": ParamRange("weight_decay", 1e-5, 1e-4, True)})
+    settings = TuneSettings(n_trials=2, pruner="none")
+    study = open_study(exp, space, settings, tmp_path)
+    with pytest.raises(RunError, match="in a row"):
+        run_trials(exp, space, settings, study, n_trials=6)
+    recs = records(study)
+    assert all(r.state == "FAIL" for r in recs)
+    assert "diverged" in recs[0].error
+
+
+def test_pruner_prunes_hopeless_trials(tiny, tmp_path):
+    result = tune(tiny_experiment(epochs=15), SPACE,
+                  TuneSettings(n_trials=14, pruner="hyperband", top_k=1, extra_seeds=0),
+                  tmp_path)
+    pruned = [t for t in result.trials if t.state == "PRUNED"]
+    assert pruned and all(t.pruned_at is not None for t in pruned)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://user:secret@db:5432/x", "postgresql://user:***@db:5432/x"),
+    ("sqlite:///tmp/a.db", "sqlite:///tmp/a.db"),
+])
+def test_mask_url(url, shown):
+    assert mask_url(url) == shown
+
+
+def test_malformed_storage_url(tiny, tmp_path):
+    with pytest.raises(StorageError, match="Cannot open the study storage"):
+        tune(tiny, SPACE, TuneSettings(n_trials=1, storage="notadb://x"), tmp_path)
