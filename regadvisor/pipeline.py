@@ -380,3 +380,44 @@ def _current(result: RunResult) -> str:
         if name not in result.finished_stages:
             return name
     return "the end"
+
+
+def run_advise(
+    experiment: str | Experiment | None = None,
+    *,
+    model: Any = None,
+    data: Any = None,
+    optimizer: Any = None,
+    loss: Any = None,
+    task: str | None = None,
+    epochs: int | None = None,
+    metric: str | None = None,
+    output: str | Path | None = None,
+    device: str = "auto",
+    **options: Any,
+) -> RunResult:
+    """The Python API of ``regadvisor advise``.
+
+    Give an experiment (a path, module or bundled example name, or an :class:`Experiment`), or
+    its pieces as objects (``model=`` and ``data=`` factories, optionally ``optimizer=``,
+    ``loss=``, ``task=``, ``epochs=``, ``metric=``). Other keyword arguments are
+    :class:`AdviseOptions` fields (``n_trials``, ``seeds``, ``objective``, ...).
+
+    Returns:
+        The RunResult; the run folder holds report.html, report.json and the CSVs.
+    """
+    from regadvisor._io import make_run_dir
+    from regadvisor.experiment import build_experiment, load_experiment
+    from regadvisor.training import resolve_device
+
+    dev = resolve_device(device)
+    if isinstance(experiment, Experiment):
+        exp = experiment
+    elif model is not None or data is not None:
+        exp = build_experiment(model=model, data=data, optimizer=optimizer, loss=loss, task=task,
+                               epochs=epochs, metric=metric, device=dev)
+    else:
+        exp = load_experiment(experiment, device=str(dev))
+    run_dir = make_run_dir(output, exp.name)
+    opts = AdviseOptions(device=dev, **options)
+    return advise(exp, run_dir, opts)

@@ -151,3 +151,26 @@ def test_rule_fires_and_stays_silent_on_its_near_miss(ruleset, rule_id):
 ])
 def test_verdicts(ruleset, overrides, verdict):
     assert judge(ruleset, facts(**overrides))[0].name == verdict
+
+
+GUIDE_SECTIONS = [
+    "L2 Regularization (Weight Decay)", "L1 Regularization (Sparsity)", "Elastic Net", "Dropout",
+    "Early Stopping", "Early Stopping as Implicit Regularization",
+    "Data Augmentation as Implicit Regularization",
+    "Batch Normalization as Implicit Regularization",
+    "Weight Decay vs L2 Regularization in Adaptive Optimizers",
+    "Dropout as Approximate Bayesian Inference", "Practical Guidelines for Regularization Strength",
+    "Comparison Table of Regularization Methods", "How to Choose", "Common Confusions",
+]
+
+
+def test_every_technique_section_of_the_guide_has_a_rule(ruleset):
+    import pathlib
+
+    guide = pathlib.Path(__file__).resolve().parents[3] / "shared" / "guide" / \
+        "regularization-in-practice.txt"
+    if guide.exists():
+        text = guide.read_text(encoding="utf-8")
+        assert all(section in text for section in GUIDE_SECTIONS)
+    sources = {r.source for r in ruleset.rules}
+    assert set(GUIDE_SECTIONS) <= sources, set(GUIDE_SECTIONS) - sources
