@@ -38,7 +38,8 @@ __all__ = [
     "tune",
 ]
 
-optuna.logging.set_verbosity(logging.WARNING)
+# Failed trials are recorded with their reason by regadvisor itself; Optuna need not log them.
+optuna.logging.set_verbosity(logging.ERROR)
 # Heartbeats and stale-trial retries are marked experimental in Optuna; they are what a killed
 # worker needs, so their warnings are silenced here rather than shown to every user.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
