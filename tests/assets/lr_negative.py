@@ -1,5 +1,4 @@
 import torch
-
 from _asset_data import loaders, mlp
 
 

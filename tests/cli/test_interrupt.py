@@ -1,4 +1,4 @@
-"""Ctrl-C (SIGINT) during a run: a quick stop, nothing finished lost, and the same command resumes."""
+"""Ctrl-C (SIGINT) during a run: a quick stop, nothing finished lost, the same command resumes."""
 
 from __future__ import annotations
 
