@@ -1,0 +1,25 @@
+"""The wheel ships the rules and the report template, so an installed regadvisor finds them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_contains_rules_and_templates(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    wheel = next(tmp_path.glob("regadvisor-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    rules = {p.name for p in (ROOT / "rules").glob("*.yaml")}
+    assert rules and {f"regadvisor/_rules/{n}" for n in rules} <= names
+    assert "regadvisor/report/templates/report.html.j2" in names
+    assert "regadvisor/examples/digits_noisy.py" in names
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "regadvisor = regadvisor.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
