@@ -42,7 +42,7 @@ __all__ = ["EpochCallback", "TrainResult", "train"]
 EpochCallback = Callable[[EpochRecord, History], None]
 
 #: Samples per forward pass when measuring held (device-resident) data in eval mode.
-EVAL_BATCH = 1024
+EVAL_BATCH = 256
 
 
 @dataclass
@@ -65,7 +65,7 @@ def train(
     amp: bool = False,
     callbacks: Sequence[EpochCallback] = (),
     max_seconds: float | None = None,
-    train_eval_samples: int = 1024,
+    train_eval_samples: int = 512,
     fast_path: bool = True,
 ) -> TrainResult:
     """Train a fresh model under ``config`` and return its History and best weights.
