@@ -1,173 +1,319 @@
-"""ReportData: everything the report shows, built from a RunResult dict, with no HTML in it."""
+"""ReportData: everything the report shows, built from a RunResult dict, with no HTML in it.
+
+The builder reads ``report.json`` as it is (a complete run, a partial one that stopped after any
+stage, a regression task with no accuracy or calibration) and never fails on a missing stage:
+each section then says why it is empty. Sentences are composed here from the numbers, with the
+helpers of :mod:`regadvisor.report.format`; the template only lays them out.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from regadvisor.report import plots
+from regadvisor.report import format as fmt
+from regadvisor.report import sections
+from regadvisor.report.snippet import CodePart, code_parts, full_code
 
-__all__ = ["ReportData", "build_report_data"]
+__all__ = ["SECTIONS", "ReportData", "build_report_data"]
+
+#: The report's sections, in order: anchor id and heading (every report has all of them).
+SECTIONS = (
+    ("change", "Recommended change"),
+    ("recommendations", "Recommendations, most important first"),
+    ("diagnosis", "Diagnosis"),
+    ("tuning", "Tuning"),
+    ("verification", "Verification"),
+    ("calibration", "Calibration and uncertainty"),
+    ("early-stopping", "What early stopping did"),
+    ("reproducibility", "Reproducibility"),
+)
+
+_VERDICT_PHRASES = {
+    "overfitting": "Your model overfits",
+    "underfitting": "Your model underfits",
+    "good_fit": "Your model fits well",
+    "not_converged": "Your model has not finished learning",
+    "diverging": "Your training diverges",
+}
 
 
 @dataclass
 class ReportData:
-    """The report's content, section by section (plain values and inline SVG strings)."""
+    """The report's content, section by section: plain values, sentences and inline SVG.
+
+    Attributes:
+        title: The page title.
+        status: ``complete`` or ``partial`` (from report.json).
+        sections: ``(anchor, heading)`` of every section, in order.
+        missing: ``anchor -> sentence`` for the sections whose stage did not run.
+        verdict: The diagnosis verdict (``name``, ``reason``, ``evidence``).
+        headline: The verdict and the measured effect of the change in one sentence.
+        kpis: The key numbers under the headline (``label``, ``before``, ``after``, ``note``).
+        change: The recommended change: rows before → after, code, whether it was verified.
+        findings: The fired rules, ranked, each with what was applied and what it measured.
+    """
 
     title: str
     status: str
+    experiment: dict[str, Any]
+    metric: str
+    task: str
     verdict: dict[str, Any]
     headline: str
-    diff: list[dict[str, Any]]
-    kept_baseline: bool
+    kpis: list[dict[str, Any]]
+    change: dict[str, Any]
     findings: list[dict[str, Any]]
-    experiment: dict[str, Any]
-    inspection: dict[str, Any]
-    curves_svg: str | None
-    diagnosis_curves_svg: str | None
+    diagnosis: dict[str, Any]
     tuning: dict[str, Any] | None
     verification: dict[str, Any] | None
+    calibration: dict[str, Any] | None
     early_stopping: dict[str, Any] | None
     reproducibility: dict[str, Any]
+    sections: tuple[tuple[str, str], ...] = SECTIONS
+    missing: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def _metric_fmt(metric: str, v: Any) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "n/a"
-    return f"{v:.1%}" if metric == "accuracy" else f"{v:.4f}"
 
 
 def build_report_data(run: dict[str, Any]) -> ReportData:
     """Collect what the report shows from a RunResult dict (as saved in report.json)."""
     exp = run.get("experiment") or {}
     metric = exp.get("metric", "accuracy")
+    task = exp.get("task", "classification")
     diag = run.get("diagnosis") or {}
-    verdict = diag.get("verdict") or {"name": "unknown", "reason": "No diagnosis finished.",
-                                      "evidence": {}}
-    rec = run.get("recommendation") or {}
-    ver = run.get("verification")
-    headline = verdict.get("reason", "")
-    if rec.get("summary"):
-        headline = rec["summary"]
-
-    histories = {}
-    if ver:
-        for key, label in (("baseline", "your setup"), ("recommended", "recommendation")):
-            if key in ver.get("histories", {}):
-                histories[label] = ver["histories"][key]
-    diag_curves = None
-    if diag.get("history"):
-        diag_curves = plots.learning_curves({"diagnostic run": diag["history"]}, metric)
-
-    tuning = None
     tun = run.get("tuning")
-    if tun:
-        maximize = tun.get("direction") == "maximize"
-        space = tun.get("space", {}).get("params", {})
-        slices = []
-        for name, rng in space.items():
-            svg = plots.param_slice(tun["trials"], name, rng.get("log", False))
-            if svg:
-                slices.append({"param": name, "svg": svg})
-        counts: dict[str, int] = {}
-        for t in tun["trials"]:
-            counts[t["state"]] = counts.get(t["state"], 0) + 1
-        tuning = {
-            "history_svg": plots.optimization_history(tun["trials"], maximize,
-                                                      tun.get("objective", "")),
-            "slices": slices,
-            "trials": tun["trials"],
-            "space": space,
-            "base": tun.get("space", {}).get("base", {}),
-            "reasons": tun.get("space", {}).get("reasons", {}),
-            "reruns": tun.get("reruns", []),
-            "best_trial": tun.get("best_trial"),
-            "best_params": tun.get("best_params", {}),
-            "counts": counts,
-            "study_name": tun.get("study_name"),
-            "storage": tun.get("storage"),
-            "objective": tun.get("objective"),
-            "direction": tun.get("direction"),
-            "sampler": tun.get("sampler"),
-            "pruner": tun.get("pruner"),
-            "seconds": tun.get("seconds"),
-        }
+    ver = run.get("verification")
+    rec = run.get("recommendation")
+    verdict = diag.get("verdict") or {"name": "unknown", "evidence": {},
+                                      "reason": "The diagnosis did not finish."}
 
-    verification = None
-    early = None
-    if ver:
-        scale = 100 if metric == "accuracy" else 1
-        base_m = [r["metric"] for r in ver["baseline"]["runs"]]
-        rec_m = [r["metric"] for r in ver["recommended"]["runs"]]
-        rows = []
-        for arm_key in ("baseline", "recommended"):
-            arm = ver[arm_key]
-            for r in arm["runs"]:
-                rows.append({"arm": arm["name"], "seed": r["seed"],
-                             "metric": _metric_fmt(metric, r["metric"]),
-                             "loss": f"{r['loss']:.4f}" if r["loss"] is not None else "n/a",
-                             "ece": f"{r['ece']:.3f}" if r.get("ece") is not None else "n/a",
-                             "epochs": r["epochs_run"], "stop": r["stop_reason"]})
-        verification = {
-            "summary": ver["summary"], "verdict": ver["verdict"], "split": ver["split"],
-            "seeds": ver["seeds"], "rows": rows, "metric": ver["metric"], "loss": ver["loss"],
-            "points_svg": plots.seed_points(base_m, rec_m,
-                                            f"{ver['split']} {metric}" + (" (%)" if scale == 100
-                                                                          else ""), scale),
-            "loss_points_svg": plots.seed_points([r["loss"] for r in ver["baseline"]["runs"]],
-                                                 [r["loss"] for r in ver["recommended"]["runs"]],
-                                                 f"{ver['split']} loss"),
-            "scale": scale,
-            "ece": {"baseline": _mean([r.get("ece") for r in ver["baseline"]["runs"]]),
-                    "recommended": _mean([r.get("ece") for r in ver["recommended"]["runs"]])},
-        }
-        first = ver["recommended"]["runs"][0] if ver["recommended"]["runs"] else None
-        config = ver["recommended"]["config"]
-        if first and config.get("patience_epochs"):
-            lr = config.get("lr") or config["optimizer"]["lr"]
-            facts = diag.get("facts", {})
-            n_train, bs = facts.get("n_train") or 0, facts.get("batch_size") or 1
-            steps = first["best_epoch"] * math.ceil(n_train / bs) if n_train else None
-            early = {"best_epoch": first["best_epoch"], "epochs_run": first["epochs_run"],
-                     "patience": config["patience_epochs"], "monitor": config["monitor"],
-                     "stop_message": first["stop_message"], "lr": lr, "steps": steps,
-                     "implied_l2": 1.0 / (lr * steps) if steps else None}
-
-    insp = diag.get("inspection") or {}
-    repro = {
-        "command": run.get("command", ""), "versions": run.get("versions", {}),
-        "device": run.get("device", ""), "seed": run.get("seed"),
-        # The report's own rendering time is in report.json; it cannot be in the page it times.
-        "timings": {k: v for k, v in run.get("timings", {}).items() if k != "report"},
-        "verification_seeds": (ver or {}).get("seeds", []),
-        "storage": (tun or {}).get("storage"), "study_name": (tun or {}).get("study_name"),
-    }
-    notes = list(diag.get("notes", []))
+    change = _change(exp, diag, tun, ver, rec, metric)
+    tuning = sections.tuning(tun, metric) if tun else None
+    verification = sections.verification(ver, metric) if ver else None
+    findings = _findings(diag.get("findings") or [], change, verification, tuning, metric)
+    missing = _missing(run)
+    notes = list(exp.get("notes") or []) + list(diag.get("notes") or [])
     if run.get("status") != "complete":
-        notes.insert(0, "This report is partial: " + (run.get("error") or "the run did not "
-                                                      "finish") + ".")
+        notes.insert(0, "This report is partial: " + _stopped(run))
     return ReportData(
         title=f"regadvisor report: {exp.get('name', 'experiment')}",
         status=run.get("status", "partial"),
-        verdict=verdict,
-        headline=headline,
-        diff=rec.get("diff", []),
-        kept_baseline=bool(rec.get("kept_baseline")),
-        findings=diag.get("findings", []),
         experiment=exp,
-        inspection=insp,
-        curves_svg=plots.learning_curves(histories, metric) if histories else None,
-        diagnosis_curves_svg=diag_curves,
+        metric=metric,
+        task=task,
+        verdict=verdict,
+        headline=_headline(verdict, change, verification, metric),
+        kpis=_kpis(verification, metric, task),
+        change=change,
+        findings=findings,
+        diagnosis=sections.diagnosis(diag, ver, metric),
         tuning=tuning,
         verification=verification,
-        early_stopping=early,
-        reproducibility=repro,
+        calibration=sections.calibration(ver, task) if ver else None,
+        early_stopping=sections.early_stopping(ver, diag, metric) if ver else None,
+        reproducibility=sections.reproducibility(run),
+        missing=missing,
         notes=notes,
     )
 
 
-def _mean(values: list[Any]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return sum(vals) / len(vals) if vals else None
+# ---------------------------------------------------------------------------------------------
+# The top of the report: headline, key numbers, the change
+# ---------------------------------------------------------------------------------------------
+
+def _baseline_config(exp: dict[str, Any], ver: dict[str, Any] | None) -> dict[str, Any]:
+    """The user's setup as a RegConfig dict: from verification, else from the experiment."""
+    if ver and ver.get("baseline", {}).get("config"):
+        return ver["baseline"]["config"]
+    opt = dict(exp.get("optimizer") or {})
+    return {"optimizer": opt, "weight_decay": opt.get("weight_decay", 0.0),
+            "decoupled": opt.get("name") == "AdamW", "exempt": "none", "dropout": None,
+            "inject_dropout": False, "label_smoothing": 0.0, "l1": 0.0, "patience_epochs": None,
+            "monitor": "val_metric" if exp.get("metric") == "accuracy" else "val_loss",
+            "max_epochs": exp.get("epochs"), "lr": None}
+
+
+def _change(exp: dict[str, Any], diag: dict[str, Any],
+            tun: dict[str, Any] | None, ver: dict[str, Any] | None,
+            rec: dict[str, Any] | None, metric: str) -> dict[str, Any]:
+    """The recommended change: verified (after verification) or a candidate (after tuning)."""
+    if rec is not None:
+        config, verified, kept = rec.get("config") or {}, True, bool(rec.get("kept_baseline"))
+    elif tun and tun.get("best_config"):
+        config, verified, kept = tun["best_config"], False, False
+    else:
+        return {"config": None, "verified": False, "kept_baseline": False, "rows": [],
+                "parts": [], "code": "", "summary": ""}
+    before = _baseline_config(exp, ver)
+    rows = [] if kept else fmt.config_changes(before, config)
+    history = ((ver or {}).get("histories") or {}).get("recommended") or {}
+    parts: list[CodePart] = [] if kept or not rows else code_parts(
+        config, diag.get("inspection") or {}, metric=metric,
+        model_class=str(exp.get("model_class", "model")),
+        injected=history.get("dropout_injected"), changed=history.get("dropout_changed"))
+    return {"config": config, "verified": verified, "kept_baseline": kept, "rows": rows,
+            "parts": parts, "code": full_code(parts) if parts else "",
+            "summary": _change_summary(rows, metric)}
+
+
+def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
+    """The change in a few words: "AdamW with weight decay 0.012, dropout 0.3, …"."""
+    by = {r["setting"]: r["after"] for r in rows}
+    words = []
+    opt = by.get("optimizer")
+    wd = by.get("weight_decay")
+    if opt and wd:
+        words.append(f"{opt} with weight decay {fmt.sig(wd)}")
+    elif opt:
+        words.append(opt)
+    elif wd is not None:
+        words.append(f"weight decay {fmt.setting_value(wd, 'weight_decay')}")
+    if "exempt" in by and by["exempt"] == "bias_and_norm":
+        words.append("biases and norms not decayed")
+    if "dropout" in by:
+        words.append(f"dropout {fmt.setting_value(by['dropout'], 'dropout')}")
+    if "label_smoothing" in by:
+        eps = fmt.setting_value(by["label_smoothing"], "label_smoothing")
+        words.append(f"label smoothing {eps}")
+    if "l1" in by:
+        words.append(f"L1 {fmt.setting_value(by['l1'], 'l1')}")
+    if "patience_epochs" in by:
+        p = by["patience_epochs"]
+        words.append("no early stopping" if p is None else f"early stopping (patience {p})")
+    for key in ("lr", "max_epochs"):
+        if key in by:
+            words.append(f"{fmt.setting_label(key)} {fmt.setting_value(by[key], key, metric)}")
+    return ", ".join(words)
+
+
+def _headline(verdict: dict[str, Any], change: dict[str, Any],
+              verification: dict[str, Any] | None, metric: str) -> str:
+    """The verdict and what the change measured, in one sentence with the key numbers."""
+    first = _VERDICT_PHRASES.get(verdict.get("name", ""), "The diagnosis did not finish") + "."
+    if verification is not None:
+        v = verification
+        numbers = (f"{v['split']} {metric} {v['before']} → {v['after']} "
+                   f"({v['diff_text']}, 95 % interval {v['ci_text']}, {len(v['seeds'])} seeds)")
+        if change["kept_baseline"]:
+            return (f"{first} The best configuration found did not beat your setup "
+                    f"({numbers}): keep your setup.")
+        if not change["rows"]:
+            return f"{first} No change to recommend: {numbers}."
+        if v["verdict"] == "improves":
+            return f"{first} The recommended change improves {numbers}."
+        return f"{first} The recommended change makes no clear difference: {numbers}."
+    if change["rows"]:
+        return (f"{first} Tuning found a candidate change; it was not verified: the run "
+                "stopped before verification.")
+    return f"{first} The run stopped before a change could be tuned and verified."
+
+
+def _kpis(verification: dict[str, Any] | None, metric: str, task: str) -> list[dict[str, Any]]:
+    """Key numbers: ``label``, ``before``, ``after``, ``note`` and ``better`` (True: the
+    recommendation is better on this figure, False: worse, None: no clear direction)."""
+    if verification is None:
+        return []
+    v = verification
+    better = {"improves": True, "worse": False}.get(v["verdict"])
+    out = [{"label": f"{v['split']} {metric}", "before": v["before"], "after": v["after"],
+            "note": f"mean of {len(v['seeds'])} seeds", "better": better},
+           {"label": "paired difference", "before": None, "after": v["diff_text"],
+            "note": f"95 % interval {v['ci_text']}", "better": better}]
+    if metric == "accuracy":
+        loss = v["loss"]
+        out.append({"label": f"{v['split']} loss", "before": fmt.num(v["loss_before"], ".4f"),
+                    "after": fmt.num(v["loss_after"], ".4f"), "note": loss["verdict"],
+                    "better": {"improves": True, "worse": False}.get(loss["verdict"])})
+    if task == "classification" and v.get("ece_before") is not None \
+            and v.get("ece_after") is not None:
+        b, a = round(v["ece_before"], 3), round(v["ece_after"], 3)  # as shown
+        out.append({"label": "calibration error (ECE)", "before": fmt.num(b, ".3f"),
+                    "after": fmt.num(a, ".3f"),
+                    "note": "lower is better: " + ("better" if a < b else "worse"
+                                                   if a > b else "unchanged"),
+                    "better": a < b if a != b else None})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranked recommendations with what was applied and what it measured
+# ---------------------------------------------------------------------------------------------
+
+def _finding_settings(finding: dict[str, Any]) -> set[str]:
+    actions = finding.get("actions") or {}
+    names = set((actions.get("set") or {}).keys()) | set((actions.get("search") or {}).keys())
+    names |= set(actions.get("tune") or [])
+    if names & {"weight_decay", "decoupled"}:
+        names.add("optimizer")
+    if "patience_epochs" in names:
+        names.add("monitor")
+    return names
+
+
+def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
+              verification: dict[str, Any] | None, tuning: dict[str, Any] | None,
+              metric: str) -> list[dict[str, Any]]:
+    importances = (tuning or {}).get("importances") or {}
+    out = []
+    for f in findings:
+        settings = _finding_settings(f)
+        rows = [r for r in change["rows"] if r["setting"] in settings]
+        parts = [p for p in change["parts"] if set(p.settings) & settings]
+        applied = "; ".join(f"{fmt.setting_label(r['setting'])}: "
+                            f"{fmt.setting_value(r['before'], r['setting'], metric)} → "
+                            f"{fmt.setting_value(r['after'], r['setting'], metric)}"
+                            for r in rows)
+        shares = [f"{name} {importances[name]:.0%}" for name in sorted(settings)
+                  if name in importances]
+        if not settings:
+            effect = ("Advice only: regadvisor cannot make this change for you, so its effect "
+                      "was not measured.")
+        elif change["kept_baseline"]:
+            effect = ("Tuned, but the best configuration measured worse than your setup, so "
+                      "nothing changes.")
+        elif not rows:
+            effect = ("Tuned, but the best configuration leaves this as it was: not part of the "
+                      "recommendation." if change["config"] else
+                      "Not tuned: the run stopped before tuning finished.")
+        elif verification is None:
+            effect = (f"Part of the candidate ({applied}); not measured, because the run "
+                      "stopped before verification.")
+        else:
+            v = verification
+            effect = (f"Applied: {applied}. The whole recommended change measured "
+                      f"{v['diff_text']} of {v['split']} {v['metric_name']} (95 % interval "
+                      f"{v['ci_text']}); this part alone was not measured.")
+        if shares:
+            effect += (" Importance in tuning: " + ", ".join(shares) + " of the objective's "
+                       "variation (PED-ANOVA).")
+        out.append({**f, "effect": effect, "parts": parts, "applied": bool(rows)})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Partial runs
+# ---------------------------------------------------------------------------------------------
+
+def _stopped(run: dict[str, Any]) -> str:
+    """Why the run is partial, with the stages that finished."""
+    error = (run.get("error") or "the run did not finish").rstrip(".") + "."
+    if "finished stages" in error.lower():
+        return error
+    done = [s for s in run.get("finished_stages") or [] if s != "report"]
+    return error + " Finished stages: " + (", ".join(done) or "none") + "."
+
+
+def _missing(run: dict[str, Any]) -> dict[str, str]:
+    """A sentence for each section whose stage left nothing in report.json."""
+    why = "the run stopped before this stage (" + _stopped(run).rstrip(".") + ")."
+    out = {}
+    if not run.get("diagnosis"):
+        out["diagnosis"] = "The diagnosis did not run: " + why
+        out["recommendations"] = "No recommendations: the diagnosis did not run."
+    if not run.get("tuning"):
+        out["tuning"] = "Tuning did not run: " + why
+    if not run.get("verification"):
+        out["verification"] = "Verification did not run: " + why
+        out["calibration"] = "Calibration was not measured: verification did not run."
+        out["early-stopping"] = "Nothing to show: verification did not run."
+    return out

@@ -1,9 +1,13 @@
-"""Rendering: one Jinja2 template with autoescape, written atomically as report.html."""
+"""Rendering: one Jinja2 template with autoescape, written atomically as report.html.
+
+Every string from report.json (model class, experiment path, rule texts, the command line) is
+escaped by Jinja's autoescape; the only markup inserted as is comes from :mod:`plots` (SVG drawn
+by matplotlib from numbers, with no user text in it).
+"""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -11,25 +15,10 @@ import jinja2
 from markupsafe import Markup
 
 from regadvisor._io import atomic_write_text
+from regadvisor.report import format as fmt
 from regadvisor.report.model import build_report_data
 
 __all__ = ["render_html", "render_report"]
-
-
-def _num(v: Any, spec: str = ".4g") -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "n/a"
-        return format(v, spec)
-    return str(v)
-
-
-def _pct(v: Any) -> str:
-    return "n/a" if v is None else f"{v:.1%}"
 
 
 def _svg(markup: str | None) -> Markup:
@@ -37,16 +26,23 @@ def _svg(markup: str | None) -> Markup:
     return Markup(markup or "")
 
 
+def _title_case(s: Any) -> str:
+    return str(s).replace("_", " ").capitalize()
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("regadvisor.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, pct=_pct, svg=_svg,
-                       title_case=lambda s: str(s).replace("_", " ").capitalize())
+    env.filters.update(
+        num=fmt.num, pct=fmt.pct, sig=fmt.sig, signed=fmt.signed, svg=_svg,
+        metric_value=fmt.metric_value, setting_label=fmt.setting_label,
+        setting_value=fmt.setting_value, title_case=_title_case,
+    )
     return env
 
 
@@ -57,7 +53,11 @@ def render_html(run: dict[str, Any]) -> str:
 
 
 def render_report(run: Any, run_dir: Path) -> Path:
-    """Render ``report.html`` into ``run_dir`` from a RunResult (or its dict)."""
+    """Render ``report.html`` into ``run_dir`` from a RunResult (or its dict).
+
+    Returns:
+        The path of the written file.
+    """
     payload = run.to_dict() if hasattr(run, "to_dict") else run
     # Round-trip through JSON: the report shows exactly what report.json holds.
     payload = json.loads(json.dumps(payload))

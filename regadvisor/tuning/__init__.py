@@ -1,6 +1,6 @@
 """Tuning: the search space from the findings and the Optuna study over it.
 
-The only package that imports optuna.
+Tuning drives Optuna; the report also uses it, read-only, for parameter importances.
 """
 
 from regadvisor.tuning._records import Rerun, TrialRecord, TuningResult

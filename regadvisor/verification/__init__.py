@@ -1,5 +1,13 @@
 """Verification: the user's baseline against the recommendation, over several seeds."""
 
+from regadvisor.verification.calibration import (
+    Calibration,
+    ReliabilityBin,
+    Uncertainty,
+    calibration,
+    predict,
+    uncertainty,
+)
 from regadvisor.verification.verify import (
     ArmResult,
     Comparison,
@@ -10,5 +18,6 @@ from regadvisor.verification.verify import (
     verify,
 )
 
-__all__ = ["ArmResult", "Comparison", "SeedResult", "Verification", "evaluate_model",
-           "paired_comparison", "verify"]
+__all__ = ["ArmResult", "Calibration", "Comparison", "ReliabilityBin", "SeedResult",
+           "Uncertainty", "Verification", "calibration", "evaluate_model", "paired_comparison",
+           "predict", "uncertainty", "verify"]

@@ -3,6 +3,10 @@
 The comparison is paired: seed k trains both arms from the same initialisation seed, so the
 per-seed differences remove much of the seed-to-seed noise. The 95 % interval of the mean
 difference uses Student's t with K − 1 degrees of freedom.
+
+For classification each arm also carries its calibration (reliability bins and ECE) and its
+predictive entropy (MC dropout when the trained model has dropout), pooled over the seeds; see
+:mod:`regadvisor.verification.calibration`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,16 @@ from torch import nn
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train
 from regadvisor.training.loop import _align
+from regadvisor.verification.calibration import (
+    MC_PASSES,
+    N_BINS,
+    Calibration,
+    Predictions,
+    Uncertainty,
+    calibration,
+    predict,
+    uncertainty,
+)
 
 __all__ = ["ArmResult", "Comparison", "SeedResult", "Verification", "evaluate_model",
            "paired_comparison", "verify"]
@@ -52,11 +66,27 @@ class SeedResult:
 
 @dataclass
 class ArmResult:
-    """One configuration over the seeds."""
+    """One configuration over the seeds.
+
+    ``calibration`` and ``uncertainty`` pool the held-out predictions of every seed that did not
+    diverge (classification only; ``None`` otherwise).
+    """
 
     name: str
     config: dict[str, Any]
     runs: list[SeedResult] = field(default_factory=list)
+    calibration: Calibration | None = None
+    uncertainty: Uncertainty | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArmResult:
+        d = dict(d)
+        d["runs"] = [SeedResult(**r) for r in d["runs"]]
+        if d.get("calibration") is not None:
+            d["calibration"] = Calibration.from_dict(d["calibration"])
+        if d.get("uncertainty") is not None:
+            d["uncertainty"] = Uncertainty.from_dict(d["uncertainty"])
+        return cls(**d)
 
     def values(self, key: str) -> list[float]:
         return [getattr(r, key) for r in self.runs]
@@ -146,9 +176,7 @@ class Verification:
     def from_dict(cls, d: dict[str, Any]) -> Verification:
         d = dict(d)
         for arm in ("baseline", "recommended"):
-            a = dict(d[arm])
-            a["runs"] = [SeedResult(**r) for r in a["runs"]]
-            d[arm] = ArmResult(**a)
+            d[arm] = ArmResult.from_dict(d[arm])
         d["metric"] = Comparison(**d["metric"])
         d["loss"] = Comparison(**d["loss"])
         return cls(**d)
@@ -157,7 +185,7 @@ class Verification:
 @torch.no_grad()
 def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
                    loss_factory: Callable[[], nn.Module] | None = None,
-                   n_bins: int = 15) -> tuple[float, float, float | None]:
+                   n_bins: int = N_BINS) -> tuple[float, float, float | None]:
     """Loss, metric (accuracy, or the loss for regression) and expected calibration error."""
     classification = task == "classification"
     criterion = loss_factory() if loss_factory is not None else (
@@ -202,11 +230,23 @@ def verify(
     seed: int = 0,
     device: Any = "cpu",
     on_run: Callable[[int, int], None] | None = None,
+    mc_passes: int = MC_PASSES,
 ) -> Verification:
     """Train both configurations over ``seeds`` seeds at full length and compare them.
 
     The baseline is trained as the user trains it (their optimizer, no early stopping, the last
-    epoch's weights); the recommendation with its early stopping.
+    epoch's weights); the recommendation with its early stopping. For classification, each arm's
+    held-out predictions are pooled over the seeds into its calibration and uncertainty.
+
+    Args:
+        experiment: The loaded experiment.
+        baseline: The user's setup.
+        recommended: The configuration to check.
+        seeds: Training seeds per arm (K); seed k is ``seed + 100·k`` for both arms.
+        seed: The first seed.
+        device: Where to train.
+        on_run: Called as ``on_run(done, total)`` after each training run.
+        mc_passes: T, stochastic forward passes of MC dropout for models with dropout.
     """
     import time
 
@@ -217,6 +257,8 @@ def verify(
     arms = {"baseline": ArmResult("your setup", baseline.to_dict()),
             "recommended": ArmResult("recommendation", recommended.to_dict())}
     histories: dict[str, dict] = {}
+    predictions: dict[str, list[Predictions]] = {"baseline": [], "recommended": []}
+    classification = experiment.task == "classification"
     total, done = 2 * seeds, 0
     for s in seed_list:
         for key, config in (("baseline", baseline), ("recommended", recommended)):
@@ -231,6 +273,9 @@ def verify(
             else:
                 loss, metric, ece = evaluate_model(result.model, loader, experiment.task, device,
                                                    experiment.loss_factory)
+                if classification:
+                    predictions[key].append(predict(result.model, loader, device,
+                                                    passes=mc_passes, seed=s))
             arms[key].runs.append(SeedResult(
                 seed=s, loss=loss, metric=metric, ece=ece, epochs_run=h.epochs_run,
                 best_epoch=h.best_epoch, restored_epoch=h.restored_epoch,
@@ -241,6 +286,9 @@ def verify(
             done += 1
             if on_run is not None:
                 on_run(done, total)
+    for key, arm in arms.items():
+        arm.calibration = calibration(predictions[key])
+        arm.uncertainty = uncertainty(predictions[key])
     higher = experiment.higher_is_better
     base, rec = arms["baseline"], arms["recommended"]
     metric_cmp = paired_comparison(experiment.metric, base.values("metric"),

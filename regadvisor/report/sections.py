@@ -1,0 +1,283 @@
+"""The report's sections below the headline, each built from its stage's part of report.json.
+
+Every builder takes plain dicts and returns a plain dict of values, sentences and inline SVG
+(no HTML), or ``None`` when its stage left nothing to show.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+from regadvisor.report import format as fmt
+from regadvisor.report import plots
+from regadvisor.report.importance import param_importances
+from regadvisor.verification.verify import t975
+
+__all__ = ["calibration", "diagnosis", "early_stopping", "reproducibility", "tuning",
+           "verification"]
+
+_ARMS = (("baseline", "your setup"), ("recommended", "recommendation"))
+
+
+def _finite(values: list[Any]) -> list[float]:
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
+def _mean(values: list[Any]) -> float | None:
+    vals = _finite(values)
+    return statistics.fmean(vals) if vals else None
+
+
+def _interval(values: list[Any]) -> tuple[float, float]:
+    """The 95 % t interval of the mean of ``values`` (the mean twice with one value)."""
+    vals = _finite(values)
+    if not vals:
+        return math.nan, math.nan
+    mean = statistics.fmean(vals)
+    if len(vals) < 2:
+        return mean, mean
+    half = t975(len(vals) - 1) * statistics.stdev(vals) / math.sqrt(len(vals))
+    return mean - half, mean + half
+
+
+def diagnosis(diag: dict[str, Any], ver: dict[str, Any] | None, metric: str) -> dict[str, Any]:
+    """Learning curves of both arms, the gap over epochs, the diagnostic run, the inspection."""
+    histories, marks = {}, {}
+    for key, label in _ARMS:
+        h = ((ver or {}).get("histories") or {}).get(key)
+        if h:
+            histories[label] = h
+            if h.get("restored_epoch") and h.get("restored_epoch") != len(h.get("records", [])):
+                marks[label] = h["restored_epoch"]
+    diag_history = {"diagnostic run (your setup)": diag["history"]} if diag.get("history") \
+        else {}
+    insp = diag.get("inspection") or {}
+    return {
+        "curves_svg": plots.learning_curves(histories, metric, marks) if histories else None,
+        "gap_svg": plots.gap_curves(histories or diag_history),
+        "diagnostic_svg": plots.learning_curves(diag_history, metric, size=(7.5, 2.7))
+        if diag_history else None,
+        "diagnostic_epochs": len((diag.get("history") or {}).get("records", [])),
+        "marks": marks,
+        "inspection": insp,
+        "facts": insp.get("facts") or {},
+    }
+
+
+def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
+    """Optimization history, importances, slices, the trials and the search space."""
+    trials = tun.get("trials") or []
+    space = (tun.get("space") or {}).get("params") or {}
+    maximize = tun.get("direction") == "maximize"
+    best = tun.get("best_trial")
+    slices = []
+    for name, rng in space.items():
+        svg = plots.param_slice(trials, name, bool(rng.get("log")), best_trial=best)
+        if svg:
+            slices.append({"param": name, "svg": svg})
+    counts: dict[str, int] = {}
+    for t in trials:
+        counts[t["state"].lower()] = counts.get(t["state"].lower(), 0) + 1
+    imp = param_importances(trials, space, tun.get("direction", "minimize")) if space else None
+    objective = tun.get("objective") or ""
+    label = {"val_metric": f"validation {metric}", "val_loss": "validation loss"}.get(
+        objective, objective)
+    return {
+        "history_svg": plots.optimization_history(trials, maximize, label, best),
+        "importances": imp.values if imp else {},
+        "importances_svg": plots.importances(imp.values) if imp else None,
+        "importance_method": imp.evaluator if imp else None,
+        "importance_trials": imp.n_trials if imp else 0,
+        "slices": slices,
+        "trials": trials,
+        "space": space,
+        "base": (tun.get("space") or {}).get("base") or {},
+        "reasons": (tun.get("space") or {}).get("reasons") or {},
+        "reruns": tun.get("reruns") or [],
+        "best_trial": best,
+        "best_params": tun.get("best_params") or {},
+        "counts": counts,
+        "objective": label,
+        "direction": tun.get("direction"),
+        "sampler": tun.get("sampler"),
+        "pruner": tun.get("pruner"),
+        "seconds": tun.get("seconds"),
+        "stopped_early": tun.get("stopped_early"),
+    }
+
+
+def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
+    """Per-seed points with means and intervals, the paired difference, the tables."""
+    accuracy = metric == "accuracy"
+    scale = 100.0 if accuracy else 1.0
+    unit = " points" if accuracy else ""
+    m, loss = ver["metric"], ver["loss"]
+    values = {key: [r["metric"] for r in ver[key]["runs"]] for key, _ in _ARMS}
+    losses = {key: [r["loss"] for r in ver[key]["runs"]] for key, _ in _ARMS}
+    intervals = {label: tuple(v * scale for v in _interval(values[key])) for key, label in _ARMS}
+    axis = f"{ver['split']} {metric}" + (" (%)" if accuracy else "")
+    rows = []
+    for key, label in _ARMS:
+        for r in ver[key]["runs"]:
+            rows.append({"arm": label, **r})
+
+    def diff(v: Any) -> str:
+        if not fmt.is_number(v):
+            return "n/a"
+        return fmt.signed(v * scale, 2 if accuracy else 4) + unit
+
+    ece = {key: _arm_ece(ver[key]) for key, _ in _ARMS}
+    return {
+        "summary": ver.get("summary", ""),
+        "split": ver["split"],
+        "seeds": ver["seeds"],
+        "metric_name": metric,
+        "verdict": ver["verdict"],
+        "keep_baseline": ver.get("keep_baseline", False),
+        "before": fmt.metric_value(_mean(values["baseline"]), metric),
+        "after": fmt.metric_value(_mean(values["recommended"]), metric),
+        "loss_before": _mean(losses["baseline"]),
+        "loss_after": _mean(losses["recommended"]),
+        "ece_before": ece["baseline"],
+        "ece_after": ece["recommended"],
+        "diff_text": diff(m["mean_diff"]),
+        "ci_text": f"{diff(m['ci_low'])} to {diff(m['ci_high'])}".replace(" points to", " to"),
+        "metric": m,
+        "loss": loss,
+        "scale": scale,
+        "unit": unit.strip(),
+        "rows": rows,
+        "points_svg": plots.seed_points(values["baseline"], values["recommended"], axis, scale,
+                                        intervals),
+        "diff_svg": plots.paired_differences(
+            [d * scale for d in _finite(m["diffs"])],
+            m["mean_diff"] * scale if fmt.is_number(m["mean_diff"]) else None,
+            m["ci_low"] * scale if fmt.is_number(m["ci_low"]) else None,
+            m["ci_high"] * scale if fmt.is_number(m["ci_high"]) else None,
+            f"recommendation − your setup, {metric}" + (" (points)" if accuracy else "")),
+        "loss_points_svg": plots.seed_points(
+            losses["baseline"], losses["recommended"], f"{ver['split']} loss",
+            intervals={label: _interval(losses[key]) for key, label in _ARMS})
+        if accuracy else None,
+    }
+
+
+def _arm_ece(arm: dict[str, Any]) -> float | None:
+    cal = arm.get("calibration")
+    if cal and cal.get("ece") is not None:
+        return cal["ece"]
+    return _mean([r.get("ece") for r in arm["runs"]])
+
+
+def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:
+    """ECE and reliability diagrams before and after; predictive entropy (MC dropout)."""
+    if task != "classification":
+        return None
+    cals = {label: ver[key].get("calibration") for key, label in _ARMS}
+    uncs = {label: ver[key].get("uncertainty") for key, label in _ARMS}
+    ece = {label: _arm_ece(ver[key]) for key, label in _ARMS}
+    if all(v is None for v in ece.values()):
+        return None
+    first = next((c for c in cals.values() if c), None)
+    before, after = ece["your setup"], ece["recommendation"]
+    if before is not None and after is not None:
+        b, a = round(before, 3), round(after, 3)  # as shown
+        change = "lower (better calibrated)" if a < b else (
+            "higher (worse calibrated)" if a > b else "unchanged")
+        sentence = (f"Expected calibration error on the {ver['split']} set: "
+                    f"{before:.3f} for your setup, {after:.3f} for the recommendation: "
+                    f"{change}.")
+    else:
+        sentence = "The expected calibration error could not be measured for both arms."
+    leaning = [f"{label} is {_leaning(cal)}" for label, cal in cals.items() if _leaning(cal)]
+    if leaning:
+        text = "; the ".join(leaning)
+        sentence += " " + ("The " + text if text.startswith("recommendation") else
+                           text[0].upper() + text[1:]) + "."
+    return {
+        "sentence": sentence,
+        "ece": ece,
+        "n_bins": first["n_bins"] if first else 15,
+        "n_samples": first["n_samples"] if first else None,
+        "reliability_svg": plots.reliability_diagram(cals),
+        "has_bins": any(cals.values()),
+        "uncertainty": {k: v for k, v in uncs.items() if v},
+        "entropy_svg": plots.entropy_bars(uncs),
+        "mc_dropout": any(v and v.get("mc_dropout") for v in uncs.values()),
+        "passes": max((v["passes"] for v in uncs.values() if v), default=0),
+        "split": ver["split"],
+    }
+
+
+def _leaning(cal: dict[str, Any] | None) -> str | None:
+    """Over- or under-confident: the pooled mean confidence against the pooled accuracy."""
+    if not cal or not cal.get("bins"):
+        return None
+    full = [b for b in cal["bins"] if b["count"]]
+    n = sum(b["count"] for b in full)
+    if not n:
+        return None
+    gap = sum(b["count"] * (b["confidence"] - b["accuracy"]) for b in full) / n
+    if abs(gap) < 0.02:
+        return None
+    if gap > 0:
+        return f"over-confident (its confidence is {gap * 100:.0f} points above its accuracy)"
+    return f"under-confident (its confidence is {-gap * 100:.0f} points below its accuracy)"
+
+
+def early_stopping(ver: dict[str, Any], diag: dict[str, Any],
+                   metric: str) -> dict[str, Any] | None:
+    """Best epoch, stop reason and the equivalent L2 strength λ ≈ 1/(η·t), per seed."""
+    config = ver["recommended"]["config"]
+    runs = ver["recommended"]["runs"]
+    base_runs = ver["baseline"]["runs"]
+    if not config.get("patience_epochs") or not runs:
+        return {"active": False, "baseline_best": [r["best_epoch"] for r in base_runs],
+                "baseline_epochs": [r["epochs_run"] for r in base_runs]}
+    lr = config.get("lr") or (config.get("optimizer") or {}).get("lr")
+    facts = diag.get("facts") or {}
+    n_train, batch = facts.get("n_train"), facts.get("batch_size")
+    steps_per_epoch = math.ceil(n_train / batch) if n_train and batch else None
+    rows = []
+    for r in runs:
+        steps = r["best_epoch"] * steps_per_epoch if steps_per_epoch else None
+        rows.append({**r, "steps": steps,
+                     "implied_l2": 1.0 / (lr * steps) if lr and steps else None})
+    first = rows[0]
+    monitor = config.get("monitor", "val_metric")
+    return {
+        "active": True,
+        "rows": rows,
+        "first": first,
+        "patience": config["patience_epochs"],
+        "monitor": fmt.setting_value(monitor, "monitor", metric),
+        "lr": lr,
+        "steps_per_epoch": steps_per_epoch,
+        "weight_decay": config.get("weight_decay") or 0.0,
+        "baseline_best": [r["best_epoch"] for r in base_runs],
+        "baseline_epochs": [r["epochs_run"] for r in base_runs],
+    }
+
+
+def reproducibility(run: dict[str, Any]) -> dict[str, Any]:
+    """Command, versions, device, seeds, timings, and where the study lives."""
+    tun = run.get("tuning") or {}
+    ver = run.get("verification") or {}
+    return {
+        "command": run.get("command") or "",
+        "versions": run.get("versions") or {},
+        "device": run.get("device", ""),
+        "seed": run.get("seed"),
+        "schema_version": run.get("schema_version"),
+        # The report's own rendering time is in report.json; it cannot be in the page it times.
+        "timings": {k: v for k, v in (run.get("timings") or {}).items() if k != "report"},
+        "verification_seeds": ver.get("seeds") or [],
+        "rerun_seeds": sorted({s for r in tun.get("reruns") or [] for s in r.get("seeds", [])}),
+        "storage": tun.get("storage"),
+        "study_name": tun.get("study_name"),
+        "status": run.get("status", "partial"),
+        # "report" is appended after the page is rendered: leave it out, like its timing.
+        "finished_stages": [x for x in run.get("finished_stages") or [] if x != "report"],
+    }

@@ -1,0 +1,244 @@
+"""Calibration and predictive uncertainty of a trained classifier on held-out data.
+
+Two measurements, both pooled over the verification seeds of one configuration:
+
+- **Reliability**: the predictions are put in equal-width bins of confidence (the top softmax
+  probability); per bin, the mean confidence against the accuracy. The expected calibration
+  error (ECE) is the count-weighted mean of ``|accuracy − confidence|`` over the bins: 0 for a
+  perfectly calibrated model, up to 1.
+- **Predictive entropy** ``H = −Σ_c p̄_c · ln p̄_c`` (in nats, at most ``ln C`` for C classes) of
+  the mean prediction ``p̄`` over T stochastic forward passes with the dropout modules active
+  and everything else (BatchNorm included) in eval mode: Monte Carlo dropout. A model without
+  dropout gives the same prediction every pass, so one pass is made and the entropy is that of
+  its softmax. A useful uncertainty is higher on the wrong predictions than on the right ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from regadvisor.training.dropout import DROPOUT_TYPES
+
+__all__ = ["MC_PASSES", "N_BINS", "Calibration", "Predictions", "ReliabilityBin", "Uncertainty",
+           "calibration", "has_dropout", "predict", "uncertainty"]
+
+#: Confidence bins of the reliability diagram and of the ECE.
+N_BINS = 15
+#: Stochastic forward passes of MC dropout.
+MC_PASSES = 20
+
+
+@dataclass
+class ReliabilityBin:
+    """One confidence bin ``(low, high]``: how many predictions, how confident, how right.
+
+    ``confidence`` and ``accuracy`` are ``None`` for an empty bin.
+    """
+
+    low: float
+    high: float
+    count: int
+    confidence: float | None
+    accuracy: float | None
+
+
+@dataclass
+class Calibration:
+    """Reliability-diagram data and the expected calibration error, pooled over seeds.
+
+    Attributes:
+        n_bins: Equal-width confidence bins on [0, 1].
+        bins: One entry per bin, in order.
+        ece: Expected calibration error of the pooled predictions (0 to 1); each seed's own
+            ECE is in its ``SeedResult``.
+        n_samples: Predictions pooled (held-out samples × seeds).
+    """
+
+    n_bins: int
+    bins: list[ReliabilityBin]
+    ece: float
+    n_samples: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        d = dict(d)
+        d["bins"] = [ReliabilityBin(**b) for b in d["bins"]]
+        return cls(**d)
+
+
+@dataclass
+class Uncertainty:
+    """Predictive entropy on held-out data, pooled over seeds (entropies in nats).
+
+    Attributes:
+        mc_dropout: True when the model has active dropout and ``passes`` stochastic passes were
+            averaged; False for one deterministic pass (no dropout).
+        passes: Forward passes per sample (T).
+        max_entropy: ``ln C``, the entropy of a uniform prediction over C classes.
+        mean_entropy: Mean over all samples.
+        entropy_correct, entropy_wrong: Mean over the samples whose averaged prediction is right,
+            and wrong (``None`` when there are none).
+        n_correct, n_wrong: How many of each.
+        accuracy: Accuracy of the averaged prediction.
+    """
+
+    mc_dropout: bool
+    passes: int
+    max_entropy: float
+    mean_entropy: float
+    entropy_correct: float | None
+    entropy_wrong: float | None
+    n_correct: int
+    n_wrong: int
+    accuracy: float
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Uncertainty:
+        return cls(**d)
+
+
+@dataclass
+class Predictions:
+    """One model's predictions on held-out data: what calibration and uncertainty pool."""
+
+    confidence: torch.Tensor   # (N,) top probability of the deterministic (eval-mode) pass
+    correct: torch.Tensor      # (N,) bool, deterministic pass right
+    entropy: torch.Tensor      # (N,) predictive entropy, nats (MC-dropout mean when mc_dropout)
+    mc_correct: torch.Tensor   # (N,) bool, averaged prediction right
+    mc_dropout: bool
+    passes: int
+    n_classes: int
+
+
+def has_dropout(model: nn.Module) -> bool:
+    """Whether ``model`` holds a dropout module with ``p > 0``."""
+    return any(isinstance(m, DROPOUT_TYPES) and m.p > 0 for m in model.modules())
+
+
+def _entropy(probs: torch.Tensor) -> torch.Tensor:
+    return -(probs * probs.clamp_min(1e-12).log()).sum(-1)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: Any, device: Any, passes: int = MC_PASSES,
+            seed: int = 0) -> Predictions:
+    """Eval-mode predictions, plus MC-dropout predictions when the model has dropout.
+
+    Only the dropout modules are put in training mode for the stochastic passes; BatchNorm and
+    everything else stay in eval mode, so no running statistics change. The modes are restored
+    afterwards and the global random state is left as it was (the passes draw from a fork of it
+    seeded with ``seed``).
+
+    Args:
+        model: A trained classifier returning logits of shape ``(N, C)``.
+        loader: Held-out batches ``(inputs, targets)``.
+        device: Where the model is.
+        passes: T, stochastic passes per batch when the model has dropout.
+        seed: Seed of the dropout masks.
+    """
+    if passes < 1:
+        raise ValueError(f"The number of MC-dropout passes must be >= 1, but got passes={passes}.")
+    device = torch.device(device)
+    stochastic = has_dropout(model) and passes > 1
+    modes = {m: m.training for m in model.modules()}
+    confs, hits, ents, mc_hits = [], [], [], []
+    n_classes = 0
+    devices = [device] if device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            for inputs, targets in loader:
+                inputs, targets = inputs.to(device), targets.to(device)
+                model.eval()
+                probs = model(inputs).float().softmax(-1)
+                n_classes = probs.shape[-1]
+                conf, pred = probs.max(-1)
+                confs.append(conf.cpu())
+                hits.append((pred == targets).cpu())
+                if stochastic:
+                    for m in model.modules():
+                        if isinstance(m, DROPOUT_TYPES):
+                            m.train()
+                    mean = torch.stack([model(inputs).float().softmax(-1)
+                                        for _ in range(passes)]).mean(0)
+                else:
+                    mean = probs
+                ents.append(_entropy(mean).cpu())
+                mc_hits.append((mean.argmax(-1) == targets).cpu())
+    finally:
+        for m, training in modes.items():
+            m.train(training)
+    empty = torch.empty(0)
+    return Predictions(
+        confidence=torch.cat(confs) if confs else empty,
+        correct=torch.cat(hits) if hits else empty.bool(),
+        entropy=torch.cat(ents) if ents else empty,
+        mc_correct=torch.cat(mc_hits) if mc_hits else empty.bool(),
+        mc_dropout=stochastic,
+        passes=passes if stochastic else 1,
+        n_classes=n_classes,
+    )
+
+
+def _bins(confidence: torch.Tensor, correct: torch.Tensor,
+          n_bins: int) -> tuple[list[ReliabilityBin], float]:
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64).tolist()
+    conf = confidence.double()
+    hit = correct.double()
+    n = conf.numel()
+    bins, ece = [], 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        mask = (conf > lo) & (conf <= hi)
+        count = int(mask.sum())
+        if count:
+            c, a = float(conf[mask].mean()), float(hit[mask].mean())
+            ece += count / n * abs(a - c)
+            bins.append(ReliabilityBin(lo, hi, count, c, a))
+        else:
+            bins.append(ReliabilityBin(lo, hi, 0, None, None))
+    return bins, ece
+
+
+def calibration(predictions: Sequence[Predictions], n_bins: int = N_BINS) -> Calibration | None:
+    """Pool the seeds' predictions into reliability bins and an ECE.
+
+    Returns:
+        ``None`` when there are no predictions.
+    """
+    preds = [p for p in predictions if p.confidence.numel()]
+    if not preds:
+        return None
+    bins, ece = _bins(torch.cat([p.confidence for p in preds]),
+                      torch.cat([p.correct for p in preds]), n_bins)
+    return Calibration(n_bins=n_bins, bins=bins, ece=ece,
+                       n_samples=sum(p.confidence.numel() for p in preds))
+
+
+def uncertainty(predictions: Sequence[Predictions]) -> Uncertainty | None:
+    """Pool the seeds' predictive entropies; ``None`` when there are no predictions."""
+    preds = [p for p in predictions if p.entropy.numel()]
+    if not preds:
+        return None
+    ent = torch.cat([p.entropy for p in preds]).double()
+    ok = torch.cat([p.mc_correct for p in preds])
+
+    def mean(t: torch.Tensor) -> float | None:
+        return float(t.mean()) if t.numel() else None
+
+    return Uncertainty(
+        mc_dropout=all(p.mc_dropout for p in preds),
+        passes=min(p.passes for p in preds),
+        max_entropy=math.log(max(preds[0].n_classes, 1)),
+        mean_entropy=float(ent.mean()),
+        entropy_correct=mean(ent[ok]),
+        entropy_wrong=mean(ent[~ok]),
+        n_correct=int(ok.sum()),
+        n_wrong=int((~ok).sum()),
+        accuracy=float(ok.double().mean()),
+    )

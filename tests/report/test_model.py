@@ -1,0 +1,145 @@
+"""ReportData from real report.json files, rendering, and the formatting of settings."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from regadvisor.report import build_report_data, render_html
+from regadvisor.report.format import config_changes, setting_value
+from regadvisor.report.model import SECTIONS
+from tests.report.conftest import report_data
+
+
+def _load(run_dir) -> dict:
+    return json.loads((run_dir / "report.json").read_text())
+
+
+def test_headline_and_key_numbers_come_from_the_run(small_run):
+    run = _load(small_run)
+    data = report_data(small_run)
+    ver = run["verification"]
+    base = [r["metric"] for r in ver["baseline"]["runs"]]
+    rec = [r["metric"] for r in ver["recommended"]["runs"]]
+    assert data.headline.startswith("Your model overfits.")
+    assert f"{sum(base) / len(base):.1%}".replace("%", " %") in data.headline
+    assert f"{sum(rec) / len(rec):.1%}".replace("%", " %") in data.headline
+    assert f"{ver['metric']['ci_low'] * 100:+.2f}".replace("-", "−") in data.headline
+    labels = [k["label"] for k in data.kpis]
+    assert labels == ["test accuracy", "paired difference", "test loss",
+                      "calibration error (ECE)"]
+    ece = data.kpis[-1]
+    assert ece["before"] == f"{ver['baseline']['calibration']['ece']:.3f}"
+    shown = [round(ver[arm]["calibration"]["ece"], 3) for arm in ("baseline", "recommended")]
+    assert ece["better"] == (None if shown[0] == shown[1] else shown[1] < shown[0])
+    # The change table lists what changed, in the reader's words, and no no-op rows.
+    settings = [r["setting"] for r in data.change["rows"]]
+    assert settings[:2] == ["optimizer", "weight_decay"] and "decoupled" not in settings
+    assert data.change["verified"] and not data.change["kept_baseline"]
+    assert data.missing == {}
+
+
+def test_tuning_importances_and_slices(small_run):
+    run = _load(small_run)
+    tuning = report_data(small_run).tuning
+    space = run["tuning"]["space"]["params"]
+    assert set(tuning["importances"]) == set(space)
+    assert sum(tuning["importances"].values()) == pytest.approx(1.0)
+    assert tuning["importance_method"].startswith("PED-ANOVA")
+    assert [s["param"] for s in tuning["slices"]] == list(space)
+    assert tuning["objective"] == "validation accuracy"
+
+
+def test_calibration_and_early_stopping_sections(small_run):
+    run = _load(small_run)
+    data = report_data(small_run)
+    cal, ver = data.calibration, run["verification"]
+    assert cal["n_samples"] == run["experiment"]["n_test"] * len(ver["seeds"])
+    assert cal["reliability_svg"].startswith("<svg")
+    assert cal["mc_dropout"] and cal["passes"] == 20
+    assert set(cal["uncertainty"]) == {"your setup", "recommendation"}
+    early = data.early_stopping
+    first = ver["recommended"]["runs"][0]
+    assert early["active"] and early["first"]["best_epoch"] == first["best_epoch"]
+    steps = first["best_epoch"] * -(-run["experiment"]["n_train"]
+                                   // run["experiment"]["batch_size"])
+    lr = run["recommendation"]["config"]["optimizer"]["lr"]
+    assert early["first"]["implied_l2"] == pytest.approx(1 / (lr * steps))
+
+
+def test_regression_report_has_no_accuracy_or_calibration(regression_run):
+    data = report_data(regression_run)
+    assert data.calibration is None
+    assert [k["label"] for k in data.kpis] == ["test loss", "paired difference"]
+    assert "accuracy" not in data.headline
+    assert data.verification["loss_points_svg"] is None
+
+
+def test_partial_reports_say_what_is_missing(partial_runs):
+    early = report_data(partial_runs["after-diagnosis"])
+    assert early.status == "partial" and early.notes[0].startswith("This report is partial")
+    assert set(early.missing) == {"tuning", "verification", "calibration", "early-stopping"}
+    assert early.tuning is None and early.change["rows"] == []
+    late = report_data(partial_runs["after-tuning"])
+    assert set(late.missing) == {"verification", "calibration", "early-stopping"}
+    assert not late.change["verified"] and late.change["rows"]
+    assert "not verified" in late.headline
+
+
+@pytest.mark.parametrize("fixture", ["small_run", "regression_run"])
+def test_rendering_from_report_json_gives_the_page_advise_wrote(request, fixture):
+    """advise rendered from the RunResult in memory, before it recorded the report stage and
+    its timing; rendering report.json again gives the same bytes (plots, importances and all)."""
+    run_dir = request.getfixturevalue(fixture)
+    html = render_html(_load(run_dir))
+    assert html == (run_dir / "report.html").read_text(encoding="utf-8")
+    for anchor, heading in SECTIONS:
+        assert f'<section id="{anchor}">\n<h2>{heading}</h2>' in html
+
+
+def test_report_json_without_calibration_data_still_renders(small_run):
+    """A report.json written before calibration data were recorded: ECE from the seeds."""
+    run = copy.deepcopy(_load(small_run))
+    for arm in ("baseline", "recommended"):
+        run["verification"][arm].pop("calibration")
+        run["verification"][arm].pop("uncertainty")
+    data = build_report_data(run)
+    runs = run["verification"]["baseline"]["runs"]
+    assert data.calibration["ece"]["your setup"] == pytest.approx(
+        sum(r["ece"] for r in runs) / len(runs))
+    assert data.calibration["reliability_svg"] is None and data.calibration["uncertainty"] == {}
+    assert data.kpis[-1]["label"] == "calibration error (ECE)"
+
+
+BASE = {"optimizer": {"name": "Adam", "lr": 1e-3}, "weight_decay": 0.0, "decoupled": False,
+        "exempt": "none", "dropout": None, "inject_dropout": False, "label_smoothing": 0.0,
+        "l1": 0.0, "patience_epochs": None, "monitor": "val_metric", "max_epochs": 100,
+        "lr": None}
+
+
+@pytest.mark.parametrize(("after", "rows"), [
+    ({"weight_decay": 0.01, "decoupled": True, "exempt": "bias_and_norm"},
+     [("optimizer", "Adam", "AdamW"), ("weight_decay", 0.0, 0.01),
+      ("exempt", None, "bias_and_norm")]),
+    # No-ops are not changes: decoupling without decay, dropout layers with p = 0, a monitored
+    # figure without early stopping.
+    ({"decoupled": True, "exempt": "bias_and_norm", "dropout": 0.0, "inject_dropout": True,
+      "monitor": "val_loss"}, []),
+    ({"patience_epochs": 12}, [("patience_epochs", None, 12), ("monitor", None, "val_metric")]),
+])
+def test_config_changes(after, rows):
+    got = config_changes(BASE, {**BASE, **after})
+    assert [(r["setting"], r["before"], r["after"]) for r in got] == rows
+
+
+@pytest.mark.parametrize(("value", "key", "text"), [
+    (1.2317e-05, "weight_decay", "1.2e-05"), (0.0, "weight_decay", "off"),
+    (0.4669, "dropout", "0.47"), (None, "dropout", "as in your model"),
+    (None, "patience_epochs", "off (all epochs)"), (26, "patience_epochs", "patience 26 epochs"),
+    ("bias_and_norm", "exempt", "weights only (biases, norms exempt)"),
+    ("val_metric", "monitor", "validation accuracy"), (0.17400242, "label_smoothing", "0.17"),
+])
+def test_setting_values_read_as_words(value, key, text):
+    assert setting_value(value, key) == text
