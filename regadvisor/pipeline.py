@@ -196,26 +196,6 @@ def versions() -> dict[str, str]:
             "optuna": optuna.__version__, "regadvisor": __version__}
 
 
-def config_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-    """The settings that differ between two RegConfig dicts, as rows before → after."""
-    keys = ["optimizer_name", "weight_decay", "decoupled", "exempt", "dropout", "inject_dropout",
-            "label_smoothing", "l1", "patience_epochs", "monitor", "max_epochs", "lr"]
-
-    def flat(c: dict[str, Any]) -> dict[str, Any]:
-        out = dict(c)
-        opt = c.get("optimizer") or {}
-        name = opt.get("name", "Adam")
-        if c.get("decoupled") and name == "Adam":
-            name = "AdamW"
-        out["optimizer_name"] = name
-        out["lr"] = c.get("lr") or opt.get("lr")
-        return out
-
-    b, a = flat(before), flat(after)
-    return [{"setting": k, "before": b.get(k), "after": a.get(k)} for k in keys
-            if b.get(k) != a.get(k)]
-
-
 def write_trials_csv(tuning: dict[str, Any], path: Path) -> None:
     """One row per trial, parameters as ``param_<name>`` columns."""
     import pandas as pd
@@ -295,6 +275,7 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
     import time
 
     from regadvisor.experiment import baseline_config
+    from regadvisor.report.format import config_changes
     from regadvisor.training import RegConfig
     from regadvisor.tuning import TuneSettings, build_space, tune
     from regadvisor.verification import verify
@@ -348,7 +329,7 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         result.recommendation = {
             "kept_baseline": kept,
             "config": final.to_dict(),
-            "diff": [] if kept else config_diff(baseline.to_dict(), recommended.to_dict()),
+            "diff": [] if kept else config_changes(baseline.to_dict(), recommended.to_dict()),
             "summary": verification.summary,
         }
         finish("verify", t0)

@@ -105,12 +105,6 @@ def advise_command(
     _print_result(result, run_dir)
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return "none" if value is None else str(value)
-
-
 def _print_result(result, run_dir) -> None:
     diag = result.diagnosis
     v = diag["verdict"]
@@ -129,8 +123,12 @@ def _print_result(result, run_dir) -> None:
     rec = result.recommendation
     console.print(f"Verification: {rec['summary']}")
     if not rec["kept_baseline"] and rec["diff"]:
-        console.print("Recommended change: " + ", ".join(
-            f"{d['setting']} {_fmt(d['before'])} → {_fmt(d['after'])}" for d in rec["diff"]))
+        from regadvisor.report.format import setting_label, setting_value
+
+        metric = result.experiment.get("metric", "accuracy")
+        console.print("Recommended change: " + "; ".join(
+            f"{setting_label(d['setting'])}: {setting_value(d['before'], d['setting'], metric)}"
+            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rec["diff"]))
     times = ", ".join(f"{k} {s:.1f} s" for k, s in result.timings.items())
     console.print(f"Timings: {times}.")
     console.print(f"Report: {run_dir / 'report.html'} (data in report.json, histories.csv, "

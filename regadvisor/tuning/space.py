@@ -87,8 +87,9 @@ DEFAULT_RANGES: dict[str, ParamRange] = {
     "dropout": ParamRange("dropout", 0.0, 0.6, False, "guide: p from 0 up to about 0.6"),
     "patience_epochs": ParamRange("patience_epochs", 3, 30, False,
                                   "guide: patience 5 to 20 epochs, widened to 3 to 30"),
-    "label_smoothing": ParamRange("label_smoothing", 0.0, 0.2, False,
-                                  "guide: ε = 0.1 is typical; searched 0 to 0.2"),
+    "label_smoothing": ParamRange("label_smoothing", 0.0, 0.1, False,
+                                  "guide: ε = 0.1; searched 0 to 0.1 (larger values make the "
+                                  "model under-confident)"),
     "l1": ParamRange("l1", 1e-6, 1e-2, True, "guide: L1 for networks about 1e-6 to 1e-4"),
 }
 
