@@ -233,14 +233,16 @@ def _suggest(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
 
 
 def seeded_trials(experiment: Experiment, space: SearchSpace) -> list[tuple[str, dict]]:
-    """The user's own configuration and the guide's default recipe, clipped into the space."""
+    """The guide's default recipe and the user's own configuration, clipped into the space."""
     spec = experiment.optimizer
     user = {"weight_decay": spec.weight_decay, "dropout": 0.0, "patience_epochs": None,
             "label_smoothing": 0.0, "l1": 0.0}
     recipe = {"weight_decay": 1e-2 if spec.is_adaptive or spec.name == "AdamW" else 5e-4,
               "dropout": 0.2, "patience_epochs": 10, "label_smoothing": 0.0, "l1": 1e-4}
     out = []
-    for label, values in (("your setup", user), ("guide recipe", recipe)):
+    # The recipe first: it is the likelier winner, and the user's setup (no early stopping, so the
+    # longest patience) is the most expensive trial; both run before the sampler takes over.
+    for label, values in (("guide recipe", recipe), ("your setup", user)):
         params = {}
         for name, rng in space.params.items():
             v = values.get(name)
