@@ -1,0 +1,93 @@
+"""Pruner choice: regadvisor's tuning with each pruner, on the search benchmark's problems.
+
+Pruners: ``median`` (regadvisor's default: 5 start-up trials, 10-epoch warm-up),
+``median_no_warmup`` (Optuna's ``MedianPruner()`` defaults: 5 start-up trials, no warm-up),
+``patient`` (the median pruner with warm-up behind ``PatientPruner(patience=5)``), ``hyperband``
+(``min_resource=5, reduction_factor=3``) and ``none``. Everything else is regadvisor's tuning as
+``regadvisor tune`` runs it (diagnosis, rule-shaped space, seeded trials, noise-aware winner).
+For each: the clean test figure of the chosen configuration retrained on 3 fresh seeds
+(mean ± sd over studies × seeds), the training epochs spent (trials, and in all), the share of
+trials pruned, and the best validation figure the study saw.
+
+    python benchmarks/bench_pruners.py [--problems digits_noisy diabetes] [--seeds 3]
+                                       [--n-trials 30] [--jobs 2] [--quick]
+
+``--quick``: 2 study seeds of 12 trials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import _search as S  # noqa: E402
+from benchmarks._common import loadavg, mean_sd, write_result  # noqa: E402
+
+PRUNERS = ("median", "median_no_warmup", "patient", "hyperband", "none")
+
+
+def summarize(problem: str, runs: list[dict]) -> dict:
+    rows = {}
+    for pruner in PRUNERS:
+        rs = [r for r in runs if r["problem"] == problem and r["pruner"] == pruner]
+        if not rs:
+            continue
+        m, sd = mean_sd([v for r in rs for v in r["test"]["metric"]])
+        n_trials = sum(len(r["trials"]) for r in rs)
+        rows[pruner] = {
+            "test_mean": m, "test_sd": sd,
+            "test_per_study": [statistics.fmean(r["test"]["metric"]) for r in rs],
+            "trial_epochs_mean": statistics.fmean(r["trial_epochs"] for r in rs),
+            "total_epochs_mean": statistics.fmean(r["total_epochs"] for r in rs),
+            "pruned_share": sum(r["pruned"] for r in rs) / max(n_trials, 1),
+            "final_best_val": [S.final_best(r) for r in rs],
+            "chosen": [r["chosen_params"] for r in rs],
+        }
+    return {"problem": problem, "direction": runs[0]["direction"] if runs else None,
+            "metric": next((r["test"]["metric_name"] for r in runs
+                            if r["problem"] == problem), None),
+            "pruners": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", nargs="+", default=["digits_noisy", "diabetes"])
+    parser.add_argument("--pruners", nargs="+", default=list(PRUNERS), choices=PRUNERS)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n-trials", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="2 seeds of 12 trials")
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.n_trials = min(args.seeds, 2), min(args.n_trials, 12)
+    load_start = loadavg()
+    started = time.perf_counter()
+    seeds = list(range(args.seeds))
+    # Interleaved: every pruner's study for one (problem, seed) before the next seed.
+    tasks = [(S.task_regadvisor, p, s, args.n_trials, pruner)
+             for p in args.problems for s in seeds for pruner in args.pruners]
+    runs = S.run_pool(tasks, args.jobs, log=lambda m: print(m, flush=True))
+    summaries = [summarize(p, [r for r in runs if r["problem"] == p]) for p in args.problems]
+    for s in summaries:
+        print(f"\n{s['problem']} (test {s['metric']}):")
+        for k, v in s["pruners"].items():
+            print(f"  {k:17s} {v['test_mean']:.4f} ± {v['test_sd']:.4f}   trial epochs "
+                  f"{v['trial_epochs_mean']:6.0f}   total {v['total_epochs_mean']:6.0f}   "
+                  f"pruned {v['pruned_share']:.0%}")
+    path = write_result("pruners", {
+        "quick": args.quick, "n_trials": args.n_trials, "seeds": seeds,
+        "retrain_seeds": list(S.RETRAIN_SEEDS), "jobs": args.jobs, "threads_per_job": 1,
+        "load_start": load_start, "load_end": loadavg(),
+        "seconds": time.perf_counter() - started,
+        "summaries": summaries, "runs": runs,
+    })
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+"""Regenerate ``docs/benchmarks.md`` from ``benchmarks/results/*.json`` (no training).
+
+    python benchmarks/report.py
+
+Every number in the document comes from a result file written by a benchmark script; each table
+names the machine, versions, date, load average and command of its run. The hand-written analysis
+in ``benchmarks/analysis.md`` is appended as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DOC = HERE.parent / "docs" / "benchmarks.md"
+ANALYSIS = HERE / "analysis.md"
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def f(v, fmt: str = ".1f", none: str = "–") -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return none
+    return format(v, fmt)
+
+
+def ok(flag) -> str:
+    return "–" if flag is None else ("**met**" if flag else "**missed**")
+
+
+def provenance(r: dict) -> str:
+    m = r["machine"]
+    load = ""
+    if r.get("load_start") is not None:
+        load = (f"; load average (1/5/15 min) {'/'.join(map(str, r['load_start']))} at the start, "
+                f"{'/'.join(map(str, r.get('load_end') or []))} at the end")
+    secs = f"; took {r['seconds'] / 60:.1f} min" if r.get("seconds") else ""
+    commit = ""
+    if m.get("commit"):
+        dirty = " + uncommitted changes" if m.get("package_dirty") else ""
+        commit = f", commit {m['commit']}{dirty}"
+    return (f"*{m['date']}{commit}, {m['processor']} × {m['cpu_count']} CPUs"
+            f"{', ' + m['cuda'] if m.get('cuda') else ''}, Python {m['python']}, "
+            f"torch {m['torch']}, Optuna {m['optuna']}, regadvisor {m['regadvisor']}{load}"
+            f"{secs}.*  \n*Command:* `{r['command']}`")
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def engine_section(targets: list) -> str:
+    out = ["## 1. Training engine speed", ""]
+    files = sorted(RESULTS.glob("engine_threads*.json"))
+    if not files:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_engine.py`.", ""])
+    out.append("Per-epoch wall time (median over interleaved repeats; model building included) "
+               "and the textbook loop's time divided by each loop's (higher is faster). "
+               "*in-memory*: the bundled TensorDataset loaders; *transforms*: a Dataset that "
+               "adds fresh noise to every sample on every access, so every loop goes through "
+               "the DataLoader. *DataLoader path*: regadvisor with its device-resident fast "
+               "path off; *train-eval 32*: regadvisor measuring its eval-mode training figures "
+               "on 32 samples instead of 300. *CPU-time speed-up*: the same ratio on the "
+               "process's CPU time (less disturbed by other jobs on a shared machine).")
+    out.append("")
+    for path in files:
+        r = json.loads(path.read_text())
+        rows = []
+        for row in r["rows"]:
+            ms = row["ms_per_epoch"]
+            sp = row["speedup_vs_textbook"]
+            rows.append([
+                row["example"], row["case"], row["threads"],
+                f(ms.get("textbook")),
+                f"{f(ms.get('regadvisor'))} ({f(sp.get('regadvisor'), '.2f')}×)",
+                f"{f(ms.get('regadvisor_dataloader_path'))} "
+                f"({f(sp.get('regadvisor_dataloader_path'), '.2f')}×)"
+                if "regadvisor_dataloader_path" in ms else "–",
+                f"{f(ms.get('regadvisor_train_eval_32'))} "
+                f"({f(sp.get('regadvisor_train_eval_32'), '.2f')}×)"
+                if "regadvisor_train_eval_32" in ms else "–",
+                f"{f(ms.get('lightning'))} ({f(sp.get('lightning'), '.2f')}×)"
+                if "lightning" in ms else "not installed",
+                f(row.get("cpu_speedup_vs_textbook", {}).get("regadvisor"), ".2f") + "×",
+                f"{row['repeats']} × {row['epochs_per_run']}",
+            ])
+        out.append(f"### {r['rows'][0]['threads']} thread(s)")
+        out.append("")
+        out.append(provenance(r) + (f"  \n*PyTorch Lightning:* {r['lightning']}"
+                                    if r.get("lightning") else
+                                    "  \n*PyTorch Lightning:* not installed"))
+        out.append("")
+        out.append(table(["example", "case", "threads", "textbook ms", "regadvisor ms",
+                          "DataLoader path ms", "train-eval 32 ms", "Lightning ms",
+                          "regadvisor CPU-time speed-up", "repeats × epochs"], rows))
+        out.append("")
+        for row in r["rows"]:
+            if row["case"] == "in-memory":
+                sp = row["speedup_vs_textbook"]["regadvisor"]
+                targets.append((f"1. engine ≥ 2× textbook, in-memory, {row['example']}, "
+                                f"{row['threads']} thread(s)", f"{sp:.2f}×", ok(sp >= 2.0)))
+            else:
+                over = row["regadvisor_overhead_vs_textbook"]
+                cpu = row.get("regadvisor_overhead_vs_textbook_cpu")
+                targets.append((f"1. DataLoader (transforms) overhead ≤ 5 %, {row['example']}, "
+                                f"{row['threads']} thread(s)",
+                                f"{over:+.1%} (CPU time {f(cpu, '+.1%')})", ok(over <= 0.05)))
+    return "\n".join(out)
+
+
+def search_section(targets: list) -> str:
+    out = ["## 2. Search quality at equal compute", ""]
+    r = load("search")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_search.py`.", ""])
+    out.append(
+        f"{'Quick form' if r['quick'] else 'Full form'}: regadvisor with {r['n_trials']} trials "
+        f"per study (its other settings at their defaults), study seeds {r['seeds']}; grid, "
+        "random search and plain TPE get exactly the training epochs regadvisor spent on the "
+        "same problem and seed (diagnosis and noise-aware re-runs included). The chosen "
+        f"configuration of every study is retrained on seeds {r['retrain_seeds']} and scored on "
+        "the clean test split: mean ± sd over studies × retrain seeds (sd between studies: the "
+        "sd of the per-study means). *Epochs to 2 %*: median over studies of the epochs spent "
+        "until the best-so-far validation figure came within 2 % of the study's own final best, "
+        "and within 2, 1 and 0.5 % of a common reference (the median final best of all "
+        "searches on the problem); – where most studies never got there. *Gain*: regadvisor "
+        "minus the method on the test figure (sign: positive = regadvisor better), paired by "
+        "study seed and retrain seed, with a 95 % t interval. Methods are described in "
+        "`benchmarks/_search.py`.")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    for s in r["summaries"]:
+        higher = s["direction"] == "maximize"
+        metric = s["metric"]
+        fmt = ".2%" if metric == "accuracy" else ".4f"
+        rows = []
+        scale, unit, g = (100, " pt", "+.2f") if metric == "accuracy" else (1, "", "+.4f")
+        for k, v in s["methods"].items():
+            pr = s.get("paired_vs_regadvisor", {}).get(k)
+            gain = (f"{pr['mean'] * scale:{g}}{unit} [{pr['ci'][0] * scale:{g}}, "
+                    f"{pr['ci'][1] * scale:{g}}]" if pr and pr.get("ci") else "–")
+            tol = v.get("epochs_to_reference_by_tolerance", {})
+            rows.append([
+                k, f"{f(v['test_mean'], fmt)} ± {f(v['test_sd'], fmt)}",
+                f(v.get("test_sd_between_studies"), fmt), gain,
+                f(statistics.fmean(v["total_epochs"]), ".0f"),
+                f(statistics.fmean(v["trials"]), ".1f"),
+                f(v.get("epochs_to_2pct_own_median"), ".0f"),
+                " / ".join(f(tol.get(t), ".0f") for t in ("0.02", "0.01", "0.005"))
+                if tol else "–",
+                "; ".join(_params(p) for p in v["chosen"]) or "your setup",
+            ])
+        out.append(f"### {s['problem']} (test {metric}, "
+                   f"{'higher' if higher else 'lower'} is better; validation reference "
+                   f"{f(s['reference_val'], '.4f')})")
+        out.append("")
+        out.append(table(["method", f"test {metric}", "sd between studies",
+                          "regadvisor's gain over it (paired, 95 % CI)", "epochs", "trials",
+                          "epochs to 2 % of own best",
+                          "epochs to 2 / 1 / 0.5 % of reference", "chosen (per study)"], rows))
+        out.append("")
+        t = s["target"]
+        for k, met in t["at_least_as_good_as"].items():
+            ra = s["methods"]["regadvisor"]["test_mean"]
+            other = s["methods"][k]["test_mean"]
+            pr = s.get("paired_vs_regadvisor", {}).get(k) or {}
+            note = ""
+            if pr.get("ci"):
+                verdict = ("better" if pr.get("better") else "worse" if pr.get("worse")
+                           else "no clear difference")
+                lo, hi = pr["ci"][0] * scale, pr["ci"][1] * scale
+                note = (f"; paired gain {pr['mean'] * scale:{g}}{unit} [{lo:{g}}, {hi:{g}}]: "
+                        f"{verdict}")
+            targets.append((f"2. {s['problem']}: regadvisor's choice at least as good as {k}",
+                            f"{f(ra, fmt)} vs {f(other, fmt)}{note}", ok(met)))
+        ra_e = s["methods"]["regadvisor"].get("epochs_to_2pct_own_median")
+        rn_e = s["methods"].get("random", {}).get("epochs_to_2pct_own_median")
+        targets.append((f"2. {s['problem']}: ≤ half random search's epochs to 2 % of own best",
+                        f"{f(ra_e, '.0f')} vs {f(rn_e, '.0f')}",
+                        ok(t["half_the_epochs_of_random_own"])))
+        ra_e = s["methods"]["regadvisor"].get("epochs_to_2pct_reference_median")
+        rn_e = s["methods"].get("random", {}).get("epochs_to_2pct_reference_median")
+        targets.append((f"2. {s['problem']}: ≤ half random search's epochs to 2 % of the "
+                        "common reference", f"{f(ra_e, '.0f')} vs {f(rn_e, '.0f')}",
+                        ok(t["half_the_epochs_of_random_reference"])))
+    return "\n".join(out)
+
+
+def _params(p: dict) -> str:
+    short = {"weight_decay": "λ", "dropout": "p", "patience_epochs": "pat",
+             "label_smoothing": "ε", "l1": "l1"}
+    return ", ".join(f"{short.get(k, k)} {v:.2g}" if isinstance(v, float) else
+                     f"{short.get(k, k)} {v}" for k, v in p.items())
+
+
+def pruners_section() -> str:
+    out = ["## 3. Pruner choice", ""]
+    r = load("pruners")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_pruners.py`.", ""])
+    out.append(
+        f"{'Quick form' if r['quick'] else 'Full form'}: regadvisor's tuning ({r['n_trials']} "
+        f"trials, study seeds {r['seeds']}) with each pruner; the chosen configuration "
+        f"retrained on seeds {r['retrain_seeds']} and scored on the clean test split (mean ± sd "
+        "over studies × seeds). *median*: regadvisor's default (5 start-up trials, 10-epoch "
+        "warm-up); *median_no_warmup*: Optuna's `MedianPruner()` defaults; *patient*: "
+        "`PatientPruner(median, patience=5)`; *hyperband*: `min_resource=5, reduction_factor=3`.")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    for s in r["summaries"]:
+        fmt = ".2%" if s["metric"] == "accuracy" else ".4f"
+        rows = [[k, f"{f(v['test_mean'], fmt)} ± {f(v['test_sd'], fmt)}",
+                 " / ".join(f(x, fmt) for x in v["test_per_study"]),
+                 f(v["trial_epochs_mean"], ".0f"), f(v["total_epochs_mean"], ".0f"),
+                 f"{v['pruned_share']:.0%}"]
+                for k, v in s["pruners"].items()]
+        out.append(f"### {s['problem']} (test {s['metric']})")
+        out.append("")
+        out.append(table(["pruner", f"test {s['metric']}", "per study", "trial epochs",
+                          "all epochs", "trials pruned"], rows))
+        out.append("")
+    return "\n".join(out)
+
+
+def diagnosis_section(targets: list) -> str:
+    out = ["## 4. Diagnosis", ""]
+    r = load("diagnosis")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_diagnosis.py`.", ""])
+    out.append(provenance(r))
+    out.append("")
+    rows = [[x["scenario"], x["expected_verdict"],
+             f"{x['verdict']} {'✓' if x['verdict_ok'] else '✗'}",
+             x["expected_top_finding"],
+             f"{x['top_finding']} {'✓' if x['top_finding_ok'] else '✗'}",
+             f"{x['diagnostic_epochs']} / {x['full_run_epochs']} ({x['fraction']:.0%})",
+             f(x["seconds"])] for x in r["rows"]]
+    out.append(table(["scenario", "expected verdict", "verdict", "expected top finding",
+                      "top finding", "diagnostic epochs / full run", "seconds"], rows))
+    s = r["summary"]
+    out.append("")
+    out.append(f"Verdicts right: {s['verdicts_right']} of {s['scenarios']}; top findings right: "
+               f"{s['top_findings_right']} of {s['scenarios']}; diagnostic training at most "
+               f"{s['max_fraction']:.0%} (mean {s['mean_fraction']:.0%}) of the full run's "
+               f"epochs ({s['total_diagnostic_epochs']} of {s['total_full_run_epochs']} "
+               "epochs over all scenarios).")
+    out.append("")
+    targets.append(("4. every verdict right", f"{s['verdicts_right']}/{s['scenarios']}",
+                    ok(s["verdicts_right"] == s["scenarios"])))
+    targets.append(("4. diagnosis ≤ 20 % of the full run's epochs",
+                    f"max {s['max_fraction']:.0%}", ok(s["max_fraction"] <= 0.2)))
+    return "\n".join(out)
+
+
+def workers_section(targets: list) -> str:
+    out = ["## 5. Workers", ""]
+    r = load("workers")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_workers.py`.", ""])
+    out.append(
+        f"`regadvisor tune {r['experiment']} --workers N --n-trials {r['n_trials']} --pruner "
+        f"none --storage URL`, {r['repeats']} interleaved repeat(s), medians. Trial phase: "
+        "first trial start to last trial end as the study recorded them; *command*: the whole "
+        "command (diagnosis and the single-process noise-aware re-runs included).")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    rows = []
+    for row in r["rows"]:
+        for a in row["arms"].values():
+            rows.append([row["storage"], a["workers"], a["threads"],
+                         f(a["trials_per_minute"]), f(a["epochs_per_minute"], ".0f"),
+                         f(a.get("ms_per_epoch_in_trials")),
+                         f(a.get("utilization"), ".0%") if a.get("utilization") else "–",
+                         f(a["trial_phase_seconds"]), f(a["command_seconds"]), a["runs"]])
+    out.append(table(["storage", "workers", "threads each", "trials / min", "epochs / min",
+                      "ms / epoch in a trial", "utilization", "trial phase s", "command s",
+                      "runs"], rows))
+    out.append("")
+    for row in r["rows"]:
+        if "speedup_trials" in row:
+            out.append(f"- {row['storage']}: 2 workers give {row['speedup_trials']:.2f}× the "
+                       f"trials per minute and {row['speedup_epochs']:.2f}× the epochs per "
+                       "minute of 1 worker.")
+            targets.append((f"5. 2 workers ≥ 1.7× trials/min ({row['storage']})",
+                            f"{row['speedup_trials']:.2f}× (epochs/min "
+                            f"{row['speedup_epochs']:.2f}×)", ok(row["target_met"])))
+    if not any(row["storage"] == "postgresql" for row in r["rows"]):
+        out.append("- PostgreSQL: not measured in this run (REGADVISOR_TEST_POSTGRES_URL unset).")
+    out.append("")
+    return "\n".join(out)
+
+
+def end_to_end_section(targets: list) -> str:
+    out = ["## 6. End to end", ""]
+    r = load("end_to_end")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_end_to_end.py`.", ""])
+    out.append("`regadvisor advise EXAMPLE --output DIR --quiet` with default settings; "
+               "stage times from the run's report.json, wall time of the whole command.")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    rows = []
+    for row in r["rows"]:
+        st = row["stages"]
+        rows.append([row["example"], row.get("threads", "default"),
+                     f(row["wall_seconds"]), f(st.get("diagnose")),
+                     f(st.get("tune")), f(st.get("verify")), f(st.get("report")),
+                     row.get("verdict") or "–", (row.get("verification") or "–")])
+        if "target_seconds" in row:
+            targets.append((f"6. advise {row['example']} < {row['target_seconds']:.0f} s "
+                            "(default threads)",
+                            f"{row['wall_seconds']:.0f} s", ok(row["target_met"])))
+    out.append(table(["example", "torch threads", "wall s", "diagnose s", "tune s", "verify s",
+                      "report s",
+                      "verdict", "verification"], rows))
+    out.append("")
+    return "\n".join(out)
+
+
+def gpu_section(targets: list) -> str:
+    out = ["## 7. GPU", ""]
+    r = load("gpu")
+    smoke = load("gpu_cpu_smoke")
+    if r is None:
+        out.append("Not measured: no GPU was available to this run. The prepared script "
+                   "`python benchmarks/bench_gpu.py` (about 2 minutes on one GPU) times the "
+                   "engine against the textbook loop on a 6-conv CNN with synthetic 3×32×32 "
+                   "data, fp32 and bf16 autocast, and counts host synchronisations with "
+                   "`torch.cuda.set_sync_debug_mode(\"warn\")` for 50 and 200 steps per epoch.")
+        if smoke:
+            out.append(f"Its CPU smoke test (every code path once, tiny data) last ran "
+                       f"{smoke['machine']['date']}.")
+        out.append("")
+        targets.append(("7. GPU engine and no per-step host sync", "not measured (no GPU)",
+                        "–"))
+        return "\n".join(out)
+    sp = r["speed"]
+    out.append(provenance(r) + f"  \n*Card:* {r['device']}")
+    out.append("")
+    ms = sp["ms_per_epoch"]
+    out.append(table(["loop", "fp32 ms/epoch", "bf16 autocast ms/epoch"], [
+        ["textbook", f(ms["textbook_fp32"]), f(ms["textbook_bf16"])],
+        ["regadvisor", f(ms["regadvisor_fp32"]), f(ms["regadvisor_bf16"])],
+        ["speed-up", f(sp["speedup_fp32"], ".2f") + "×", f(sp["speedup_bf16"], ".2f") + "×"],
+    ]))
+    out.append("")
+    out.append(f"{sp['steps_per_epoch']} steps of {sp['batch']} images {sp['image']} per epoch, "
+               f"{sp['params']:,} parameters, {sp['repeats']} repeats × {sp['epochs_per_run']} "
+               "epochs.")
+    sc = r.get("sync_check")
+    if sc:
+        out.append("")
+        out.append(table(["loop", "sync warnings, 2 × 50 steps", "sync warnings, 2 × 200 steps"],
+                         [[k, v["steps_50"], v["steps_200"]] for k, v in sc.items()
+                          if isinstance(v, dict)]))
+        out.append("")
+        targets.append(("7. no host sync in regadvisor's step loop",
+                        "equal counts" if sc["no_per_step_sync"] else "counts differ",
+                        ok(sc["no_per_step_sync"])))
+    targets.append(("7. GPU engine vs textbook (fp32 / bf16)",
+                    f"{sp['speedup_fp32']:.2f}× / {sp['speedup_bf16']:.2f}×", "–"))
+    out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    targets: list[tuple[str, str, str]] = []
+    sections = [engine_section(targets), search_section(targets), pruners_section(),
+                diagnosis_section(targets), workers_section(targets),
+                end_to_end_section(targets), gpu_section(targets)]
+    doc = ["# Benchmarks", "",
+           "regadvisor measured against what users would pick instead (issue 6). Every number "
+           "below is read from `benchmarks/results/*.json`, written by the scripts in "
+           "`benchmarks/`; this page is regenerated by `python benchmarks/report.py` (which "
+           "`python benchmarks/run_all.py [--quick]` calls after running them all). Timings are "
+           "medians of interleaved repeats and ratios measured in the same run, on a shared "
+           "2-core machine whose load average is recorded with each table; no timing is a "
+           "test assertion.", "",
+           "## Targets", "",
+           table(["target", "measured", "status"], [list(t) for t in targets]), ""]
+    doc += sections
+    if ANALYSIS.exists():
+        doc += ["", ANALYSIS.read_text().rstrip(), ""]
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(doc).rstrip() + "\n")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
