@@ -46,8 +46,17 @@ app.command("report")(report_command)
 app.add_typer(rules_app, name="rules")
 
 
+def _terminate(signum, frame) -> None:
+    # SIGTERM (a scheduler, `timeout`, a parent stopping its workers) ends a run like Ctrl-C:
+    # finished trials are kept and report.json says what finished.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``regadvisor`` console script."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     app()
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 
 import optuna
+import pytest
 
 from tests.cli.conftest import ASSETS
 
@@ -64,14 +65,15 @@ def test_sigint_during_tuning_keeps_trials_and_resumes(tmp_path):
     assert len(report["tuning"]["trials"]) >= kept + 1
 
 
-def test_sigint_during_diagnosis_exits_cleanly(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stop_signal_during_diagnosis_exits_cleanly(tmp_path, sig):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ASSETS), *sys.path]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "regadvisor", "diagnose", str(ASSETS / "slow_experiment.py"),
          "--epochs", "200", "--output", str(tmp_path / "d"), "--quiet", "--device", "cpu"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)  # imports, loading, then training is under way
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "Interrupted" in err and "Traceback" not in err
