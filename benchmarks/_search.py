@@ -140,6 +140,14 @@ def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "median") 
     trials = [{"number": t.number, "state": t.state, "params": t.params,
                "epochs": t.epochs_run or 0, "value": t.value, "seeded": t.seeded}
               for t in sorted(result.trials, key=lambda t: t.number)]
+    # The best single trial, as a plain search would pick it (no noise-aware re-runs).
+    from regadvisor.tuning.study import config_for, tuning_base
+
+    complete = [t for t in trials if t["state"] == "COMPLETE" and t["value"] is not None]
+    single = ((max if result.direction == "maximize" else min)(complete, key=lambda t: t["value"])
+              if complete else None)
+    single_config = (config_for(tuning_base(exp, settings), space, single["params"]).to_dict()
+                     if single else {})
     trial_epochs = sum(t["epochs"] for t in trials)
     return {
         "problem": name, "method": "regadvisor", "pruner": pruner, "seed": seed,
@@ -152,6 +160,9 @@ def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "median") 
         "reruns": [{"trial": r.trial_number, "values": r.values, "mean": r.mean}
                    for r in result.reruns],
         "chosen_params": result.best_params, "chosen_config": result.best_config,
+        "single_best_trial": single["number"] if single else None,
+        "single_best_params": single["params"] if single else {},
+        "single_best_config": single_config,
         "verdict": diagnosis.verdict.name,
         "space": {k: [v["low"], v["high"], v["log"]] for k, v in space.to_dict()["params"].items()},
         "search_seconds": time.perf_counter() - started,
@@ -276,9 +287,14 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
     return out
 
 
-def task_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "median") -> dict:
+def task_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "median",
+                    single_best: bool = False) -> dict:
     run = run_regadvisor(name, seed, n_trials, pruner)
     run["test"] = retrain_on_test(name, run["chosen_config"])
+    if single_best and run["single_best_config"]:
+        same = run["single_best_params"] == run["chosen_params"]
+        run["test_single_best"] = (run["test"] if same
+                                   else retrain_on_test(name, run["single_best_config"]))
     return run
 
 

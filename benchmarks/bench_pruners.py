@@ -48,10 +48,44 @@ def summarize(problem: str, runs: list[dict]) -> dict:
             "final_best_val": [S.final_best(r) for r in rs],
             "chosen": [r["chosen_params"] for r in rs],
         }
+    maximize = bool(runs) and runs[0]["direction"] == "maximize"
+    for pruner, row in rows.items():
+        if pruner != "median":
+            row["paired_gain_vs_median"] = _paired(runs, pruner, maximize)
     return {"problem": problem, "direction": runs[0]["direction"] if runs else None,
             "metric": next((r["test"]["metric_name"] for r in runs
                             if r["problem"] == problem), None),
             "pruners": rows}
+
+
+def _paired(runs: list[dict], pruner: str, maximize: bool) -> dict:
+    """pruner − median on the test figure (positive: the pruner better), paired by study seed and
+    retrain seed, with a 95 % t interval."""
+    from regadvisor.verification.verify import t975
+
+    base = {r["seed"]: r["test"]["metric"] for r in runs if r["pruner"] == "median"}
+    other = {r["seed"]: r["test"]["metric"] for r in runs if r["pruner"] == pruner}
+    sign = 1 if maximize else -1
+    gains = [sign * (a - b) for seed in sorted(base) if seed in other
+             for a, b in zip(other[seed], base[seed], strict=True)]
+    if len(gains) < 2:
+        return {"mean": None, "ci": None}
+    m, sd = statistics.fmean(gains), statistics.stdev(gains)
+    half = t975(len(gains) - 1) * sd / len(gains) ** 0.5
+    return {"mean": m, "ci": [m - half, m + half]}
+
+
+def resummarize() -> None:
+    import json
+
+    from benchmarks._common import RESULTS
+
+    path = RESULTS / "pruners.json"
+    data = json.loads(path.read_text())
+    problems = list(dict.fromkeys(r["problem"] for r in data["runs"]))
+    data["summaries"] = [summarize(p, [r for r in data["runs"] if r["problem"] == p])
+                         for p in problems]
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def main() -> None:
@@ -62,7 +96,12 @@ def main() -> None:
     parser.add_argument("--n-trials", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="2 seeds of 12 trials")
+    parser.add_argument("--summarize-only", action="store_true",
+                        help="recompute the summaries of results/pruners.json (no training)")
     args = parser.parse_args()
+    if args.summarize_only:
+        resummarize()
+        return
     if args.quick:
         args.seeds, args.n_trials = min(args.seeds, 2), min(args.n_trials, 12)
     load_start = loadavg()

@@ -5,7 +5,9 @@ seeded trials, median pruner, noise-aware winner, all at its defaults) and its t
 are counted; grid, random search and plain Optuna TPE then get exactly that many epochs on the
 same problem and seed (see ``benchmarks/_search.py`` for each method). Each method's chosen
 configuration is retrained at full length on 3 fresh seeds and scored on the clean test split;
-"baseline" is the user's setup as given. Also reported: the epochs each method needed before its
+"baseline" is the user's setup as given. regadvisor's best single trial (what it would choose
+without its noise-aware re-runs) is retrained on the same seeds too, to show what the re-runs buy.
+Also reported: the epochs each method needed before its
 best-so-far validation figure came within 2 % of its final best, and within 2 % of a common
 reference (the median final best of all searches on that problem).
 
@@ -69,6 +71,22 @@ def summarize(problem: str, runs: list[dict], baseline: dict) -> dict:
     others = [k for k in ("grid", "random", "tpe") if k in out["methods"]]
     better = (lambda a, b: a >= b) if maximize else (lambda a, b: a <= b)
     out["paired_vs_regadvisor"] = {k: paired(searches, k, maximize) for k in others}
+    singles = [r for r in searches if r["method"] == "regadvisor" and r.get("test_single_best")]
+    if singles:
+        # regadvisor's own best single trial (what it would pick without the noise-aware
+        # re-runs), retrained on the same seeds: what the re-runs buy.
+        m, sd = mean_sd([v for r in singles for v in r["test_single_best"]["metric"]])
+        out["regadvisor_without_reruns"] = {
+            "test_mean": m, "test_sd": sd,
+            "same_choice": sum(r["single_best_params"] == r["chosen_params"] for r in singles),
+            "studies": len(singles),
+            "epochs_saved": [r["rerun_epochs"] for r in singles],
+            "chosen": [r["single_best_params"] for r in singles],
+            "paired_gain_of_reruns": paired(
+                [{"method": "regadvisor", "seed": r["seed"], "test": r["test"]} for r in singles]
+                + [{"method": "single", "seed": r["seed"], "test": r["test_single_best"]}
+                   for r in singles], "single", maximize),
+        }
     for method, v in out["methods"].items():
         if method == "baseline":
             continue
@@ -150,7 +168,8 @@ def main() -> None:
     started = time.perf_counter()
     seeds = list(range(args.seeds))
     print(f"phase 1: regadvisor ({args.n_trials} trials) and baselines", flush=True)
-    tasks = [(S.task_regadvisor, p, s, args.n_trials) for p in args.problems for s in seeds]
+    tasks = [(S.task_regadvisor, p, s, args.n_trials, "median", True)
+             for p in args.problems for s in seeds]
     tasks += [(S.task_baseline, p) for p in args.problems]
     phase1 = S.run_pool(tasks, args.jobs, log=lambda m: print(m, flush=True))
     ra_runs = [r for r in phase1 if r["method"] == "regadvisor"]
