@@ -8,8 +8,8 @@ included) is counted by a callback on the loop.
 Methods:
 
 * ``regadvisor``: what ``regadvisor tune`` does: diagnose, build the rule-shaped space, TPE with
-  the two seeded trials (your setup, the guide's recipe), the pruner, and the noise-aware winner
-  (top 3 trials re-run over 2 extra seeds).
+  the guide's recipe as its first trial, the pruner (Hyperband by default), and the noise-aware
+  winner (top 3 trials re-run over 2 extra seeds).
 * ``grid``: the guide's grid, λ ∈ {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} × dropout p ∈ {0, 0.1, 0.2,
   0.3, 0.5}, fixed patience 10, AdamW with biases and norms exempt (the guide's recipe); the
   25 points in an order shuffled by the study seed, so that a budget cut removes random points.
@@ -118,7 +118,7 @@ def _value(history, objective: str) -> float | None:
     return best.val_metric if objective == "val_metric" else best.val_loss
 
 
-def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "median") -> dict:
+def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "hyperband") -> dict:
     """regadvisor's tuning as ``regadvisor tune`` runs it; every epoch counted."""
     from regadvisor.experiment import load_experiment
     from regadvisor.pipeline import diagnose
@@ -287,7 +287,7 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
     return out
 
 
-def task_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "median",
+def task_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "hyperband",
                     single_best: bool = False) -> dict:
     run = run_regadvisor(name, seed, n_trials, pruner)
     run["test"] = retrain_on_test(name, run["chosen_config"])

@@ -1,15 +1,15 @@
 """Search quality at equal compute: regadvisor's tuning against grid, random search and plain TPE.
 
-On each problem and study seed, regadvisor's tuning runs first (diagnosis, rule-shaped space,
-seeded trials, median pruner, noise-aware winner, all at its defaults) and its training epochs
-are counted; grid, random search and plain Optuna TPE then get exactly that many epochs on the
-same problem and seed (see ``benchmarks/_search.py`` for each method). Each method's chosen
-configuration is retrained at full length on 3 fresh seeds and scored on the clean test split;
-"baseline" is the user's setup as given. regadvisor's best single trial (what it would choose
-without its noise-aware re-runs) is retrained on the same seeds too, to show what the re-runs buy.
-Also reported: the epochs each method needed before its
-best-so-far validation figure came within 2 % of its final best, and within 2 % of a common
-reference (the median final best of all searches on that problem).
+On each problem and study seed, regadvisor's tuning runs first (diagnosis, rule-shaped space, the
+guide's recipe as first trial, Hyperband pruner, noise-aware winner, all at its defaults) and its
+training epochs are counted; grid, random search and plain Optuna TPE then get exactly that many
+epochs on the same problem and seed (see ``benchmarks/_search.py`` for each method). Each method's
+chosen configuration is retrained at full length on 3 fresh seeds and scored on the clean test
+split; "baseline" is the user's setup as given. regadvisor's best single trial (what it would
+choose without its noise-aware re-runs) is retrained on the same seeds too, to show what the re-
+runs buy. Also reported: the epochs each method needed before its best-so-far validation figure
+came within 2 % of its final best, and within 2 % of a common reference (the median final best of
+all searches on that problem).
 
     python benchmarks/bench_search.py [--problems digits_noisy diabetes] [--seeds 3]
                                       [--n-trials 30] [--jobs 2] [--quick]
@@ -168,7 +168,7 @@ def main() -> None:
     started = time.perf_counter()
     seeds = list(range(args.seeds))
     print(f"phase 1: regadvisor ({args.n_trials} trials) and baselines", flush=True)
-    tasks = [(S.task_regadvisor, p, s, args.n_trials, "median", True)
+    tasks = [(S.task_regadvisor, p, s, args.n_trials, "hyperband", True)
              for p in args.problems for s in seeds]
     tasks += [(S.task_baseline, p) for p in args.problems]
     phase1 = S.run_pool(tasks, args.jobs, log=lambda m: print(m, flush=True))

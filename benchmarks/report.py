@@ -72,8 +72,10 @@ def engine_section(targets: list) -> str:
                "*in-memory*: the bundled TensorDataset loaders; *transforms*: a Dataset that "
                "adds fresh noise to every sample on every access, so every loop goes through "
                "the DataLoader. *DataLoader path*: regadvisor with its device-resident fast "
-               "path off; *train-eval 32*: regadvisor measuring its eval-mode training figures "
-               "on 32 samples instead of 300. *CPU-time speed-up*: the same ratio on the "
+               "path off; *trial loop*: regadvisor as tuning trials, noise-aware re-runs and "
+               "unplotted verification seeds run it, without the eval-mode training figures "
+               "(the *regadvisor* column measures them every epoch, as the diagnosis and the "
+               "plotted runs do). *CPU-time speed-up*: the same ratio on the "
                "process's CPU time (less disturbed by other jobs on a shared machine).")
     out.append("")
     for path in files:
@@ -89,9 +91,9 @@ def engine_section(targets: list) -> str:
                 f"{f(ms.get('regadvisor_dataloader_path'))} "
                 f"({f(sp.get('regadvisor_dataloader_path'), '.2f')}×)"
                 if "regadvisor_dataloader_path" in ms else "–",
-                f"{f(ms.get('regadvisor_train_eval_32'))} "
-                f"({f(sp.get('regadvisor_train_eval_32'), '.2f')}×)"
-                if "regadvisor_train_eval_32" in ms else "–",
+                f"{f(ms.get('regadvisor_trial'))} "
+                f"({f(sp.get('regadvisor_trial'), '.2f')}×)"
+                if "regadvisor_trial" in ms else "–",
                 f"{f(ms.get('lightning'))} ({f(sp.get('lightning'), '.2f')}×)"
                 if "lightning" in ms else "not installed",
                 f(row.get("cpu_speedup_vs_textbook", {}).get("regadvisor"), ".2f") + "×",
@@ -104,20 +106,27 @@ def engine_section(targets: list) -> str:
                                     "  \n*PyTorch Lightning:* not installed"))
         out.append("")
         out.append(table(["example", "case", "threads", "textbook ms", "regadvisor ms",
-                          "DataLoader path ms", "train-eval 32 ms", "Lightning ms",
+                          "DataLoader path ms", "trial loop ms", "Lightning ms",
                           "regadvisor CPU-time speed-up", "repeats × epochs"], rows))
         out.append("")
         for row in r["rows"]:
+            speedups = row["speedup_vs_textbook"]
             if row["case"] == "in-memory":
-                sp = row["speedup_vs_textbook"]["regadvisor"]
-                targets.append((f"1. engine ≥ 2× textbook, in-memory, {row['example']}, "
-                                f"{row['threads']} thread(s)", f"{sp:.2f}×", ok(sp >= 2.0)))
+                for key, label in (("regadvisor_trial", "trial loop"),
+                                   ("regadvisor", "with training figures")):
+                    if key in speedups:
+                        sp = speedups[key]
+                        targets.append((f"1. engine ≥ 2× textbook, in-memory, {row['example']}, "
+                                        f"{row['threads']} thread(s), {label}", f"{sp:.2f}×",
+                                        ok(sp >= 2.0)))
             else:
-                over = row["regadvisor_overhead_vs_textbook"]
-                cpu = row.get("regadvisor_overhead_vs_textbook_cpu")
-                targets.append((f"1. DataLoader (transforms) overhead ≤ 5 %, {row['example']}, "
-                                f"{row['threads']} thread(s)",
-                                f"{over:+.1%} (CPU time {f(cpu, '+.1%')})", ok(over <= 0.05)))
+                for key, label in (("regadvisor_trial", "trial loop"),
+                                   ("regadvisor", "with training figures")):
+                    if key in speedups:
+                        over = 1 / speedups[key] - 1
+                        targets.append((f"1. DataLoader (transforms) overhead ≤ 5 %, "
+                                        f"{row['example']}, {row['threads']} thread(s), {label}",
+                                        f"{over:+.1%}", ok(over <= 0.05)))
     return "\n".join(out)
 
 
@@ -237,9 +246,10 @@ def pruners_section() -> str:
         f"{'Quick form: ' if r['quick'] else ''}regadvisor's tuning ({r['n_trials']} "
         f"trials, study seeds {r['seeds']}) with each pruner; the chosen configuration "
         f"retrained on seeds {r['retrain_seeds']} and scored on the clean test split (mean ± sd "
-        "over studies × seeds). *median*: regadvisor's default (5 start-up trials, 10-epoch "
-        "warm-up); *median_no_warmup*: Optuna's `MedianPruner()` defaults; *patient*: "
-        "`PatientPruner(median, patience=5)`; *hyperband*: `min_resource=5, reduction_factor=3`.")
+        "over studies × seeds). *hyperband*: regadvisor's default, `min_resource=5, "
+        "reduction_factor=3`; *median*: 5 start-up trials, 10-epoch warm-up (the earlier "
+        "default); *median_no_warmup*: Optuna's `MedianPruner()` defaults; *patient*: "
+        "`PatientPruner(median, patience=5)`.")
     out.append("")
     out.append(provenance(r))
     out.append("")
@@ -247,14 +257,14 @@ def pruners_section() -> str:
         fmt = ".2%" if s["metric"] == "accuracy" else ".4f"
         rows = [[k, f"{f(v['test_mean'], fmt)} ± {f(v['test_sd'], fmt)}",
                  " / ".join(f(x, fmt) for x in v["test_per_study"]),
-                 _gain(v.get("paired_gain_vs_median"), s["metric"] == "accuracy"),
+                 _gain(v.get("paired_gain_vs_default"), s["metric"] == "accuracy"),
                  f(v["trial_epochs_mean"], ".0f"), f(v["total_epochs_mean"], ".0f"),
                  f"{v['pruned_share']:.0%}"]
                 for k, v in s["pruners"].items()]
         out.append(f"### {s['problem']} (test {s['metric']})")
         out.append("")
         out.append(table(["pruner", f"test {s['metric']}", "per study",
-                          "gain over median (paired, 95 % CI; positive = better)",
+                          "gain over hyperband (paired, 95 % CI; positive = better)",
                           "trial epochs", "all epochs", "trials pruned"], rows))
         out.append("")
     return "\n".join(out)

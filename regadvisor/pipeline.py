@@ -243,7 +243,7 @@ class AdviseOptions:
     rules_dirs: Sequence[str | Path] = ()
     n_trials: int = 30
     objective: str = "val_metric"
-    pruner: str = "median"
+    pruner: str = "hyperband"
     storage: str | None = None
     study_name: str | None = None
     seeds: int = 3

@@ -90,8 +90,8 @@ TrialsOpt = Annotated[int, typer.Option("--n-trials", "--trials", min=1,
 ObjectiveOpt = Annotated[str | None, typer.Option(
     "--objective", help="What tuning optimizes on the validation set: 'metric' (the "
                         "experiment's metric; the default) or 'loss'.")]
-PrunerOpt = Annotated[str, typer.Option("--pruner", help="median (with a 10-epoch warm-up), "
-                                        "patient, hyperband or none.")]
+PrunerOpt = Annotated[str, typer.Option("--pruner", help="hyperband (the default), median "
+                                        "(with a 10-epoch warm-up), patient or none.")]
 StorageOpt = Annotated[str | None, typer.Option(
     "--storage", help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many "
                       "workers. Default: study.db (SQLite) in the run folder.")]

@@ -51,7 +51,7 @@ def advise_command(
     seeds: Annotated[int, typer.Option("--seeds", min=2, help="Training seeds of the "
                                        "verification (each arm).")] = 3,
     objective: ObjectiveOpt = None,
-    pruner: PrunerOpt = "median",
+    pruner: PrunerOpt = "hyperband",
     diagnostic_epochs: DiagEpochsOpt = None,
     rules: RulesOpt = None,
     space: SpaceOpt = None,

@@ -56,7 +56,7 @@ def tune_command(
     loss: LossOpt = None,
     n_trials: TrialsOpt = 30,
     objective: ObjectiveOpt = None,
-    pruner: PrunerOpt = "median",
+    pruner: PrunerOpt = "hyperband",
     diagnostic_epochs: DiagEpochsOpt = None,
     rules: RulesOpt = None,
     space: SpaceOpt = None,

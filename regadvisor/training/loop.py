@@ -44,6 +44,10 @@ EpochCallback = Callable[[EpochRecord, History], None]
 #: Samples per forward pass when measuring held (device-resident) data in eval mode.
 EVAL_BATCH = 256
 
+#: The training sample of the eval-mode figures is held on the device when it takes at most this
+#: many bytes (inputs and targets), instead of being read through the loader every epoch.
+HEAD_CACHE_BYTES = 64 * 2**20
+
 
 @dataclass
 class TrainResult:
@@ -66,6 +70,7 @@ def train(
     callbacks: Sequence[EpochCallback] = (),
     max_seconds: float | None = None,
     train_eval_samples: int = 512,
+    train_figures: bool = True,
     fast_path: bool = True,
 ) -> TrainResult:
     """Train a fresh model under ``config`` and return its History and best weights.
@@ -89,6 +94,10 @@ def train(
         max_seconds: Stop after the epoch that passes this wall time (reason ``budget``).
         train_eval_samples: How many training samples (the first ones, the same every epoch) the
             eval-mode training figures are measured on.
+        train_figures: Measure those figures every epoch. Runs whose training figures nobody
+            reads (tuning trials, the noise-aware re-runs, verification seeds that are not
+            plotted) pass False: ``train_loss`` and ``train_metric`` are then NaN, and a
+            non-finite step loss or validation loss still marks the run as diverged.
         fast_path: Hold in-memory ``TensorDataset`` data on the device and shuffle indices there
             instead of going through the DataLoader per batch. It draws the same random numbers
             as the DataLoader, so both paths give the same History.
@@ -118,7 +127,7 @@ def train(
     use_fast = fast_path and _is_tensor_loader(train_loader) and _is_tensor_loader(val_loader)
     train_data = _Data(train_loader, device, use_fast)
     val_data = _Data(val_loader, device, use_fast)
-    train_eval = train_data.head(train_eval_samples)
+    train_eval = train_data.head(train_eval_samples) if train_figures else None
 
     stopper = EarlyStopping(
         patience_epochs=config.patience_epochs,
@@ -172,8 +181,11 @@ def train(
             -1.0, dtype=torch.float64, device=device))
         step_loss_total, bad_step = torch.stack([(losses * weights).sum(), first_bad_t]).tolist() \
             if sizes else (math.nan, -1.0)
-        train_loss, train_metric = _evaluate(model, train_eval, eval_criterion, classification,
-                                             autocast)
+        if train_eval is not None:
+            train_loss, train_metric = _evaluate(model, train_eval, eval_criterion,
+                                                 classification, autocast)
+        else:
+            train_loss = train_metric = math.nan
         val_loss, val_metric = _evaluate(model, val_data.eval_batches(), eval_criterion,
                                          classification, autocast)
         record = EpochRecord(
@@ -188,7 +200,8 @@ def train(
         )
         history.records.append(record)
 
-        if bad_step >= 0 or not (math.isfinite(val_loss) and math.isfinite(train_loss)):
+        if bad_step >= 0 or not math.isfinite(val_loss) or (
+                train_eval is not None and not math.isfinite(train_loss)):
             step_in_epoch = int(bad_step) + 1 if bad_step >= 0 else len(sizes)
             history.diverged_at = (epoch, max(step_in_epoch, 1))
             history.stop_reason = StopReason.DIVERGED
@@ -409,8 +422,16 @@ class _Data:
 
 
 class _Head:
+    """The first ``k`` training samples in order, in chunks of :data:`EVAL_BATCH`.
+
+    Read through the loader on the first epoch and then held on the device, so that a Dataset
+    with random transforms is not read again every epoch (the figures are measured on that one
+    draw). Samples larger than :data:`HEAD_CACHE_BYTES` in all are read again every epoch.
+    """
+
     def __init__(self, data: _Data, k: int) -> None:
         self.data = data
+        self.cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         loader = data.loader
         if data.fast:
             self.loader = None
@@ -420,8 +441,11 @@ class _Head:
             if dataset is not None and hasattr(dataset, "__len__") and hasattr(
                     dataset, "__getitem__"):
                 subset = Subset(dataset, range(min(k, len(dataset))))
+                # A generator of its own: reading the sample draws nothing from the global RNG,
+                # so measuring the figures (or not) leaves the training run unchanged.
                 self.loader = DataLoader(subset, batch_size=EVAL_BATCH,
-                                         collate_fn=loader.collate_fn)
+                                         collate_fn=loader.collate_fn,
+                                         generator=torch.Generator())
             else:
                 self.loader = None
             self.k = k
@@ -429,12 +453,25 @@ class _Head:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         data = self.data
         if data.fast:
-            # The DataLoader path iterates a fresh loader here: draw its base seed too.
-            torch.empty((), dtype=torch.int64).random_()
             for start in range(0, self.k, EVAL_BATCH):
                 end = min(start + EVAL_BATCH, self.k)
                 yield data.x[start:end], data.y[start:end]
             return
+        if self.cache is not None:
+            yield from self.cache
+            return
+        batches = []
+        size = 0
+        for inputs, targets in self._read():
+            batches.append((inputs, targets))
+            size += inputs.numel() * inputs.element_size() \
+                + targets.numel() * targets.element_size()
+            yield inputs, targets
+        if size <= HEAD_CACHE_BYTES:
+            self.cache = batches
+
+    def _read(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        data = self.data
         if self.loader is not None:
             for batch in self.loader:
                 yield (batch[0].to(data.device, non_blocking=True),

@@ -265,7 +265,9 @@ def verify(
             t0 = time.perf_counter()
             result = train(experiment.model_factory, experiment.train_loader,
                            experiment.val_loader, config.replace(seed=s), task=experiment.task,
-                           loss_factory=experiment.loss_factory, device=device)
+                           loss_factory=experiment.loss_factory, device=device,
+                           # Only the first seed's curves are kept (and plotted).
+                           train_figures=key not in histories)
             h: History = result.history
             if h.diverged:
                 worst = 0.0 if experiment.higher_is_better else math.inf

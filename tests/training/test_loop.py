@@ -205,3 +205,59 @@ def test_train_eval_uses_eval_mode_figures(digits):
     h = train(lambda: small_mlp(128, dropout=0.9), loaders[0], loaders[1],
               RegConfig(max_epochs=15)).history
     assert h.last.step_loss > h.last.train_loss
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "dataloader"])
+def test_skipping_training_figures_leaves_the_run_unchanged(digits_loaders, fast_path):
+    """Tuning trials skip the eval-mode training figures; the run itself must not change."""
+    train_loader, val_loader, _ = digits_loaders
+    config = RegConfig(max_epochs=6, seed=2, dropout=0.3, inject_dropout=True,
+                       patience_epochs=3, weight_decay=1e-3)
+    full = train(lambda: small_mlp(64), train_loader, val_loader, config,
+                 fast_path=fast_path).history
+    lean = train(lambda: small_mlp(64), train_loader, val_loader, config, fast_path=fast_path,
+                 train_figures=False).history
+    assert all(math.isfinite(r.train_loss) for r in full.records)
+    assert all(math.isnan(r.train_loss) and math.isnan(r.train_metric) for r in lean.records)
+    assert [(r.step_loss, r.val_loss, r.val_metric) for r in lean.records] == \
+        [(r.step_loss, r.val_loss, r.val_metric) for r in full.records]
+    assert (lean.best_epoch, lean.stop_reason) == (full.best_epoch, full.stop_reason)
+    # The JSON form holds null for the figures that were not measured.
+    assert lean.to_dict()["records"][0]["train_loss"] is None
+
+
+def test_skipped_figures_still_catch_divergence(digits_loaders):
+    train_loader, val_loader, _ = digits_loaders
+    h = train(_NaNAfter, train_loader, val_loader, RegConfig(max_epochs=5),
+              train_figures=False).history
+    assert h.stop_reason is StopReason.DIVERGED
+    assert h.diverged_at == (2, 5)  # the 15th step, as with the figures
+
+
+class _CountingNoise(torch.utils.data.Dataset):
+    """A random transform (fresh noise per access) that counts the accesses per index."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y = x, y
+        self.reads = [0] * len(y)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int):
+        self.reads[i] += 1
+        return self.x[i] + 0.05 * torch.randn_like(self.x[i]), self.y[i]
+
+
+def test_training_figure_sample_is_read_once_through_a_transforming_dataset(digits):
+    x, y = (torch.as_tensor(a) for a in digits[0])
+    data = _CountingNoise(x, y)
+    loader = DataLoader(data, batch_size=64, shuffle=True)
+    val = DataLoader(TensorDataset(*(torch.as_tensor(a) for a in digits[1])), batch_size=100)
+    epochs, k = 4, 100
+    h = train(lambda: small_mlp(32), loader, val, RegConfig(max_epochs=epochs),
+              train_eval_samples=k).history
+    assert not h.fast_path and all(math.isfinite(r.train_loss) for r in h.records)
+    # The first k samples: once per epoch for training, once in all for the figures.
+    assert data.reads[:k] == [epochs + 1] * k
+    assert data.reads[k:] == [epochs] * (len(y) - k)

@@ -24,9 +24,12 @@ def test_tune_runs_seeded_trials_first_and_picks_a_noise_aware_winner(tiny, tmp_
     settings = TuneSettings(n_trials=8, seed=0, pruner="none", top_k=2, extra_seeds=1)
     result = tune(tiny, SPACE, settings, tmp_path)
     assert len(result.trials) == 8
-    assert [t.seeded for t in result.trials[:2]] == ["guide recipe", "your setup"]
+    # The guide's recipe first; the user's setup is not a trial (diagnosis and verification
+    # train it), so every other trial is the sampler's.
+    assert [t.seeded for t in result.trials] == ["guide recipe"] + [None] * 7
     assert result.trials[0].params["weight_decay"] == pytest.approx(1e-2)
-    assert result.trials[1].params["patience_epochs"] == 6  # no early stopping → the longest
+    assert result.trials[0].params["dropout"] == pytest.approx(0.2)
+    assert result.trials[0].params["patience_epochs"] == 6  # the recipe's 10, clipped
     assert result.direction == "maximize" and result.objective == "val_metric"
     assert len(result.reruns) == 2 and all(len(r.values) == 2 for r in result.reruns)
     best_mean = max(r.mean for r in result.reruns)
