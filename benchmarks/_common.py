@@ -63,9 +63,20 @@ def loadavg() -> list[float]:
         return []
 
 
+def command() -> str:
+    """The command line that ran this script, with the script's path relative to the repo."""
+    args = list(sys.argv)
+    if args:
+        try:
+            args[0] = str(Path(args[0]).resolve().relative_to(ROOT))
+        except ValueError:
+            pass
+    return " ".join(["python", *args])
+
+
 def write_result(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "command": " ".join([Path(sys.executable).name] + sys.argv),
+    payload = {"benchmark": name, "command": command(),
                "machine": machine(), **payload}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(_clean(payload), indent=2) + "\n")

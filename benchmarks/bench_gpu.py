@@ -7,7 +7,8 @@ shuffling DataLoader, so regadvisor holds it on the GPU (its fast path) while th
 copies each batch (``.to(device)``) and reads ``loss.item()`` every step, with default Adam.
 
 1. Speed: per-epoch median over interleaved repeats of textbook fp32, regadvisor fp32, textbook
-   bf16 autocast, regadvisor ``amp=True`` (bf16 autocast); ratios measured in the same run.
+   bf16 autocast, regadvisor ``amp=True`` (bf16 autocast), and regadvisor's trial loop (no
+   eval-mode training figures) in fp32 and bf16; ratios measured in the same run.
 2. Host synchronisation: ``torch.cuda.set_sync_debug_mode("warn")`` makes every synchronising
    CUDA call warn; the warnings are counted for two datasets that differ only in steps per epoch
    (50 and 200). Equal counts mean no synchronisation per step (only per epoch). The textbook
@@ -103,11 +104,12 @@ def textbook(width, loaders, epochs, seed, device, amp) -> float:
     return time.perf_counter() - start
 
 
-def regadvisor(width, loaders, epochs, seed, device, amp) -> float:
+def regadvisor(width, loaders, epochs, seed, device, amp, figures=True) -> float:
     config = RegConfig(max_epochs=epochs, seed=seed)
     sync(device)
     start = time.perf_counter()
-    train(lambda: make_model(width), *loaders, config, device=device, amp=amp)
+    train(lambda: make_model(width), *loaders, config, device=device, amp=amp,
+          train_figures=figures)
     sync(device)
     return time.perf_counter() - start
 
@@ -159,6 +161,10 @@ def main() -> None:
         "regadvisor_fp32": lambda r: regadvisor(width, loaders, epochs, r, device, False),
         "textbook_bf16": lambda r: textbook(width, loaders, epochs, r, device, True),
         "regadvisor_bf16": lambda r: regadvisor(width, loaders, epochs, r, device, True),
+        "regadvisor_trial_fp32": lambda r: regadvisor(width, loaders, epochs, r, device, False,
+                                                      figures=False),
+        "regadvisor_trial_bf16": lambda r: regadvisor(width, loaders, epochs, r, device, True,
+                                                      figures=False),
     }
     if cuda:
         for fn in arms.values():  # warm-up: cuDNN autotuning, allocator
@@ -173,6 +179,8 @@ def main() -> None:
         "ms_per_epoch_all": {k: [round(1000 * t, 2) for t in v] for k, v in times.items()},
         "speedup_fp32": ms["textbook_fp32"] / ms["regadvisor_fp32"],
         "speedup_bf16": ms["textbook_bf16"] / ms["regadvisor_bf16"],
+        "speedup_trial_fp32": ms["textbook_fp32"] / ms["regadvisor_trial_fp32"],
+        "speedup_trial_bf16": ms["textbook_bf16"] / ms["regadvisor_trial_bf16"],
         "bf16_gain_regadvisor": ms["regadvisor_fp32"] / ms["regadvisor_bf16"],
         "bf16_gain_textbook": ms["textbook_fp32"] / ms["textbook_bf16"],
         "steps_per_epoch": steps, "batch": batch, "image": [3, size, size], "width": width,
@@ -181,7 +189,9 @@ def main() -> None:
     }
     note = "" if cuda else " (CPU smoke test on tiny data: not a measurement)"
     print(", ".join(f"{k} {v:.1f} ms/epoch" for k, v in ms.items()) + note)
-    print(f"speed-up fp32 {speed['speedup_fp32']:.2f}x, bf16 {speed['speedup_bf16']:.2f}x{note}")
+    print(f"speed-up fp32 {speed['speedup_fp32']:.2f}x, bf16 {speed['speedup_bf16']:.2f}x; "
+          f"trial loop fp32 {speed['speedup_trial_fp32']:.2f}x, bf16 "
+          f"{speed['speedup_trial_bf16']:.2f}x{note}")
 
     syncs = None
     if cuda:
@@ -191,6 +201,8 @@ def main() -> None:
         for label, fn in (
             ("regadvisor_fp32", lambda ld: regadvisor(width, ld, 2, 0, device, False)),
             ("regadvisor_bf16", lambda ld: regadvisor(width, ld, 2, 0, device, True)),
+            ("regadvisor_trial_bf16", lambda ld: regadvisor(width, ld, 2, 0, device, True,
+                                                            figures=False)),
             ("textbook_fp32", lambda ld: textbook(width, ld, 2, 0, device, False)),
         ):
             n50, where50 = count_syncs(lambda fn=fn: fn(short))
@@ -203,7 +215,9 @@ def main() -> None:
         syncs["no_per_step_sync"] = (syncs["regadvisor_fp32"]["steps_50"]
                                      == syncs["regadvisor_fp32"]["steps_200"]
                                      and syncs["regadvisor_bf16"]["steps_50"]
-                                     == syncs["regadvisor_bf16"]["steps_200"])
+                                     == syncs["regadvisor_bf16"]["steps_200"]
+                                     and syncs["regadvisor_trial_bf16"]["steps_50"]
+                                     == syncs["regadvisor_trial_bf16"]["steps_200"])
         print(f"regadvisor step loop free of host syncs: {syncs['no_per_step_sync']}")
     name = "gpu" if cuda else "gpu_cpu_smoke"
     path = write_result(name, {
