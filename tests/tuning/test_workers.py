@@ -48,9 +48,10 @@ def _worker(experiment: str, url: str, study: str, out: Path, n_trials: int,
 @pytest.mark.parametrize("storage_url", _storages(), indirect=True)
 def test_two_workers_share_one_study(storage_url, tmp_path):
     study_name = f"shared-{uuid.uuid4().hex[:8]}"
-    n_trials = 8
-    # No pruning: full-length trials keep the first worker busy while the second starts.
-    procs = [_worker("good_experiment.py", storage_url, study_name, tmp_path / f"w{i}", n_trials,
+    n_trials = 6
+    # Trials of a few seconds (training steps that sleep) and no pruning keep the first worker
+    # busy while the second starts (imports torch, runs its diagnosis).
+    procs = [_worker("slow_experiment.py", storage_url, study_name, tmp_path / f"w{i}", n_trials,
                      "--pruner", "none")
              for i in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
