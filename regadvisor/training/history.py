@@ -18,7 +18,8 @@ class EpochRecord:
 
     ``train_loss`` and ``train_metric`` are measured in eval mode (dropout off, BatchNorm on its
     running statistics) on a fixed sample of the training data after the epoch's updates, so that
-    they compare with the validation figures; ``step_loss`` is the mean training loss of the
+    they compare with the validation figures (NaN in runs that skip them, such as tuning
+    trials); ``step_loss`` is the mean training loss of the
     epoch's steps as the optimizer saw it (with dropout, label smoothing and the L1 term).
     ``epoch`` counts from 1.
     """

@@ -441,8 +441,9 @@ class _Head:
             if dataset is not None and hasattr(dataset, "__len__") and hasattr(
                     dataset, "__getitem__"):
                 subset = Subset(dataset, range(min(k, len(dataset))))
-                # A generator of its own: reading the sample draws nothing from the global RNG,
-                # so measuring the figures (or not) leaves the training run unchanged.
+                # A generator of its own: the loader draws its seed from it, not from the global
+                # RNG, so measuring the figures (or not) leaves the training run unchanged (a
+                # Dataset whose transforms draw from the global RNG still draws for the sample).
                 self.loader = DataLoader(subset, batch_size=EVAL_BATCH,
                                          collate_fn=loader.collate_fn,
                                          generator=torch.Generator())
