@@ -1,16 +1,17 @@
 """End to end: ``regadvisor advise`` wall time per stage on each bundled example.
 
-Runs the real command with its default settings (30 trials, median pruner, 3 verification
+Runs the real command with its default settings (30 trials, Hyperband pruner, 3 verification
 seeds, the CPU's default thread count) in a fresh output folder,
 
     regadvisor advise EXAMPLE --output DIR --quiet
 
 (also with ``OMP_NUM_THREADS=1``, one torch thread, for ``digits_noisy``, interleaved) and reads
 the per-stage timings (diagnose, tune, verify, report) from the ``report.json`` it
-writes, with the command's wall time (Python start-up and imports included). Target: under
-3 minutes for ``digits_noisy`` on a 2-core CPU.
+writes, with the command's wall time (Python start-up and imports included); medians over
+``--repeats`` rounds (each round runs every example once). Target: under 3 minutes for
+``digits_noisy`` on a 2-core CPU.
 
-    python benchmarks/bench_end_to_end.py [--examples ...] [--repeats 1] [--quick]
+    python benchmarks/bench_end_to_end.py [--examples ...] [--repeats 3] [--quick]
 
 ``--quick`` runs only ``digits_noisy``.
 """
@@ -65,7 +66,7 @@ def run_once(example: str, tmp: Path, threads: int | None = None) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", nargs="+", default=EXAMPLES)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="digits_noisy only")
     parser.add_argument("--single-thread-also", nargs="*", default=["digits_noisy"],
                         help="examples also run with OMP_NUM_THREADS=1 (one torch thread), "
