@@ -9,6 +9,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -74,10 +75,24 @@ def command() -> str:
     return " ".join(["python", *args])
 
 
-def write_result(name: str, payload: dict) -> Path:
+class Clock:
+    """Started with a benchmark run: its load average and time at the start."""
+
+    def __init__(self) -> None:
+        self.load_start = loadavg()
+        self.started = time.perf_counter()
+
+    def fields(self) -> dict:
+        """``load_start``, ``load_end`` and ``seconds`` of the run so far."""
+        return {"load_start": self.load_start, "load_end": loadavg(),
+                "seconds": time.perf_counter() - self.started}
+
+
+def write_result(name: str, payload: dict, clock: Clock | None = None) -> Path:
+    """Write ``results/<name>.json``: command, machine, the clock's fields, then ``payload``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "command": command(),
-               "machine": machine(), **payload}
+    payload = {"benchmark": name, "command": command(), "machine": machine(),
+               **(clock.fields() if clock else {}), **payload}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(_clean(payload), indent=2) + "\n")
     return path

@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import loadavg, write_result  # noqa: E402
+from benchmarks._common import Clock, write_result  # noqa: E402
 from regadvisor.examples.scenarios import SCENARIOS  # noqa: E402
 from regadvisor.experiment import build_experiment  # noqa: E402
 from regadvisor.pipeline import diagnose  # noqa: E402
@@ -35,8 +35,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    load_start = loadavg()
-    started = time.perf_counter()
+    clock = Clock()
     ruleset = load_rules()
     rows = []
     for scenario in SCENARIOS:
@@ -76,10 +75,8 @@ def main() -> None:
     print(f"verdicts {summary['verdicts_right']}/{n}, top findings "
           f"{summary['top_findings_right']}/{n}, diagnostic epochs at most "
           f"{summary['max_fraction']:.0%} of the full run")
-    path = write_result("diagnosis", {"threads": args.threads, "load_start": load_start,
-                                      "load_end": loadavg(),
-                                      "seconds": time.perf_counter() - started,
-                                      "summary": summary, "rows": rows})
+    path = write_result("diagnosis", {"threads": args.threads,
+                                      "summary": summary, "rows": rows}, clock)
     print(f"wrote {path}")
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import loadavg, median, subprocess_env, write_result  # noqa: E402
+from benchmarks._common import Clock, loadavg, median, subprocess_env, write_result  # noqa: E402
 
 EXAMPLES = ["digits_noisy", "digits_mlp", "digits_cnn", "diabetes", "sparse_linear"]
 TARGET_SECONDS = {"digits_noisy": 180.0}
@@ -74,8 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.examples = ["digits_noisy"]
-    load_start = loadavg()
-    started = time.perf_counter()
+    clock = Clock()
     runs = []
     with tempfile.TemporaryDirectory() as d:
         for r in range(args.repeats):
@@ -101,10 +100,8 @@ def main() -> None:
             row["target_seconds"] = TARGET_SECONDS[example]
             row["target_met"] = row["wall_seconds"] < TARGET_SECONDS[example]
         rows.append(row)
-    path = write_result("end_to_end", {"repeats": args.repeats, "load_start": load_start,
-                                       "load_end": loadavg(),
-                                       "seconds": time.perf_counter() - started,
-                                       "rows": rows, "runs": runs})
+    path = write_result("end_to_end", {"repeats": args.repeats, "rows": rows, "runs": runs},
+                        clock)
     print(f"wrote {path}")
 
 

@@ -47,7 +47,7 @@ from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import loadavg, median, write_result  # noqa: E402
+from benchmarks._common import Clock, median, write_result  # noqa: E402
 from regadvisor.experiment import baseline_config, build_experiment  # noqa: E402
 from regadvisor.training import train  # noqa: E402
 
@@ -246,18 +246,15 @@ def main() -> None:
         warnings.filterwarnings("ignore", message=".*num_workers.*")
     else:
         print("PyTorch Lightning is not installed (pip install lightning): its column is left out.")
-    load_start = loadavg()
-    started = time.perf_counter()
+    clock = Clock()
     rows = []
     for name in args.examples:
         for case in ("in-memory", "transforms"):
             rows.append(run_case(name, case, args, bool(lightning_version)))
     path = write_result(f"engine_threads{args.threads}", {
         "lightning": lightning_version,
-        "load_start": load_start, "load_end": loadavg(),
-        "seconds": time.perf_counter() - started,
         "rows": rows,
-    })
+    }, clock)
     print(f"wrote {path}")
 
 

@@ -35,7 +35,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import loadavg, median, write_result  # noqa: E402
+from benchmarks._common import Clock, median, write_result  # noqa: E402
 from regadvisor.training import RegConfig, train  # noqa: E402
 
 
@@ -142,8 +142,7 @@ def main() -> None:
     if args.quick:
         args.repeats, args.epochs = 2, 2
     cuda = torch.cuda.is_available()
-    load_start = loadavg()
-    started = time.perf_counter()
+    clock = Clock()
     if cuda:
         device = torch.device("cuda")
         torch.backends.cudnn.benchmark = True
@@ -223,10 +222,8 @@ def main() -> None:
     path = write_result(name, {
         "skipped": not cuda,
         "device": torch.cuda.get_device_name(0) if cuda else "cpu (smoke test only)",
-        "load_start": load_start, "load_end": loadavg(),
-        "seconds": time.perf_counter() - started,
         "speed": speed, "sync_check": syncs,
-    })
+    }, clock)
     print(f"wrote {path}")
 
 

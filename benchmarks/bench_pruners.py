@@ -22,13 +22,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import _search as S  # noqa: E402
-from benchmarks._common import loadavg, mean_sd, write_result  # noqa: E402
+from benchmarks._common import Clock, mean_sd, write_result  # noqa: E402
 
 PRUNERS = ("hyperband", "median", "median_no_warmup", "patient", "none")
 DEFAULT = "hyperband"
@@ -107,8 +106,7 @@ def main() -> None:
         return
     if args.quick:
         args.seeds, args.n_trials = min(args.seeds, 2), min(args.n_trials, 12)
-    load_start = loadavg()
-    started = time.perf_counter()
+    clock = Clock()
     seeds = list(range(args.seeds))
     # Interleaved: every pruner's study for one (problem, seed) before the next seed.
     tasks = [(S.task_regadvisor, p, s, args.n_trials, pruner)
@@ -124,10 +122,8 @@ def main() -> None:
     path = write_result("pruners", {
         "quick": args.quick, "n_trials": args.n_trials, "seeds": seeds,
         "retrain_seeds": list(S.RETRAIN_SEEDS), "jobs": args.jobs, "threads_per_job": 1,
-        "load_start": load_start, "load_end": loadavg(),
-        "seconds": time.perf_counter() - started,
         "summaries": summaries, "runs": runs,
-    })
+    }, clock)
     print(f"wrote {path}")
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import loadavg, median, subprocess_env, write_result  # noqa: E402
+from benchmarks._common import Clock, median, subprocess_env, write_result  # noqa: E402
 
 
 def trial_phase(url: str, study_name: str) -> dict:
@@ -100,8 +100,7 @@ def main() -> None:
               "(. .ci/postgres.sh starts a server and sets it).")
     # (workers, threads): the CLI's split, plus one single-thread worker as a reference.
     arms = [(1, None), (2, None), (1, 1)]
-    load_start = loadavg()
-    started = time.perf_counter()
+    clock = Clock()
     runs = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -153,10 +152,8 @@ def main() -> None:
                   f"{row['speedup_epochs']:.2f}x epochs/min")
         rows.append(row)
     path = write_result("workers", {"experiment": args.experiment, "n_trials": args.n_trials,
-                                    "repeats": args.repeats, "load_start": load_start,
-                                    "load_end": loadavg(),
-                                    "seconds": time.perf_counter() - started,
-                                    "rows": rows, "runs": runs})
+                                    "repeats": args.repeats,
+                                    "rows": rows, "runs": runs}, clock)
     print(f"wrote {path}")
 
 
