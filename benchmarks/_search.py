@@ -278,8 +278,8 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
         if result.history.diverged:
             loss, metric = math.inf, (0.0 if exp.higher_is_better else math.inf)
         else:
-            loss, metric, _ = evaluate_model(result.model, loader, exp.task, "cpu",
-                                             exp.loss_factory)
+            held = evaluate_model(result.model, loader, exp.task, "cpu", exp.loss_factory)
+            loss, metric = held.loss, held.metric
         out["metric"].append(metric)
         out["loss"].append(loss)
         out["epochs"].append(result.history.epochs_run)

@@ -140,7 +140,9 @@ class RunResult:
     """Everything one ``advise`` run produced; saved as ``report.json``, the report's only source.
 
     ``status`` is ``complete`` or ``partial`` (interrupted or failed); ``finished_stages`` says
-    which stages finished.
+    which stages finished. ``placements`` holds, for the user's setup (``baseline``) and the
+    tuned candidate (``recommended``), the config and where it puts weight decay and dropout in
+    the user's model: the one source of the report's change table, code and badges.
     """
 
     command: str
@@ -154,6 +156,7 @@ class RunResult:
     diagnosis: dict[str, Any] | None = None
     space: dict[str, Any] | None = None
     tuning: dict[str, Any] | None = None
+    placements: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
     recommendation: dict[str, Any] | None = None
     error: str | None = None
@@ -276,7 +279,7 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
 
     from regadvisor.experiment import baseline_config
     from regadvisor.report.format import config_changes
-    from regadvisor.training import RegConfig
+    from regadvisor.training import RegConfig, placement
     from regadvisor.tuning import TuneSettings, build_space, tune
     from regadvisor.verification import verify
 
@@ -313,14 +316,19 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         tuning = tune(experiment, space, settings, run_dir, on_trial=hooks.trial,
                       on_rerun=hooks.rerun)
         result.tuning = tuning.to_dict()
-        finish("tune", t0)
-
-        t0 = stage("verify")
         baseline = baseline_config(experiment, seed=options.seed)
         if tuning.best_config:
             recommended = RegConfig.from_dict(tuning.best_config)
         else:
             recommended = baseline
+        result.placements = {
+            key: {"config": config.to_dict(),
+                  "placement": placement(experiment.model_factory, config,
+                                         experiment.task).to_dict()}
+            for key, config in (("baseline", baseline), ("recommended", recommended))}
+        finish("tune", t0)
+
+        t0 = stage("verify")
         verification = verify(experiment, baseline, recommended, seeds=options.seeds,
                               seed=options.seed, device=options.device, on_run=hooks.verify)
         result.verification = verification.to_dict()
@@ -329,7 +337,10 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         result.recommendation = {
             "kept_baseline": kept,
             "config": final.to_dict(),
-            "diff": [] if kept else config_changes(baseline.to_dict(), recommended.to_dict()),
+            "diff": [] if kept else config_changes(
+                baseline.to_dict(), recommended.to_dict(),
+                result.placements["baseline"]["placement"],
+                result.placements["recommended"]["placement"]),
             "summary": verification.summary,
         }
         finish("verify", t0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from regadvisor._io import make_run_dir
 from regadvisor.cli._common import (
@@ -108,10 +109,14 @@ def advise_command(
 def _print_result(result, run_dir) -> None:
     diag = result.diagnosis
     v = diag["verdict"]
-    console.print(f"\nVerdict: [bold]{v['name'].replace('_', ' ').upper()}[/]: {v['reason']}")
+    console.print(f"\nVerdict: [bold]{v['name'].replace('_', ' ').upper()}[/]: "
+                  f"{escape(v['reason'])}")
+    for note in diag.get("notes") or []:
+        console.print(f"  Note: {note}", markup=False)
     if diag["findings"]:
         console.print("Top recommendations: " + "; ".join(
-            f"{i}. {f['title']}" for i, f in enumerate(diag["findings"][:3], start=1)))
+            f"{i}. {f['title']}" for i, f in enumerate(diag["findings"][:3], start=1)),
+            markup=False)
     tuning = result.tuning
     counts: dict[str, int] = {}
     for t in tuning["trials"]:
@@ -120,8 +125,12 @@ def _print_result(result, run_dir) -> None:
                   + ", ".join(f"{n} {k}" for k, n in counts.items())
                   + f"); winner trial {tuning['best_trial']}: "
                   + ", ".join(f"{k}={v:.4g}" for k, v in tuning["best_params"].items()))
+    for note in tuning.get("notes") or []:
+        console.print(f"  Note: {note}", markup=False)
     rec = result.recommendation
-    console.print(f"Verification: {rec['summary']}")
+    console.print(f"Verification: {rec['summary']}", markup=False)
+    for warning in (result.verification or {}).get("warnings") or []:
+        console.print(f"  Caution: {warning}", markup=False)
     if not rec["kept_baseline"] and rec["diff"]:
         from regadvisor.report.format import setting_label, setting_value
 

@@ -81,6 +81,9 @@ FACT_SPECS: dict[str, FactSpec] = {
         "n_params_decayed": "Trainable parameters the user's optimizer applies weight decay to.",
         "params_per_sample": "n_params / n_train.",
         "n_linear": "Fully connected (nn.Linear) layers.",
+        "n_dropout_targets": "Fully connected layers that injected dropout would go in front of: "
+                             "those reading hidden units (not the input layer; for regression "
+                             "not the output layer either).",
         "n_conv": "Convolution layers.",
         "n_norm": "Normalisation layers (BatchNorm, LayerNorm, GroupNorm, InstanceNorm).",
         "n_dropout": "Dropout modules.",

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from regadvisor.experiment import Experiment
-from regadvisor.training.dropout import DROPOUT_TYPES
+from regadvisor.training.dropout import DROPOUT_TYPES, dropout_targets
 from regadvisor.training.param_groups import is_exempt
 
 __all__ = ["Inspection", "LayerInfo", "inspect_experiment"]
@@ -130,6 +130,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "n_params_decayed": sum(params[n].numel() for n in decayed),
         "params_per_sample": n_params / n_train if n_train else None,
         "n_linear": kinds.count("linear"),
+        "n_dropout_targets": len(dropout_targets(model, experiment.task)),
         "n_conv": kinds.count("conv"),
         "n_norm": kinds.count("batchnorm") + kinds.count("norm"),
         "n_dropout": kinds.count("dropout"),

@@ -78,6 +78,12 @@ def run_diagnostic(
     facts.update(inspection.facts)
     facts.update(curve_facts(history, chance, steps_per_epoch, experiment.optimizer.lr))
     notes = []
+    if facts.get("has_augmentation"):
+        gap = facts.get("gap_last")
+        shown = f" (here {gap:+.4f})" if isinstance(gap, float) and math.isfinite(gap) else ""
+        notes.append("The training loader applies random transforms, so the training figures are "
+                     "measured on augmented samples: the training loss reads higher than on the "
+                     f"clean data and the train–validation gap{shown} understates overfitting.")
     if history.epochs_run < epochs and not history.diverged:
         notes.append(f"The time budget ended the diagnostic training after {history.epochs_run} "
                      f"of {epochs} epochs.")

@@ -86,7 +86,11 @@ def load_experiment(
 
 
 def baseline_config(experiment: Experiment, seed: int = 0, max_epochs: int | None = None):
-    """The user's own setup as a RegConfig: their optimizer and weight decay, no extras."""
+    """The user's own setup as a RegConfig: their optimizer and weight decay, no extras.
+
+    The parameters the user's optimizer leaves undecayed (its own no-decay param groups) stay
+    undecayed.
+    """
     from regadvisor.training.config import RegConfig
 
     spec = experiment.optimizer
@@ -94,6 +98,7 @@ def baseline_config(experiment: Experiment, seed: int = 0, max_epochs: int | Non
         weight_decay=spec.weight_decay,
         decoupled=spec.decoupled,
         exempt="none",
+        no_decay=spec.undecayed_params,
         optimizer=spec,
         max_epochs=max_epochs or experiment.epochs,
         seed=seed,

@@ -15,10 +15,8 @@ __all__ = ["SETTING_LABELS", "config_changes", "is_number", "metric_value", "num
 SETTING_LABELS = {
     "optimizer": "optimizer",
     "weight_decay": "weight decay λ",
-    "decoupled": "weight decay applied",
     "exempt": "parameters decayed",
-    "dropout": "dropout p",
-    "inject_dropout": "dropout layers",
+    "dropout": "dropout",
     "label_smoothing": "label smoothing ε",
     "l1": "L1 strength",
     "patience_epochs": "early stopping",
@@ -74,23 +72,54 @@ def setting_label(key: str) -> str:
     return SETTING_LABELS.get(key, key.replace("_", " "))
 
 
+def _names(names: list[str], limit: int = 4) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _decay_split(v: dict[str, Any]) -> str:
+    """``{"exempt", "embeddings", "kept"}`` in words (``kept``: exempt as in the user's setup)."""
+    kept = list(v.get("kept") or [])
+    if v.get("exempt") == "bias_and_norm":
+        what = "biases, norms" + (", embeddings" if v.get("embeddings") else "")
+        text = f"weights only ({what} exempt"
+        return text + (f"; also exempt as in your setup: {_names(kept)})" if kept else ")")
+    if v.get("embeddings"):
+        kept = ["embeddings", *kept]
+    return f"all but {_names(kept)}" if kept else "every parameter"
+
+
+def _dropout(v: dict[str, Any] | None) -> str:
+    """``{"p", "where", "layers"}`` in words."""
+    if not v:
+        return "none"
+    p, layers = v.get("p"), list(v.get("layers") or [])
+    if not p:
+        return "off"
+    if v.get("where") == "injected":
+        return (f"p {sig(p)}, added before {len(layers)} linear "
+                f"layer{'s' if len(layers) != 1 else ''} ({_names(layers)})")
+    low = v.get("p_low")
+    shown = f"{sig(low)}–{sig(p)}" if low is not None and low != p else sig(p)
+    return (f"p {shown} in your {len(layers)} dropout module{'s' if len(layers) != 1 else ''} "
+            f"({_names(layers)})")
+
+
 def setting_value(v: Any, key: str, metric: str = "accuracy") -> str:
     """A RegConfig setting in words: ``AdamW``, ``off``, ``patience 26 epochs``, ``0.47``."""
-    if v is None and key in ("decoupled", "exempt", "monitor"):
-        return "—"
-    if key == "decoupled":
-        return "decoupled (AdamW-style)" if v else "as L2 in the gradient"
     if key == "exempt":
-        return "weights only (biases, norms exempt)" if v == "bias_and_norm" else "all"
-    if key == "inject_dropout":
-        return "added before hidden linear layers" if v else "as in your model"
+        return "—" if v is None else _decay_split(v) if isinstance(v, dict) else (
+            "weights only (biases, norms exempt)" if v == "bias_and_norm" else "every parameter")
+    if key == "dropout":
+        return _dropout(v) if isinstance(v, dict) or v is None else (
+            "off" if v == 0 else f"p {sig(v)}")
+    if v is None and key == "monitor":
+        return "—"
     if key == "patience_epochs":
         return "off (all epochs)" if v is None else f"patience {v} epochs"
     if key == "monitor":
         return {"val_loss": "validation loss",
                 "val_metric": f"validation {metric}"}.get(str(v), str(v))
-    if key == "dropout":
-        return "as in your model" if v is None else ("off" if v == 0 else sig(v))
     if key in ("label_smoothing", "l1", "weight_decay"):
         return "off" if v in (None, 0, 0.0) else sig(v)
     if key == "lr":
@@ -99,31 +128,69 @@ def setting_value(v: Any, key: str, metric: str = "accuracy") -> str:
 
 
 def _optimizer_name(config: dict[str, Any]) -> str:
+    from regadvisor.training.config import optimizer_choice
+
     opt = config.get("optimizer") or {}
-    name = opt.get("name", "Adam")
-    return "AdamW" if config.get("decoupled") and name == "Adam" else name
+    name, kwargs = optimizer_choice(opt.get("name", "Adam"), opt.get("kwargs") or {},
+                                    bool(config.get("decoupled")))
+    return name + (" (decoupled weight decay)" if kwargs.get("decoupled_weight_decay") else "")
 
 
-def config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+def _dropout_value(config: dict[str, Any], placement: dict[str, Any] | None) -> dict | None:
+    """Where dropout is and with which p, from the placement (or the config alone)."""
+    if placement is None:
+        p = config.get("dropout")
+        if p is None:
+            return None
+        return {"p": p, "where": "injected" if config.get("inject_dropout") else "modules",
+                "layers": []}
+    injected = list(placement.get("dropout_injected") or [])
+    changed = list(placement.get("dropout_changed") or [])
+    if injected:
+        return {"p": config.get("dropout"), "where": "injected", "layers": injected}
+    if changed:
+        return {"p": config.get("dropout"), "where": "modules", "layers": changed}
+    own = placement.get("model_dropout") or {}
+    if not own:
+        return None
+    return {"p": max(own.values()), "p_low": min(own.values()), "where": "modules",
+            "layers": list(own)}
+
+
+def _same_split(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
+    """Two descriptions of the decayed parameters that decay the very same ones."""
+    return (before is not None and after is not None and "decayed" in before
+            and "decayed" in after and before["decayed"] == after["decayed"])
+
+
+def config_changes(before: dict[str, Any], after: dict[str, Any],
+                   before_placement: dict[str, Any] | None = None,
+                   after_placement: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The settings that differ between two RegConfig dicts, as rows ``setting/before/after``.
 
-    Settings that change nothing are left out: ``decoupled`` without weight decay, dropout
-    layers with ``p = 0``, the monitored figure without early stopping, the no-decay split
-    without weight decay.
+    With the placements of both (:class:`regadvisor.training.Placement` as dicts) the rows say
+    exactly which parameters are decayed and where dropout is, as the training run applied them.
+    Settings that change nothing are left out: the no-decay split without weight decay, the
+    monitored figure without early stopping.
     """
-    def effective(c: dict[str, Any]) -> dict[str, Any]:
+    def effective(c: dict[str, Any], placement: dict[str, Any] | None) -> dict[str, Any]:
         wd = c.get("weight_decay") or 0.0
-        p = c.get("dropout")
         patience = c.get("patience_epochs")
         opt = c.get("optimizer") or {}
+        split = None
+        if wd > 0:
+            own = list(c.get("no_decay") or [])
+            if placement is not None:  # only those the bias-and-norm rule does not cover
+                own = [n for n in placement.get("no_decay_extra") or [] if n in set(own)]
+            split = {"exempt": c.get("exempt"), "embeddings": bool(c.get("exempt_embeddings")),
+                     "kept": own}
+            if placement is not None:
+                split["decayed"] = list(placement.get("decay") or [])
         return {
-            "optimizer": _optimizer_name(c) if wd > 0 or opt.get("name") != "Adam"
-            else opt.get("name", "Adam"),
+            "optimizer": _optimizer_name(c) if wd > 0 else opt.get("name", "Adam"),
             "weight_decay": wd,
-            "decoupled": bool(c.get("decoupled")) if wd > 0 else None,
-            "exempt": c.get("exempt") if wd > 0 else None,
-            "dropout": None if p is None else p,
-            "inject_dropout": bool(c.get("inject_dropout")) and bool(p),
+            "exempt": split,
+            "dropout": _dropout_value(c, placement),
             "label_smoothing": c.get("label_smoothing") or 0.0,
             "l1": c.get("l1") or 0.0,
             "patience_epochs": patience,
@@ -132,11 +199,12 @@ def config_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[s
             "lr": c.get("lr") or opt.get("lr"),
         }
 
-    b, a = effective(before), effective(after)
+    b, a = effective(before, before_placement), effective(after, after_placement)
     rows = []
-    # "decoupled" is left out: AdamW in the optimizer row says it, and SGD ignores it.
-    for key in (k for k in SETTING_LABELS if k != "decoupled"):
-        if b[key] == a[key] or (key == "dropout" and not b[key] and not a[key]):
+    for key in SETTING_LABELS:
+        if b[key] == a[key] or (key == "exempt" and _same_split(b[key], a[key])):
+            continue
+        if key == "dropout" and not (b[key] or {}).get("p") and not (a[key] or {}).get("p"):
             continue
         if key in ("exempt", "monitor") and a[key] is None:
             continue

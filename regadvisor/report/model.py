@@ -73,6 +73,7 @@ class ReportData:
     sections: tuple[tuple[str, str], ...] = SECTIONS
     missing: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    cautions: list[str] = field(default_factory=list)
 
 
 def build_report_data(run: dict[str, Any]) -> ReportData:
@@ -87,7 +88,7 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
     verdict = diag.get("verdict") or {"name": "unknown", "evidence": {},
                                       "reason": "The diagnosis did not finish."}
 
-    change = _change(exp, diag, tun, ver, rec, metric)
+    change = _change(run, exp, diag, tun, ver, rec, metric)
     tuning = sections.tuning(tun, metric) if tun else None
     verification = sections.verification(ver, metric) if ver else None
     findings = _findings(diag.get("findings") or [], change, verification, tuning, metric)
@@ -114,6 +115,7 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
         reproducibility=sections.reproducibility(run),
         missing=missing,
         notes=notes,
+        cautions=list((ver or {}).get("warnings") or []),
     )
 
 
@@ -121,39 +123,35 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
 # The top of the report: headline, key numbers, the change
 # ---------------------------------------------------------------------------------------------
 
-def _baseline_config(exp: dict[str, Any], ver: dict[str, Any] | None) -> dict[str, Any]:
-    """The user's setup as a RegConfig dict: from verification, else from the experiment."""
-    if ver and ver.get("baseline", {}).get("config"):
-        return ver["baseline"]["config"]
-    opt = dict(exp.get("optimizer") or {})
-    return {"optimizer": opt, "weight_decay": opt.get("weight_decay", 0.0),
-            "decoupled": opt.get("name") == "AdamW", "exempt": "none", "dropout": None,
-            "inject_dropout": False, "label_smoothing": 0.0, "l1": 0.0, "patience_epochs": None,
-            "monitor": "val_metric" if exp.get("metric") == "accuracy" else "val_loss",
-            "max_epochs": exp.get("epochs"), "lr": None}
-
-
-def _change(exp: dict[str, Any], diag: dict[str, Any],
+def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
             tun: dict[str, Any] | None, ver: dict[str, Any] | None,
             rec: dict[str, Any] | None, metric: str) -> dict[str, Any]:
-    """The recommended change: verified (after verification) or a candidate (after tuning)."""
+    """The recommended change: verified (after verification) or a candidate (after tuning).
+
+    The table rows, the code and (through the rows) the findings' badges all come from the
+    recommended config and its placement in the user's model, as report.json holds them.
+    """
+    placements = run.get("placements") or {}
+    before = (placements.get("baseline") or {}).get("config") or (
+        ((ver or {}).get("baseline") or {}).get("config"))
     if rec is not None:
         config, verified, kept = rec.get("config") or {}, True, bool(rec.get("kept_baseline"))
     elif tun and tun.get("best_config"):
         config, verified, kept = tun["best_config"], False, False
     else:
-        return {"config": None, "verified": False, "kept_baseline": False, "rows": [],
-                "parts": [], "code": "", "summary": ""}
-    before = _baseline_config(exp, ver)
-    rows = [] if kept else fmt.config_changes(before, config)
-    history = ((ver or {}).get("histories") or {}).get("recommended") or {}
-    parts: list[CodePart] = [] if kept or not rows else code_parts(
-        config, diag.get("inspection") or {}, metric=metric,
-        model_class=str(exp.get("model_class", "model")),
-        injected=history.get("dropout_injected"), changed=history.get("dropout_changed"))
+        config = None
+    if config is None or before is None:
+        return {"config": config, "verified": False, "kept_baseline": False, "rows": [],
+                "parts": [], "code": "", "summary": "", "placement": None}
+    after = (placements.get("recommended") or {}).get("placement")
+    rows = [] if kept else fmt.config_changes(
+        before, config, (placements.get("baseline") or {}).get("placement"), after)
+    parts: list[CodePart] = [] if kept or not rows or after is None else code_parts(
+        config, after, layers=(diag.get("inspection") or {}).get("layers") or [],
+        metric=metric, model_class=str(exp.get("model_class", "model")))
     return {"config": config, "verified": verified, "kept_baseline": kept, "rows": rows,
             "parts": parts, "code": full_code(parts) if parts else "",
-            "summary": _change_summary(rows, metric)}
+            "summary": _change_summary(rows, metric), "placement": None if kept else after}
 
 
 def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
@@ -168,8 +166,8 @@ def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
         words.append(opt)
     elif wd is not None:
         words.append(f"weight decay {fmt.setting_value(wd, 'weight_decay')}")
-    if "exempt" in by and by["exempt"] == "bias_and_norm":
-        words.append("biases and norms not decayed")
+    if by.get("exempt"):
+        words.append(f"decayed: {fmt.setting_value(by['exempt'], 'exempt')}")
     if "dropout" in by:
         words.append(f"dropout {fmt.setting_value(by['dropout'], 'dropout')}")
     if "label_smoothing" in by:
@@ -239,30 +237,74 @@ def _kpis(verification: dict[str, Any] | None, metric: str, task: str) -> list[d
 # Ranked recommendations with what was applied and what it measured
 # ---------------------------------------------------------------------------------------------
 
+#: Settings of a rule's actions as the change table names them.
+_TABLE_SETTING = {"decoupled": "optimizer", "exempt_embeddings": "exempt",
+                  "inject_dropout": "dropout", "min_delta": "patience_epochs"}
+
+
 def _finding_settings(finding: dict[str, Any]) -> set[str]:
     actions = finding.get("actions") or {}
     names = set((actions.get("set") or {}).keys()) | set((actions.get("search") or {}).keys())
     names |= set(actions.get("tune") or [])
-    if names & {"weight_decay", "decoupled"}:
+    names = {_TABLE_SETTING.get(n, n) for n in names}
+    if "weight_decay" in names:
         names.add("optimizer")
     if "patience_epochs" in names:
         names.add("monitor")
     return names
 
 
+def _level(value: Any, setting: str) -> float:
+    """How much of a regularizer a table value holds (off, None and "none" count as 0)."""
+    if setting == "dropout":
+        return float((value or {}).get("p") or 0.0) if isinstance(value, dict) else float(
+            value or 0.0)
+    if setting == "patience_epochs":  # early stopping: shorter patience regularizes more
+        return 0.0 if value is None else 1.0 / float(value)
+    return float(value or 0.0) if fmt.is_number(value) or value is None else 0.0
+
+
+def _against(finding: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows that moved a parameter against the direction the finding asks for."""
+    actions = finding.get("actions") or {}
+    wanted = {**{n: 1 for n in actions.get("increase") or []},
+              **{n: -1 for n in actions.get("decrease") or []}}
+    out = []
+    for r in rows:
+        sign = wanted.get(r["setting"])
+        if sign is None:
+            continue
+        delta = _level(r["after"], r["setting"]) - _level(r["before"], r["setting"])
+        if delta * sign <= 0:
+            out.append(r)
+    return out
+
+
+def _row_text(rows: list[dict[str, Any]], metric: str) -> str:
+    return "; ".join(f"{fmt.setting_label(r['setting'])}: "
+                     f"{fmt.setting_value(r['before'], r['setting'], metric)} → "
+                     f"{fmt.setting_value(r['after'], r['setting'], metric)}" for r in rows)
+
+
 def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
               verification: dict[str, Any] | None, tuning: dict[str, Any] | None,
               metric: str) -> list[dict[str, Any]]:
+    """Each finding with its effect and whether the recommended change carries it out.
+
+    A finding is "in the recommendation" when the change table has a row of one of its settings
+    and no row moves a setting against the direction the finding asks for (``increase`` /
+    ``decrease`` in its actions): a rule that asks for more weight decay is not credited with a
+    change that lowered it.
+    """
     importances = (tuning or {}).get("importances") or {}
     out = []
     for f in findings:
         settings = _finding_settings(f)
         rows = [r for r in change["rows"] if r["setting"] in settings]
-        parts = [p for p in change["parts"] if set(p.settings) & settings]
-        applied = "; ".join(f"{fmt.setting_label(r['setting'])}: "
-                            f"{fmt.setting_value(r['before'], r['setting'], metric)} → "
-                            f"{fmt.setting_value(r['after'], r['setting'], metric)}"
-                            for r in rows)
+        against = _against(f, rows)
+        parts = [p for p in change["parts"] if set(p.settings) & settings] if not against \
+            else []
+        applied = _row_text(rows, metric)
         shares = [f"{name} {importances[name]:.0%}" for name in sorted(settings)
                   if name in importances]
         if not settings:
@@ -271,6 +313,10 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         elif change["kept_baseline"]:
             effect = ("Tuned, but the best configuration measured worse than your setup, so "
                       "nothing changes.")
+        elif against:
+            effect = (f"Searched, but the best configuration went the other way "
+                      f"({_row_text(against, metric)}): this advice is not part of the "
+                      "recommendation.")
         elif not rows:
             effect = ("Tuned, but the best configuration leaves this as it was: not part of the "
                       "recommendation." if change["config"] else
@@ -286,7 +332,8 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         if shares:
             effect += (" Importance in tuning: " + ", ".join(shares) + " of the objective's "
                        "variation (PED-ANOVA).")
-        out.append({**f, "effect": effect, "parts": parts, "applied": bool(rows)})
+        out.append({**f, "effect": effect, "parts": parts,
+                    "applied": bool(rows) and not against})
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from regadvisor.report import format as fmt
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
-from regadvisor.verification.verify import t975
+from regadvisor.verification.verify import format_difference, t975
 
 __all__ = ["calibration", "diagnosis", "early_stopping", "reproducibility", "tuning",
            "verification"]
@@ -105,6 +105,7 @@ def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
         "pruner": tun.get("pruner"),
         "seconds": tun.get("seconds"),
         "stopped_early": tun.get("stopped_early"),
+        "notes": tun.get("notes") or [],
     }
 
 
@@ -124,13 +125,12 @@ def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
             rows.append({"arm": label, **r})
 
     def diff(v: Any) -> str:
-        if not fmt.is_number(v):
-            return "n/a"
-        return fmt.signed(v * scale, 2 if accuracy else 4) + unit
+        return format_difference(v, metric).replace("-", "−") if fmt.is_number(v) else "n/a"
 
     ece = {key: _arm_ece(ver[key]) for key, _ in _ARMS}
     return {
         "summary": ver.get("summary", ""),
+        "warnings": ver.get("warnings") or [],
         "split": ver["split"],
         "seeds": ver["seeds"],
         "metric_name": metric,

@@ -1,9 +1,9 @@
 """Copy-paste code for the recommended configuration, written for the user's own model.
 
-The code is plain text built from the recommended RegConfig (as saved in report.json) and the
-static inspection of the model: the parameter names of the decay and no-decay groups, the
-layers that get dropout, the tuned numbers. It repeats what regadvisor's training loop did, in
-the few lines a user adds to their own script.
+The code is plain text built from the recommended RegConfig (as saved in report.json) and its
+placement in the user's model (the parameter names of the decay and no-decay groups, the dropout
+modules set or the layers that get dropout in front), the same placement regadvisor's training
+loop applied. It repeats what that loop did, in the few lines a user adds to their own script.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CodePart", "code_parts", "full_code", "hidden_linear_layers"]
+__all__ = ["CodePart", "code_parts", "full_code"]
 
 #: Optimizer arguments left out of the snippet when they hold torch's default.
 _DEFAULTS = {"betas": [0.9, 0.999], "eps": 1e-8, "amsgrad": False, "momentum": 0, "dampening": 0,
@@ -72,99 +72,107 @@ def _names(names: Sequence[str]) -> str:
     return shown or "none"
 
 
-def hidden_linear_layers(layers: Sequence[dict[str, Any]]) -> list[str]:
-    """The fully connected layers that regadvisor puts dropout in front of.
-
-    A linear layer is *hidden* when a linear or convolutional layer comes before it (the rule of
-    ``regadvisor.training.inject_dropout``), in the inspection's layer order.
-    """
-    out, seen = [], False
-    for layer in layers:
-        if layer.get("kind") == "linear":
-            if seen:
-                out.append(layer["name"])
-            seen = True
-        elif layer.get("kind") == "conv":
-            seen = True
-    return out
-
-
-def _optimizer_part(config: dict[str, Any], inspection: dict[str, Any],
+def _optimizer_part(config: dict[str, Any], placement: dict[str, Any],
                     model_class: str) -> CodePart | None:
-    opt = config.get("optimizer") or {}
-    name = opt.get("name", "Adam")
     wd = config.get("weight_decay") or 0.0
-    if config.get("decoupled") and name == "Adam" and wd > 0:
-        name = "AdamW"
+    if wd <= 0:
+        return None
+    opt = config.get("optimizer") or {}
+    name = placement.get("optimizer") or opt.get("name", "Adam")
     module = opt.get("module") or "torch.optim"
     cls = f"torch.optim.{name}" if module.startswith("torch.optim") else f"{module}.{name}"
     lr = config.get("lr") or opt.get("lr", 1e-3)
-    extra = [f"{k}={v!r}" for k, v in (opt.get("kwargs") or {}).items()
-             if _DEFAULTS.get(k, object()) != v and k != "decoupled_weight_decay"]
+    kwargs = placement.get("optimizer_kwargs") or {}
+    extra = [f"{k}={v!r}" for k, v in kwargs.items() if _DEFAULTS.get(k, object()) != v]
     args = ", ".join([f"lr={float(lr)!r}", *extra])
-    lines: list[str] = []
-    if wd > 0 and config.get("exempt") == "bias_and_norm":
-        decay = list(inspection.get("recommended_decay") or [])
-        no_decay = list(inspection.get("recommended_no_decay") or [])
-        before = " (before dropout is added)" if config.get("inject_dropout") else ""
-        lines += [
-            "# Weight decay on the weight matrices only; biases and 1-D parameters (norm scales",
-            f"# and shifts) are exempt. For your {_one_line(model_class)}{before}:",
-            f"#   decayed:     {_names(decay)}",
-            f"#   not decayed: {_names(no_decay)}",
-            "decay, no_decay = [], []",
-            "for name, p in model.named_parameters():",
-            "    if p.requires_grad:",
-            '        (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)',
-            f"optimizer = {cls}(",
-            f'    [{{"params": decay, "weight_decay": {_g(wd)}}},',
-            '     {"params": no_decay, "weight_decay": 0.0}],',
-            f"    {args},",
-            ")",
-        ]
-        title = f"{name} with weight decay {_g(wd)} on the weights, none on biases and norms"
-    elif wd > 0:
-        lines += [f"optimizer = {cls}(model.parameters(), {args}, weight_decay={_g(wd)})"]
-        title = f"{name} with weight decay {_g(wd)} on every parameter"
+    decay = list(placement.get("decay") or [])
+    no_decay = list(placement.get("no_decay") or [])
+    keep = list(placement.get("no_decay_extra") or [])
+    by_rule = config.get("exempt") == "bias_and_norm"
+    if not no_decay:
+        body = f"optimizer = {cls}(model.parameters(), {args}, weight_decay={_g(wd)})"
+        return CodePart("optimizer", f"{name} with weight decay {_g(wd)} on every parameter",
+                        ("import torch",), body, ("optimizer", "weight_decay", "exempt"))
+    test = " or ".join(([_RULE] if by_rule else []) + (["name in keep_undecayed"] if keep else []))
+    lines = []
+    if by_rule:
+        lines.append("# Weight decay on the weight matrices only; biases and 1-D parameters (norm "
+                     "scales")
+        lines.append("# and shifts) are exempt" + (", and so are the parameters named in "
+                                                   "keep_undecayed." if keep else "."))
     else:
-        return None
+        lines.append("# Weight decay on every parameter but those named in keep_undecayed.")
+    lines += [
+        f"# For your {_one_line(model_class)} (names as in your model, before any dropout is "
+        "added):",
+        f"#   decayed:     {_names(decay)}",
+        f"#   not decayed: {_names(no_decay)}",
+    ]
+    if keep:
+        names = "{" + ", ".join(repr(_one_line(n)) for n in keep) + "}"
+        lines.append(f"keep_undecayed = {names}  # {_keep_why(config, keep)}")
+    lines += [
+        "decay, no_decay = [], []",
+        "for name, p in model.named_parameters():",
+        "    if p.requires_grad:",
+        f"        (no_decay if {test} else decay).append(p)",
+        f"optimizer = {cls}(",
+        f'    [{{"params": decay, "weight_decay": {_g(wd)}}},',
+        '     {"params": no_decay, "weight_decay": 0.0}],',
+        f"    {args},",
+        ")",
+    ]
+    title = (f"{name} with weight decay {_g(wd)} on the weights, none on "
+             + ("biases and norms" if by_rule else "the parameters you exempt"))
     return CodePart("optimizer", title, ("import torch",), "\n".join(lines),
-                    ("optimizer", "weight_decay", "decoupled", "exempt"))
+                    ("optimizer", "weight_decay", "exempt"))
 
 
-def _dropout_part(config: dict[str, Any], layers: Sequence[dict[str, Any]],
-                  injected: Sequence[str] | None, changed: Sequence[str] | None) -> CodePart | None:
+_RULE = 'p.ndim <= 1 or name.endswith(".bias")'
+
+
+def _keep_why(config: dict[str, Any], keep: Sequence[str]) -> str:
+    own = set(config.get("no_decay") or [])
+    parts = []
+    if any(n not in own for n in keep):
+        parts.append("embedding tables")
+    if any(n in own for n in keep):
+        parts.append("undecayed in your own optimizer")
+    return " and ".join(parts)
+
+
+def _dropout_part(config: dict[str, Any], placement: dict[str, Any],
+                  layers: Sequence[dict[str, Any]]) -> CodePart | None:
     p = config.get("dropout")
-    if not p:
+    if p is None:
         return None
-    existing = list(changed) if changed else [x["name"] for x in layers
-                                              if x.get("kind") == "dropout"]
-    if existing:
+    changed = list(placement.get("dropout_changed") or [])
+    injected = list(placement.get("dropout_injected") or [])
+    if changed:
         code = "\n".join([
-            f"# Your dropout layers ({_names(existing)}) with p = {_g(p)}:",
-            "for m in model.modules():",
-            "    if isinstance(m, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)):",
-            f"        m.p = {_g(p)}",
+            f"# Your dropout modules ({_names(changed)}) with p = {_g(p)}:",
+            f"for name in {changed!r}:",
+            f"    model.get_submodule(name).p = {_g(p)}",
         ])
-        return CodePart("dropout", f"dropout p = {_g(p)} in your dropout layers",
-                        ("from torch import nn",), code, ("dropout", "inject_dropout"))
-    if not config.get("inject_dropout"):
-        return None
-    targets = list(injected) if injected else hidden_linear_layers(layers)
-    if not targets:
+        return CodePart("dropout", f"dropout p = {_g(p)} in your dropout modules", (), code,
+                        ("dropout",))
+    if not injected or not p:
         return None
     shapes = {x["name"]: x.get("detail", "") for x in layers}
-    where = _one_line(", ".join(f"{n} ({shapes[n]})" if shapes.get(n) else n for n in targets))
+    where = _one_line(", ".join(f"{n} ({shapes[n]})" if shapes.get(n) else n for n in injected))
     code = "\n".join([
-        f"# nn.Dropout({_g(p)}) in front of each hidden fully connected layer: {where}.",
-        "# In your model's definition, or after building it:",
-        f"for name in {targets!r}:",
+        f"# nn.Dropout({_g(p)}) in front of the fully connected layers that read hidden units: "
+        f"{where}.",
+        "# In your model's definition, or after building it (and its optimizer: the parameters",
+        "# stay the same objects):",
+        f"for name in {injected!r}:",
         '    parent, _, child = name.rpartition(".")',
         "    owner = model.get_submodule(parent) if parent else model",
         f"    setattr(owner, child, nn.Sequential(nn.Dropout({_g(p)}), getattr(owner, child)))",
     ])
-    return CodePart("dropout", f"dropout p = {_g(p)} before the hidden linear layers",
-                    ("from torch import nn",), code, ("dropout", "inject_dropout"))
+    return CodePart("dropout", f"dropout p = {_g(p)} before {len(injected)} linear layer"
+                    f"{'s' if len(injected) != 1 else ''}", ("from torch import nn",), code,
+                    ("dropout",))
 
 
 def _loss_part(config: dict[str, Any]) -> CodePart | None:
@@ -226,24 +234,24 @@ def _early_stopping_part(config: dict[str, Any], metric: str) -> CodePart | None
                     "epochs", ("import copy",), code, ("patience_epochs", "monitor", "min_delta"))
 
 
-def code_parts(config: dict[str, Any], inspection: dict[str, Any], *, metric: str = "accuracy",
-               model_class: str = "model", injected: Sequence[str] | None = None,
-               changed: Sequence[str] | None = None) -> list[CodePart]:
+def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
+               layers: Sequence[dict[str, Any]] = (), metric: str = "accuracy",
+               model_class: str = "model") -> list[CodePart]:
     """The recommended configuration as code, in the order a script applies it.
 
     Args:
         config: The recommended RegConfig as a dict.
-        inspection: The static inspection (``Inspection.to_dict()``): layers and parameter names.
+        placement: Where that configuration puts weight decay and dropout in the user's model
+            (:class:`regadvisor.training.Placement` as a dict): the code rebuilds exactly it.
+        layers: The inspection's layers (for the shapes named in comments).
         metric: The user's metric (``accuracy`` or ``loss``).
         model_class: The model's class name, for the comments.
-        injected, changed: The layers that got dropout in front of them and the dropout modules
-            whose ``p`` was set, as the training run recorded them (default: from the layers).
 
     Returns:
-        The pieces that apply: dropout, optimizer, loss, L1, early stopping.
+        The pieces that apply: optimizer (built on the parameter names of the user's model),
+        dropout, loss, L1, early stopping.
     """
-    layers = inspection.get("layers") or []
-    parts = [_dropout_part(config, layers, injected, changed),
-             _optimizer_part(config, inspection, model_class),
+    parts = [_optimizer_part(config, placement, model_class),
+             _dropout_part(config, placement, layers),
              _loss_part(config), _l1_part(config), _early_stopping_part(config, metric)]
     return [p for p in parts if p is not None]

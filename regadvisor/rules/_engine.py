@@ -143,11 +143,18 @@ def evaluate_rules(ruleset: RuleSet, facts: Mapping[str, Any]) -> Evaluation:
     return Evaluation(verdict=verdict, findings=findings)
 
 
+def _evidence(names: tuple[str, ...], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The observed values of ``names``; when the metric is the loss (regression), the metric
+    facts repeat the loss facts and are left out."""
+    repeats = values.get("metric") == "loss"
+    return {n: values.get(n) for n in names if not (repeats and "metric" in n)}
+
+
 def _verdict(verdicts: tuple[VerdictRule, ...], values: Mapping[str, Any]) -> Verdict:
     for entry in verdicts:
         if entry.condition.holds(values):
             return Verdict(name=entry.verdict, reason=entry.reason_template.render(values),
-                           evidence={n: values.get(n) for n in entry.evidence_facts},
+                           evidence=_evidence(entry.evidence_facts, values),
                            condition=entry.when)
     return Verdict(name="good_fit", reason=GOOD_FIT_REASON, evidence={}, condition="")
 
@@ -156,7 +163,7 @@ def _finding(rule: Rule, values: Mapping[str, Any], file: str) -> Finding:
     return Finding(rule_id=rule.id, title=rule.title, priority=rule.priority,
                    advice=rule.advice_template.render(values),
                    why=rule.why_template.render(values),
-                   evidence={n: values.get(n) for n in rule.evidence_facts},
+                   evidence=_evidence(rule.evidence_facts, values),
                    actions=rule.actions, snippet=rule.snippet, source=rule.source,
                    condition=rule.when, file=file)
 

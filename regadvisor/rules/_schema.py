@@ -82,6 +82,7 @@ class ConfigChanges(_Model):
     weight_decay: NonNegative | None = None
     decoupled: StrictBool | None = None
     exempt: Literal["none", "bias_and_norm"] | None = None
+    exempt_embeddings: StrictBool | None = None
     l1: NonNegative | None = None
     dropout: Fraction | None = None
     inject_dropout: StrictBool | None = None
@@ -122,11 +123,19 @@ _RANGE_LIMITS = {  # parameter -> (smallest low, high must be below, must be who
 
 
 class Actions(_Model):
-    """What a rule does besides advising: ``set`` changes, ``search`` ranges, ``tune`` list."""
+    """What a rule does besides advising.
+
+    ``set`` changes, ``search`` ranges, the ``tune`` list, and the direction the advice points
+    in: ``increase`` and ``decrease`` name the parameters the rule wants raised or lowered from
+    the user's setting. The report marks a finding "in the recommendation" only when the
+    recommended change moved its parameters that way.
+    """
 
     set: ConfigChanges = Field(default_factory=ConfigChanges)
     search: dict[str, SearchRange] = Field(default_factory=dict)
     tune: tuple[str, ...] = ()
+    increase: tuple[str, ...] = ()
+    decrease: tuple[str, ...] = ()
 
     @field_validator("search", mode="before")
     @classmethod
@@ -136,11 +145,11 @@ class Actions(_Model):
                 _check_parameter(key, "search")
         return value
 
-    @field_validator("tune")
+    @field_validator("tune", "increase", "decrease")
     @classmethod
-    def _known_tune_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _known_tune_names(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         for name in value:
-            _check_parameter(name, "tune")
+            _check_parameter(name, info.field_name or "tune")
         return value
 
     @model_validator(mode="after")
@@ -154,13 +163,18 @@ class Actions(_Model):
             if whole and not (float(r.low).is_integer() and float(r.high).is_integer()):
                 raise ValueError(f"'actions.search.{name}' counts epochs: low and high must be "
                                  f"whole numbers, got low={r.low:g}, high={r.high:g}")
+        both = set(self.increase) & set(self.decrease)
+        if both:
+            raise ValueError(f"'{sorted(both)[0]}' is in both 'actions.increase' and "
+                             "'actions.decrease'")
         return self
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"set": {...}, "search": {name: {low, high, log}}, "tune": [...]}``."""
         return {"set": self.set.to_dict(),
                 "search": {k: v.model_dump() for k, v in self.search.items()},
-                "tune": list(self.tune)}
+                "tune": list(self.tune), "increase": list(self.increase),
+                "decrease": list(self.decrease)}
 
 
 def _check_parameter(name: Any, where: str) -> None:

@@ -7,6 +7,7 @@ from regadvisor.training.early_stopping import EarlyStopping, StopReason
 from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.loop import EpochCallback, TrainResult, train
 from regadvisor.training.param_groups import ParamSplit, is_exempt, split_parameters
+from regadvisor.training.placement import Placement, apply_regularization, placement
 
 __all__ = [
     "EarlyStopping",
@@ -15,11 +16,14 @@ __all__ = [
     "History",
     "OptimizerSpec",
     "ParamSplit",
+    "Placement",
     "RegConfig",
     "StopReason",
     "TrainResult",
+    "apply_regularization",
     "inject_dropout",
     "is_exempt",
+    "placement",
     "resolve_device",
     "set_dropout",
     "split_parameters",

@@ -10,7 +10,7 @@ import torch
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["Exempt", "Monitor", "OptimizerSpec", "RegConfig"]
+__all__ = ["ADAM_FAMILY", "Exempt", "Monitor", "OptimizerSpec", "RegConfig", "optimizer_choice"]
 
 Monitor = Literal["val_loss", "val_metric"]
 Exempt = Literal["none", "bias_and_norm"]
@@ -19,6 +19,37 @@ Exempt = Literal["none", "bias_and_norm"]
 #: user's optimizer; everything else (foreach, fused, capturable, ...) is an implementation choice.
 _ALGORITHM_KEYS = ("lr", "betas", "eps", "momentum", "dampening", "nesterov", "alpha", "amsgrad",
                    "centered", "lr_decay", "initial_accumulator_value", "rho", "momentum_decay")
+
+#: Adaptive optimizers that have a decoupled weight decay: ``Adam`` becomes ``AdamW``, ``NAdam``
+#: and ``RAdam`` take ``decoupled_weight_decay=True``. regadvisor never recommends their coupled
+#: (L2) weight decay.
+ADAM_FAMILY = ("Adam", "AdamW", "NAdam", "RAdam")
+
+
+def optimizer_choice(name: str, kwargs: dict[str, Any],
+                     decoupled: bool) -> tuple[str, dict[str, Any]]:
+    """The optimizer class name and its algorithm settings for a weight decay mode.
+
+    The one place that says how decoupled weight decay is spelled: ``Adam`` becomes ``AdamW``;
+    ``NAdam`` and ``RAdam`` keep their class and get ``decoupled_weight_decay=True``; other
+    optimizers keep their own weight decay (for SGD, weight decay and L2 are the same update).
+
+    Args:
+        name: The user's optimizer class name.
+        kwargs: Its algorithm settings (``OptimizerSpec.kwargs``).
+        decoupled: Whether weight decay is to be decoupled.
+
+    Returns:
+        ``(class name, settings)``.
+    """
+    kwargs = dict(kwargs)
+    if name == "Adam" and decoupled:
+        name = "AdamW"
+    if name in ("NAdam", "RAdam") and decoupled:
+        kwargs["decoupled_weight_decay"] = True
+    elif name in ("AdamW", "Adam", "NAdam", "RAdam"):
+        kwargs.pop("decoupled_weight_decay", None)
+    return name, kwargs
 
 
 @dataclass(frozen=True)
@@ -32,6 +63,8 @@ class OptimizerSpec:
             added to the gradient; for ``AdamW`` it is decoupled).
         kwargs: The other algorithm settings (betas, momentum, ...), as plain values.
         decayed_params: Names of the parameters the user's optimizer decays (weight decay > 0).
+        undecayed_params: Names of the parameters the user's optimizer deliberately leaves
+            undecayed: those in groups with weight decay 0 while another group has some.
         module: Module that defines the class (``torch.optim`` for the built-in ones).
     """
 
@@ -40,6 +73,7 @@ class OptimizerSpec:
     weight_decay: float = 0.0
     kwargs: dict[str, Any] = field(default_factory=dict)
     decayed_params: tuple[str, ...] = ()
+    undecayed_params: tuple[str, ...] = ()
     module: str = "torch.optim"
 
     @property
@@ -69,12 +103,13 @@ class OptimizerSpec:
         if defaults.get("decoupled_weight_decay") and type(optimizer).__name__ != "AdamW":
             kwargs["decoupled_weight_decay"] = True
         decayed: list[str] = []
+        zero: list[str] = []
         wd_values: list[float] = []
         for group in optimizer.param_groups:
             wd = float(group.get("weight_decay", 0.0) or 0.0)
             wd_values.append(wd)
-            if wd > 0 and names:
-                decayed.extend(names.get(id(p), "?") for p in group["params"])
+            if names:
+                (decayed if wd > 0 else zero).extend(names.get(id(p), "?") for p in group["params"])
         lr = optimizer.param_groups[0].get("lr", defaults.get("lr", 1e-3))
         return cls(
             name=type(optimizer).__name__,
@@ -82,21 +117,25 @@ class OptimizerSpec:
             weight_decay=max(wd_values) if wd_values else 0.0,
             kwargs=kwargs,
             decayed_params=tuple(decayed),
+            undecayed_params=tuple(zero) if decayed else (),
             module=type(optimizer).__module__.rsplit(".", 1)[0]
             if type(optimizer).__module__.startswith("torch.optim")
             else type(optimizer).__module__,
         )
 
-    def optimizer_class(self, decoupled: bool) -> type[torch.optim.Optimizer]:
-        """The class to build: Adam becomes AdamW when weight decay must be decoupled."""
-        name = self.name
-        if decoupled and name == "Adam":
-            name = "AdamW"
+    @property
+    def has_decoupled_decay(self) -> bool:
+        """Whether the optimizer has a decoupled weight decay (see :data:`ADAM_FAMILY`)."""
+        return self.name in ADAM_FAMILY
+
+    def build_args(self, decoupled: bool) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
+        """The class to build and its algorithm settings (see :func:`optimizer_choice`)."""
+        name, kwargs = optimizer_choice(self.name, self.kwargs, decoupled)
         if self.module.startswith("torch.optim") and hasattr(torch.optim, name):
-            return getattr(torch.optim, name)
+            return getattr(torch.optim, name), kwargs
         import importlib
 
-        return getattr(importlib.import_module(self.module), name)
+        return getattr(importlib.import_module(self.module), name), kwargs
 
 
 def _plain(value: Any) -> Any:
@@ -117,8 +156,11 @@ class RegConfig:
         decoupled: Use decoupled weight decay (Adam becomes AdamW). SGD ignores it: for SGD,
             weight decay and L2 give the same update.
         exempt: ``"bias_and_norm"`` puts biases and every 1-D parameter (norm scales and shifts)
-            in a group with no decay; ``"none"`` decays every parameter, as a plain
-            ``optimizer(model.parameters(), weight_decay=λ)`` does.
+            in a group with no decay; ``"none"`` decays every parameter (but those of
+            ``no_decay``), as a plain ``optimizer(model.parameters(), weight_decay=λ)`` does.
+        exempt_embeddings: Also leave the embedding tables undecayed.
+        no_decay: Names of parameters never decayed, as named in the user's model: the ones the
+            user's own optimizer leaves undecayed.
         l1: Strength of an L1 penalty ``l1 · Σ|w|`` on the weight matrices (not biases), added
             to the training loss.
         dropout: Set ``p`` of every existing dropout module to this value; ``None`` leaves them.
@@ -138,6 +180,8 @@ class RegConfig:
     weight_decay: float = 0.0
     decoupled: bool = True
     exempt: Exempt = "bias_and_norm"
+    exempt_embeddings: bool = False
+    no_decay: tuple[str, ...] = ()
     l1: float = 0.0
     dropout: float | None = None
     inject_dropout: bool = False
@@ -184,6 +228,8 @@ class RegConfig:
         d["optimizer"]["kwargs"] = {k: list(v) if isinstance(v, tuple) else v
                                     for k, v in d["optimizer"]["kwargs"].items()}
         d["optimizer"]["decayed_params"] = list(d["optimizer"]["decayed_params"])
+        d["optimizer"]["undecayed_params"] = list(d["optimizer"]["undecayed_params"])
+        d["no_decay"] = list(d["no_decay"])
         return d
 
     @classmethod
@@ -193,4 +239,6 @@ class RegConfig:
         opt["kwargs"] = {k: tuple(v) if isinstance(v, list) else v
                          for k, v in (opt.get("kwargs") or {}).items()}
         opt["decayed_params"] = tuple(opt.get("decayed_params") or ())
+        opt["undecayed_params"] = tuple(opt.get("undecayed_params") or ())
+        d["no_decay"] = tuple(d.get("no_decay") or ())
         return cls(optimizer=OptimizerSpec(**opt), **d)

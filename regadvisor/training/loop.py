@@ -30,12 +30,11 @@ from torch.utils.data._utils.collate import default_collate
 
 from regadvisor.errors import ConfigError
 from regadvisor.training.config import RegConfig
-from regadvisor.training.dropout import inject_dropout, set_dropout
 from regadvisor.training.early_stopping import EarlyStopping, StopReason
 from regadvisor.training.history import EpochRecord, History
-from regadvisor.training.param_groups import split_parameters
+from regadvisor.training.placement import apply_regularization
 
-__all__ = ["EpochCallback", "TrainResult", "train"]
+__all__ = ["EpochCallback", "TrainResult", "align_targets", "train"]
 
 #: Called after every epoch with the new record and the history so far. It may raise to end the
 #: run (tuning raises ``optuna.TrialPruned``); the exception propagates out of :func:`train`.
@@ -107,15 +106,8 @@ def train(
     _seed_everything(config.seed)
 
     model = model_factory()
-    dropout_changed: list[str] = []
-    dropout_injected: list[str] = []
-    if config.dropout is not None:
-        dropout_changed = set_dropout(model, config.dropout)
-        if config.inject_dropout and not dropout_changed and config.dropout > 0:
-            dropout_injected = inject_dropout(model, config.dropout)
+    placed, groups = apply_regularization(model, config, task)
     model.to(device)
-
-    split, groups = split_parameters(model, exempt=config.exempt == "bias_and_norm")
     optimizer = _build_optimizer(groups, config, device)
     l1_params = [p for g in groups if g["decay"] for p in g["params"] if p.ndim >= 2] \
         if config.l1 > 0 else []
@@ -138,10 +130,10 @@ def train(
     history = History(
         metric_name="accuracy" if classification else "loss",
         higher_is_better=classification,
-        decay_params=split.decay,
-        no_decay_params=split.no_decay,
-        dropout_changed=tuple(dropout_changed),
-        dropout_injected=tuple(dropout_injected),
+        decay_params=placed.decay,
+        no_decay_params=placed.no_decay,
+        dropout_changed=placed.dropout_changed,
+        dropout_injected=placed.dropout_injected,
         device=str(device),
         fast_path=use_fast,
         config=config.to_dict(),
@@ -162,7 +154,7 @@ def train(
         for inputs, targets in train_data.batches(shuffle=True):
             with autocast:
                 outputs = model(inputs)
-                loss = criterion(outputs.float(), _align(targets, outputs, classification))
+                loss = criterion(outputs.float(), align_targets(targets, outputs, classification))
             if l1_params:
                 loss = loss + config.l1 * sum(p.abs().sum() for p in l1_params)
             optimizer.zero_grad(set_to_none=True)
@@ -259,10 +251,7 @@ def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
 def _build_optimizer(groups: list[dict], config: RegConfig,
                      device: torch.device) -> torch.optim.Optimizer:
     spec = config.optimizer
-    cls = spec.optimizer_class(decoupled=config.decoupled)
-    kwargs = dict(spec.kwargs)
-    if cls is torch.optim.AdamW:
-        kwargs.pop("decoupled_weight_decay", None)
+    cls, kwargs = spec.build_args(config.decoupled)
     params = inspect.signature(cls.__init__).parameters
     if "weight_decay" not in params and config.weight_decay > 0:
         raise ConfigError(f"The optimizer {spec.name} takes no weight_decay; use Adam, AdamW or "
@@ -299,7 +288,8 @@ def _losses(loss_factory: Callable[[], nn.Module] | None, classification: bool,
     return base, base
 
 
-def _align(targets: torch.Tensor, outputs: torch.Tensor, classification: bool) -> torch.Tensor:
+def align_targets(targets: torch.Tensor, outputs: torch.Tensor,
+                  classification: bool) -> torch.Tensor:
     """Regression targets of shape (N,) against outputs (N, 1): view them alike."""
     if not classification and targets.shape != outputs.shape \
             and targets.numel() == outputs.numel():
@@ -319,7 +309,7 @@ def _evaluate(model: nn.Module, batches: Iterator, criterion: nn.Module, classif
         with autocast:
             outputs = model(inputs)
         outputs = outputs.float()
-        batch_loss = criterion(outputs, _align(targets, outputs, classification)).detach() \
+        batch_loss = criterion(outputs, align_targets(targets, outputs, classification)).detach() \
             * targets.shape[0]
         loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
         if classification:

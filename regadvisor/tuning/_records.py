@@ -57,6 +57,7 @@ class TuningResult:
         seconds: Wall time.
         sampler, pruner: What drove the search, as text.
         stopped_early: Why the run ended before its trials were done, if it did.
+        notes: What the reader should know about the search, in sentences (e.g. tied trials).
     """
 
     study_name: str
@@ -73,6 +74,7 @@ class TuningResult:
     sampler: str = ""
     pruner: str = ""
     stopped_early: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

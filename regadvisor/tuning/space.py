@@ -163,8 +163,7 @@ def build_space(
                 base[key] = value
                 reasons[key] = f"rule {finding.rule_id}: {finding.title}"
 
-    can_drop = bool(facts.get("has_dropout")) or (
-        (facts.get("n_linear") or 0) >= 2 and not facts.get("is_linear"))
+    can_drop = bool(facts.get("has_dropout")) or (facts.get("n_dropout_targets") or 0) > 0
     if "dropout" in tune and not can_drop:
         tune.remove("dropout")
     if facts.get("task") != "classification" and "label_smoothing" in tune:
@@ -178,6 +177,14 @@ def build_space(
         if wd is not None and wd.low > 1e-8:
             params["weight_decay"] = dataclasses.replace(
                 wd, low=1e-8, reason=wd.reason + "; underfitting: down to 1e-8 (practically 0)")
+    # Weight decay the guide's way in every trial, whatever the verdict: decoupled for the Adam
+    # family (AdamW), biases and 1-D parameters exempt.
+    base.setdefault("decoupled", True)
+    reasons.setdefault("decoupled", "the guide: decoupled weight decay (AdamW for Adam), never "
+                                    "Adam's L2 term (rule adam-l2-to-adamw)")
+    base.setdefault("exempt", "bias_and_norm")
+    reasons.setdefault("exempt", "the guide: biases and normalization parameters are never "
+                                 "decayed (rule exempt-biases-and-norms)")
     if "dropout" in base and "dropout" in params:
         base.pop("dropout")
         reasons.pop("dropout", None)
@@ -186,7 +193,8 @@ def build_space(
     if "dropout" in params and not facts.get("has_dropout"):
         base.setdefault("inject_dropout", True)
         reasons.setdefault("inject_dropout", "the model has no dropout: it is injected in "
-                                             "front of the hidden fully connected layers")
+                                             "front of the fully connected layers that read "
+                                             "hidden units")
     return SearchSpace(params=params, base=base, reasons=reasons)
 
 

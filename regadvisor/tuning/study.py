@@ -398,7 +398,9 @@ def choose_winner(
     if not complete:
         return [], None
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    complete.sort(key=lambda t: t.value, reverse=maximize)
+    # Best value first; trials tied on it (coarse accuracy) ranked by their validation loss.
+    complete.sort(key=lambda t: ((-t.value if maximize else t.value),
+                                 t.user_attrs.get("val_loss", math.inf)))
     # Distinct parameter sets only: enqueued trials can repeat a sampled one.
     top: list[optuna.trial.FrozenTrial] = []
     seen: set[tuple] = set()
@@ -498,13 +500,14 @@ def tune(
     reruns, winner = choose_winner(experiment, space, settings, study, on_rerun=on_rerun)
     base = tuning_base(experiment, settings)
     best_config = (config_for(base, space, winner.params).to_dict() if winner else {})
+    trials = records(study)
     return TuningResult(
         study_name=study.study_name,
         storage=mask_url(url),
         direction=study.direction.name.lower(),
         objective=settings.objective,
         space=space.to_dict(),
-        trials=records(study),
+        trials=trials,
         reruns=reruns,
         best_params=dict(winner.params) if winner else {},
         best_config=best_config,
@@ -513,7 +516,30 @@ def tune(
         sampler=f"TPESampler(seed={settings.seed}, multivariate, constant liar)",
         pruner=settings.pruner,
         stopped_early=stopped,
+        notes=_tie_notes(trials, study.direction == optuna.study.StudyDirection.MAXIMIZE,
+                         settings),
     )
+
+
+#: This many completed trials sharing the best value get a note in the report.
+MIN_TIED = 3
+
+
+def _tie_notes(trials: Sequence[TrialRecord], maximize: bool,
+               settings: TuneSettings) -> list[str]:
+    """A note when several trials tie at the best value: the objective cannot rank them."""
+    values = [t.value for t in trials if t.state == "COMPLETE" and t.value is not None]
+    if not values:
+        return []
+    best = max(values) if maximize else min(values)
+    tied = sum(1 for v in values if math.isclose(v, best, rel_tol=1e-9, abs_tol=1e-12))
+    if tied < MIN_TIED:
+        return []
+    figure = "validation metric" if settings.objective == "val_metric" else "validation loss"
+    return [f"{tied} of {len(values)} completed trials tied at the best {figure} ({best:.4g}): "
+            "the objective cannot tell them apart (a small validation set moves in coarse "
+            f"steps). The winner was chosen among the top {settings.top_k} by their mean over "
+            f"{settings.extra_seeds} extra training seeds, so it rests on those re-runs."]
 
 
 def run_worker(experiment: Experiment, settings: TuneSettings, run_dir: Path,

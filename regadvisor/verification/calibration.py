@@ -25,8 +25,9 @@ from torch import nn
 
 from regadvisor.training.dropout import DROPOUT_TYPES
 
-__all__ = ["MC_PASSES", "N_BINS", "Calibration", "Predictions", "ReliabilityBin", "Uncertainty",
-           "calibration", "has_dropout", "predict", "uncertainty"]
+__all__ = ["MC_PASSES", "N_BINS", "Calibration", "PredictionBuffer", "Predictions",
+           "ReliabilityBin", "Uncertainty", "calibration", "ece", "has_dropout", "mc_mean",
+           "predict", "uncertainty"]
 
 #: Confidence bins of the reliability diagram and of the ECE.
 N_BINS = 15
@@ -125,6 +126,57 @@ def _entropy(probs: torch.Tensor) -> torch.Tensor:
     return -(probs * probs.clamp_min(1e-12).log()).sum(-1)
 
 
+class PredictionBuffer:
+    """Per-batch predictions collected into one :class:`Predictions`."""
+
+    def __init__(self) -> None:
+        self.confs: list[torch.Tensor] = []
+        self.hits: list[torch.Tensor] = []
+        self.ents: list[torch.Tensor] = []
+        self.mc_hits: list[torch.Tensor] = []
+        self.n_classes = 0
+
+    def add(self, probs: torch.Tensor, mean: torch.Tensor, targets: torch.Tensor) -> None:
+        """One batch: the eval-mode probabilities and the (MC-averaged) mean prediction."""
+        self.n_classes = probs.shape[-1]
+        conf, pred = probs.max(-1)
+        self.confs.append(conf.cpu())
+        self.hits.append((pred == targets).cpu())
+        self.ents.append(_entropy(mean).cpu())
+        self.mc_hits.append((mean.argmax(-1) == targets).cpu())
+
+    def result(self, stochastic: bool, passes: int) -> Predictions:
+        empty = torch.empty(0)
+        return Predictions(
+            confidence=torch.cat(self.confs) if self.confs else empty,
+            correct=torch.cat(self.hits) if self.hits else empty.bool(),
+            entropy=torch.cat(self.ents) if self.ents else empty,
+            mc_correct=torch.cat(self.mc_hits) if self.mc_hits else empty.bool(),
+            mc_dropout=stochastic,
+            passes=passes if stochastic else 1,
+            n_classes=self.n_classes,
+        )
+
+
+def mc_mean(model: nn.Module, inputs: Any, probs: torch.Tensor, passes: int) -> torch.Tensor:
+    """The mean softmax of ``passes`` forward passes with only the dropout modules active.
+
+    ``probs`` (the eval-mode prediction) is returned as it is when the model has no active
+    dropout or ``passes`` is 1. The modules' modes are left as they were found.
+    """
+    if passes <= 1 or not has_dropout(model):
+        return probs
+    modes = {m: m.training for m in model.modules()}
+    try:
+        for m in model.modules():
+            if isinstance(m, DROPOUT_TYPES):
+                m.train()
+        return torch.stack([model(inputs).float().softmax(-1) for _ in range(passes)]).mean(0)
+    finally:
+        for m, training in modes.items():
+            m.train(training)
+
+
 @torch.no_grad()
 def predict(model: nn.Module, loader: Any, device: Any, passes: int = MC_PASSES,
             seed: int = 0) -> Predictions:
@@ -147,43 +199,19 @@ def predict(model: nn.Module, loader: Any, device: Any, passes: int = MC_PASSES,
     device = torch.device(device)
     stochastic = has_dropout(model) and passes > 1
     modes = {m: m.training for m in model.modules()}
-    confs, hits, ents, mc_hits = [], [], [], []
-    n_classes = 0
-    devices = [device] if device.type == "cuda" else []
+    buffer = PredictionBuffer()
     try:
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
+            model.eval()
             for inputs, targets in loader:
                 inputs, targets = inputs.to(device), targets.to(device)
-                model.eval()
                 probs = model(inputs).float().softmax(-1)
-                n_classes = probs.shape[-1]
-                conf, pred = probs.max(-1)
-                confs.append(conf.cpu())
-                hits.append((pred == targets).cpu())
-                if stochastic:
-                    for m in model.modules():
-                        if isinstance(m, DROPOUT_TYPES):
-                            m.train()
-                    mean = torch.stack([model(inputs).float().softmax(-1)
-                                        for _ in range(passes)]).mean(0)
-                else:
-                    mean = probs
-                ents.append(_entropy(mean).cpu())
-                mc_hits.append((mean.argmax(-1) == targets).cpu())
+                buffer.add(probs, mc_mean(model, inputs, probs, passes), targets)
     finally:
         for m, training in modes.items():
             m.train(training)
-    empty = torch.empty(0)
-    return Predictions(
-        confidence=torch.cat(confs) if confs else empty,
-        correct=torch.cat(hits) if hits else empty.bool(),
-        entropy=torch.cat(ents) if ents else empty,
-        mc_correct=torch.cat(mc_hits) if mc_hits else empty.bool(),
-        mc_dropout=stochastic,
-        passes=passes if stochastic else 1,
-        n_classes=n_classes,
-    )
+    return buffer.result(stochastic, passes)
 
 
 def _bins(confidence: torch.Tensor, correct: torch.Tensor,
@@ -203,6 +231,13 @@ def _bins(confidence: torch.Tensor, correct: torch.Tensor,
         else:
             bins.append(ReliabilityBin(lo, hi, 0, None, None))
     return bins, ece
+
+
+def ece(predictions: Predictions, n_bins: int = N_BINS) -> float | None:
+    """The expected calibration error of one model's predictions (``None`` without any)."""
+    if not predictions.confidence.numel():
+        return None
+    return _bins(predictions.confidence, predictions.correct, n_bins)[1]
 
 
 def calibration(predictions: Sequence[Predictions], n_bins: int = N_BINS) -> Calibration | None:

@@ -2,7 +2,8 @@
 
 The comparison is paired: seed k trains both arms from the same initialisation seed, so the
 per-seed differences remove much of the seed-to-seed noise. The 95 % interval of the mean
-difference uses Student's t with K − 1 degrees of freedom.
+difference combines Student's t with K − 1 degrees of freedom over the seeds and the sampling
+noise of the held-out set (from the per-sample differences), which no number of seeds shows.
 
 For classification each arm also carries its calibration (reliability bins and ECE) and its
 predictive entropy (MC dropout when the trained model has dropout), pooled over the seeds; see
@@ -14,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,29 +24,42 @@ from torch import nn
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train
-from regadvisor.training.loop import _align
+from regadvisor.training.loop import align_targets
 from regadvisor.verification.calibration import (
     MC_PASSES,
-    N_BINS,
     Calibration,
+    PredictionBuffer,
     Predictions,
     Uncertainty,
     calibration,
-    predict,
+    ece,
+    has_dropout,
+    mc_mean,
     uncertainty,
 )
 
-__all__ = ["ArmResult", "Comparison", "SeedResult", "Verification", "evaluate_model",
-           "paired_comparison", "verify"]
+__all__ = ["ArmResult", "Comparison", "HeldOut", "SeedResult", "Verification", "evaluate_model",
+           "format_difference", "paired_comparison", "t975", "verify"]
 
-# Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom.
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+#: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
+Z975 = 1.959963984540054
 
 
 def t975(df: int) -> float:
-    return _T975[df - 1] if df <= len(_T975) else 1.96
+    """The 97.5 % quantile of Student's t with ``df`` degrees of freedom."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, df))
+
+
+def format_difference(value: float, metric: str) -> str:
+    """A paired difference as the report and the terminal show it: accuracy in points with two
+    decimals (``+9.52 points``), a loss with four (``-0.0071``)."""
+    if not math.isfinite(value):
+        return "n/a"
+    if metric == "accuracy":
+        return f"{value * 100:+.2f} points"
+    return f"{value:+.4f}"
 
 
 @dataclass
@@ -104,8 +118,15 @@ class ArmResult:
 class Comparison:
     """Paired difference recommendation − baseline on one figure, with its 95 % interval.
 
-    ``verdict`` is ``improves``, ``no clear difference`` or ``worse`` (orientation taken from
-    ``higher_is_better``).
+    The interval has two sources of noise: the training seeds (Student's t over the per-seed
+    differences) and the held-out set itself (both arms are measured on the same samples, so
+    the seeds cannot show how much a different held-out set would change the difference; its
+    standard error comes from the per-sample differences). ``verdict`` is ``improves``,
+    ``no clear difference`` or ``worse`` (orientation taken from ``higher_is_better``).
+
+    Attributes:
+        sample_noise: Standard error of the mean difference from the held-out samples (``None``
+            when the per-sample figures are not known).
     """
 
     figure: str
@@ -115,11 +136,21 @@ class Comparison:
     ci_low: float
     ci_high: float
     verdict: str
+    sample_noise: float | None = None
 
 
 def paired_comparison(figure: str, baseline: list[float], recommended: list[float],
-                      higher_is_better: bool) -> Comparison:
-    """Mean paired difference with a t interval and a three-way verdict."""
+                      higher_is_better: bool,
+                      sample_diffs: Sequence[float] | None = None) -> Comparison:
+    """Mean paired difference with its 95 % interval and a three-way verdict.
+
+    Args:
+        figure: What is compared (for the record).
+        baseline, recommended: The figure per seed, paired by seed.
+        higher_is_better: Orientation of the figure.
+        sample_diffs: Per held-out sample, the difference recommendation − baseline averaged
+            over the seeds; its spread adds the held-out set's sampling noise to the interval.
+    """
     diffs = [r - b for r, b in zip(recommended, baseline, strict=True)]
     finite = [d for d in diffs if math.isfinite(d)]
     if not finite:
@@ -130,6 +161,11 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
         half = t975(len(finite) - 1) * statistics.stdev(finite) / math.sqrt(len(finite))
     else:
         half = math.inf
+    noise = None
+    samples = [d for d in sample_diffs or () if math.isfinite(d)]
+    if len(samples) >= 2 and len(samples) == len(sample_diffs or ()):
+        noise = statistics.stdev(samples) / math.sqrt(len(samples))
+        half = math.sqrt(half ** 2 + (Z975 * noise) ** 2)
     low, high = mean - half, mean + half
     better_low, better_high = (low, high) if higher_is_better else (-high, -low)
     if better_low > 0:
@@ -138,7 +174,7 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
         verdict = "worse"
     else:
         verdict = "no clear difference"
-    return Comparison(figure, higher_is_better, diffs, mean, low, high, verdict)
+    return Comparison(figure, higher_is_better, diffs, mean, low, high, verdict, noise)
 
 
 @dataclass
@@ -153,6 +189,8 @@ class Verification:
         verdict: The verdict on the user's metric (for a loss metric, on the loss).
         keep_baseline: True when the recommendation measured worse: the baseline stays.
         summary: One sentence for the terminal and the report.
+        warnings: What makes the comparison less certain than its interval suggests (few
+            seeds, a small held-out set), in sentences.
         histories: The first seed's learning curves of each arm.
     """
 
@@ -166,6 +204,7 @@ class Verification:
     verdict: str
     keep_baseline: bool
     summary: str
+    warnings: list[str] = field(default_factory=list)
     histories: dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -182,43 +221,90 @@ class Verification:
         return cls(**d)
 
 
-@torch.no_grad()
-def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
-                   loss_factory: Callable[[], nn.Module] | None = None,
-                   n_bins: int = N_BINS) -> tuple[float, float, float | None]:
-    """Loss, metric (accuracy, or the loss for regression) and expected calibration error."""
-    classification = task == "classification"
+@dataclass
+class HeldOut:
+    """One trained model measured on held-out data, in one pass.
+
+    Attributes:
+        loss: Mean loss (no label smoothing).
+        metric: Accuracy for classification, the loss for regression.
+        ece: Expected calibration error (classification).
+        sample_loss: Per-sample loss, shape ``(N,)`` (``None`` when the loss module cannot give
+            one).
+        sample_correct: Per-sample correctness, shape ``(N,)`` (classification).
+        predictions: Confidence, correctness and predictive entropy (classification).
+    """
+
+    loss: float
+    metric: float
+    ece: float | None
+    sample_loss: torch.Tensor | None
+    sample_correct: torch.Tensor | None
+    predictions: Predictions | None
+
+
+def _criterion(loss_factory: Callable[[], nn.Module] | None,
+               classification: bool) -> tuple[nn.Module, bool]:
+    """The evaluation loss with per-sample results where the module allows it."""
     criterion = loss_factory() if loss_factory is not None else (
         nn.CrossEntropyLoss() if classification else nn.MSELoss())
     if isinstance(criterion, nn.CrossEntropyLoss):
         criterion.label_smoothing = 0.0
+    per_sample = isinstance(getattr(criterion, "reduction", None), str)
+    if per_sample:
+        criterion.reduction = "none"
+    return criterion, per_sample
+
+
+@torch.no_grad()
+def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
+                   loss_factory: Callable[[], nn.Module] | None = None, *,
+                   mc_passes: int = 1, seed: int = 0) -> HeldOut:
+    """Loss, metric, calibration and per-sample figures of a trained model, in one pass.
+
+    For classification each batch also gets ``mc_passes`` stochastic passes with only the
+    dropout modules active (MC dropout; see :mod:`regadvisor.verification.calibration`), drawn
+    from a fork of the random state seeded with ``seed``.
+    """
+    classification = task == "classification"
+    device = torch.device(device)
+    criterion, per_sample = _criterion(loss_factory, classification)
     criterion.to(device)
+    modes = {m: m.training for m in model.modules()}
     model.eval()
-    total, loss_sum, correct = 0, 0.0, 0
-    confidences, hits = [], []
-    for inputs, targets in loader:
-        inputs, targets = inputs.to(device), targets.to(device)
-        out = model(inputs).float()
-        loss_sum += float(criterion(out, _align(targets, out, classification))) * len(targets)
-        total += len(targets)
-        if classification:
-            probs = out.softmax(-1)
-            conf, pred = probs.max(-1)
-            correct += int((pred == targets).sum())
-            confidences.append(conf.cpu())
-            hits.append((pred == targets).cpu())
-    loss = loss_sum / max(total, 1)
+    losses, hits = [], []
+    loss_sum, total = 0.0, 0
+    buffer = PredictionBuffer()
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            for inputs, targets in loader:
+                inputs, targets = inputs.to(device), targets.to(device)
+                out = model(inputs).float()
+                value = criterion(out, align_targets(targets, out, classification))
+                if per_sample:
+                    value = value.reshape(targets.shape[0], -1).mean(1) if value.ndim else \
+                        value.expand(targets.shape[0])
+                    losses.append(value.double().cpu())
+                else:
+                    loss_sum += float(value) * len(targets)
+                total += len(targets)
+                if classification:
+                    probs = out.softmax(-1)
+                    hits.append((probs.argmax(-1) == targets).cpu())
+                    buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets)
+    finally:
+        for m, training in modes.items():
+            m.train(training)
+    sample_loss = torch.cat(losses) if losses else None
+    loss = float(sample_loss.mean()) if sample_loss is not None and sample_loss.numel() else (
+        loss_sum / max(total, 1))
     if not classification:
-        return loss, loss, None
-    conf = torch.cat(confidences)
-    hit = torch.cat(hits).float()
-    ece = 0.0
-    edges = torch.linspace(0, 1, n_bins + 1)
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        mask = (conf > lo) & (conf <= hi)
-        if mask.any():
-            ece += float(mask.float().mean()) * abs(float(hit[mask].mean() - conf[mask].mean()))
-    return loss, correct / max(total, 1), ece
+        return HeldOut(loss, loss, None, sample_loss, None, None)
+    correct = torch.cat(hits) if hits else torch.empty(0, dtype=torch.bool)
+    predictions = buffer.result(has_dropout(model) and mc_passes > 1, mc_passes)
+    return HeldOut(loss, float(correct.double().mean()) if correct.numel() else math.nan,
+                   ece(predictions), sample_loss, correct, predictions)
 
 
 def verify(
@@ -257,8 +343,7 @@ def verify(
     arms = {"baseline": ArmResult("your setup", baseline.to_dict()),
             "recommended": ArmResult("recommendation", recommended.to_dict())}
     histories: dict[str, dict] = {}
-    predictions: dict[str, list[Predictions]] = {"baseline": [], "recommended": []}
-    classification = experiment.task == "classification"
+    held: dict[str, list[HeldOut | None]] = {"baseline": [], "recommended": []}
     total, done = 2 * seeds, 0
     for s in seed_list:
         for key, config in (("baseline", baseline), ("recommended", recommended)):
@@ -271,15 +356,15 @@ def verify(
             h: History = result.history
             if h.diverged:
                 worst = 0.0 if experiment.higher_is_better else math.inf
-                loss, metric, ece = math.inf, worst, None
+                measured = None
+                loss, metric, seed_ece = math.inf, worst, None
             else:
-                loss, metric, ece = evaluate_model(result.model, loader, experiment.task, device,
-                                                   experiment.loss_factory)
-                if classification:
-                    predictions[key].append(predict(result.model, loader, device,
-                                                    passes=mc_passes, seed=s))
+                measured = evaluate_model(result.model, loader, experiment.task, device,
+                                          experiment.loss_factory, mc_passes=mc_passes, seed=s)
+                loss, metric, seed_ece = measured.loss, measured.metric, measured.ece
+            held[key].append(measured)
             arms[key].runs.append(SeedResult(
-                seed=s, loss=loss, metric=metric, ece=ece, epochs_run=h.epochs_run,
+                seed=s, loss=loss, metric=metric, ece=seed_ece, epochs_run=h.epochs_run,
                 best_epoch=h.best_epoch, restored_epoch=h.restored_epoch,
                 stop_reason=h.stop_reason.value, stop_message=h.stop_message,
                 seconds=time.perf_counter() - t0))
@@ -289,20 +374,56 @@ def verify(
             if on_run is not None:
                 on_run(done, total)
     for key, arm in arms.items():
-        arm.calibration = calibration(predictions[key])
-        arm.uncertainty = uncertainty(predictions[key])
+        preds = [m.predictions for m in held[key] if m is not None and m.predictions is not None]
+        arm.calibration = calibration(preds)
+        arm.uncertainty = uncertainty(preds)
     higher = experiment.higher_is_better
     base, rec = arms["baseline"], arms["recommended"]
+    per_sample = {"loss": _sample_diffs(held, "sample_loss"),
+                  "accuracy": _sample_diffs(held, "sample_correct")}
     metric_cmp = paired_comparison(experiment.metric, base.values("metric"),
-                                   rec.values("metric"), higher)
-    loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False)
+                                   rec.values("metric"), higher, per_sample[experiment.metric])
+    loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False,
+                                 per_sample["loss"])
     verdict = metric_cmp.verdict
     keep = verdict == "worse"
+    n_held = next((len(m.sample_loss) for arm in held.values() for m in arm
+                   if m is not None and m.sample_loss is not None), None)
     summary = _summary(experiment.metric, split, seeds, base, rec, metric_cmp, loss_cmp, keep)
     return Verification(split=split, seeds=seed_list, metric_name=experiment.metric,
                         baseline=base, recommended=rec, metric=metric_cmp, loss=loss_cmp,
                         verdict=verdict, keep_baseline=keep, summary=summary,
+                        warnings=_warnings(seeds, split, n_held, experiment.metric),
                         histories=histories, seconds=time.perf_counter() - started)
+
+
+def _sample_diffs(held: dict[str, list[HeldOut | None]], field_name: str) -> list[float] | None:
+    """Per held-out sample: recommendation − baseline, averaged over the seeds (``None`` when a
+    run diverged or the figure has no per-sample values)."""
+    pairs = list(zip(held["baseline"], held["recommended"], strict=True))
+    values = [(getattr(b, field_name, None), getattr(r, field_name, None)) for b, r in pairs]
+    if not values or any(b is None or r is None or b.shape != r.shape for b, r in values):
+        return None
+    diffs = torch.stack([r.double() - b.double() for b, r in values]).mean(0)
+    return diffs.tolist() if bool(torch.isfinite(diffs).all()) else None
+
+
+#: Held-out sets smaller than this get a warning: each sample moves accuracy by over a point.
+SMALL_HELD_OUT = 100
+
+
+def _warnings(seeds: int, split: str, n_held: int | None, metric: str) -> list[str]:
+    out = []
+    if seeds < 3:
+        out.append(f"Only {seeds} seeds: the interval rests on {seeds - 1} degree"
+                   f"{'s' if seeds != 2 else ''} of freedom (t = {t975(seeds - 1):.1f}), so it "
+                   "is wide and one unusual seed decides the verdict. Use --seeds 3 or more.")
+    if n_held is not None and n_held < SMALL_HELD_OUT:
+        step = (f": one sample moves {metric} by {100 / n_held:.1f} points"
+                if metric == "accuracy" else "")
+        out.append(f"The {split} set has only {n_held} samples{step}. The interval includes its "
+                   f"sampling noise, but a larger {split} set would say more.")
+    return out
 
 
 def _fmt(metric: str, v: float) -> str:
@@ -311,15 +432,14 @@ def _fmt(metric: str, v: float) -> str:
 
 def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResult,
              m: Comparison, loss: Comparison, keep: bool) -> str:
-    unit = " points" if metric == "accuracy" else ""
-    scale = 100 if metric == "accuracy" else 1
     text = (f"On the {split} set over {seeds} seeds, {metric} went from "
             f"{_fmt(metric, base.mean('metric'))} to {_fmt(metric, rec.mean('metric'))} "
-            f"(paired difference {m.mean_diff * scale:+.2f}{unit}, 95 % interval "
-            f"[{m.ci_low * scale:+.2f}, {m.ci_high * scale:+.2f}]): {m.verdict}.")
+            f"(paired difference {format_difference(m.mean_diff, metric)}, 95 % interval "
+            f"[{format_difference(m.ci_low, metric).replace(' points', '')}, "
+            f"{format_difference(m.ci_high, metric).replace(' points', '')}]): {m.verdict}.")
     if metric == "accuracy":
-        text += (f" Test loss went from {base.mean('loss'):.4f} to {rec.mean('loss'):.4f} "
-                 f"({loss.verdict}).")
+        text += (f" {split.capitalize()} loss went from {base.mean('loss'):.4f} to "
+                 f"{rec.mean('loss'):.4f} ({loss.verdict}).")
     if keep:
         text += " The recommendation measured worse than your setup, so regadvisor keeps your " \
                 "setup."

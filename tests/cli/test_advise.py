@@ -80,3 +80,14 @@ def test_storage_password_is_masked(run_cli, tmp_path):
     assert result.exit_code == 1
     assert "hunter2" not in result.stderr + result.stdout
     assert "bob:***@" in result.stderr
+
+
+def test_progress_is_printed_as_lines_when_not_in_a_terminal(run_cli, tmp_path):
+    result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "3", "--seeds", "2",
+                     "--output", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any("diagnose" in line and "/" in line for line in lines), result.stderr
+    assert any(line.endswith("3/3") or " 3/3 " in line for line in lines if "tune" in line)
+    assert any("verify 4/4" in line for line in lines), result.stderr
+    assert "Caution: Only 2 seeds" in result.stdout

@@ -68,6 +68,13 @@ def small_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def grouped_run(tmp_path_factory) -> Path:
+    """A complete ``advise`` whose user optimizer keeps biases and one weight undecayed."""
+    return _advise(ASSETS / "grouped_experiment.py", tmp_path_factory.mktemp("grouped"),
+                   n_trials=4)
+
+
+@pytest.fixture(scope="session")
 def regression_run(tmp_path_factory) -> Path:
     return _advise(ASSETS / "regression_experiment.py", tmp_path_factory.mktemp("regression"),
                    n_trials=3)

@@ -122,7 +122,7 @@ BASE = {"optimizer": {"name": "Adam", "lr": 1e-3}, "weight_decay": 0.0, "decoupl
 @pytest.mark.parametrize(("after", "rows"), [
     ({"weight_decay": 0.01, "decoupled": True, "exempt": "bias_and_norm"},
      [("optimizer", "Adam", "AdamW"), ("weight_decay", 0.0, 0.01),
-      ("exempt", None, "bias_and_norm")]),
+      ("exempt", None, {"exempt": "bias_and_norm", "embeddings": False, "kept": []})]),
     # No-ops are not changes: decoupling without decay, dropout layers with p = 0, a monitored
     # figure without early stopping.
     ({"decoupled": True, "exempt": "bias_and_norm", "dropout": 0.0, "inject_dropout": True,
@@ -136,7 +136,15 @@ def test_config_changes(after, rows):
 
 @pytest.mark.parametrize(("value", "key", "text"), [
     (1.2317e-05, "weight_decay", "1.2e-05"), (0.0, "weight_decay", "off"),
-    (0.4669, "dropout", "0.47"), (None, "dropout", "as in your model"),
+    (0.4669, "dropout", "p 0.47"), (None, "dropout", "none"),
+    ({"p": 0.3, "where": "injected", "layers": ["2", "4"]}, "dropout",
+     "p 0.3, added before 2 linear layers (2, 4)"),
+    ({"p": 0.5, "p_low": 0.1, "where": "modules", "layers": ["a", "b"]}, "dropout",
+     "p 0.1–0.5 in your 2 dropout modules (a, b)"),
+    ({"exempt": "bias_and_norm", "embeddings": True, "kept": ["head.weight"]}, "exempt",
+     "weights only (biases, norms, embeddings exempt; also exempt as in your setup: "
+     "head.weight)"),
+    ({"exempt": "none", "embeddings": False, "kept": ["x"]}, "exempt", "all but x"),
     (None, "patience_epochs", "off (all epochs)"), (26, "patience_epochs", "patience 26 epochs"),
     ("bias_and_norm", "exempt", "weights only (biases, norms exempt)"),
     ("val_metric", "monitor", "validation accuracy"), (0.17400242, "label_smoothing", "0.17"),

@@ -7,11 +7,12 @@ import json
 
 import pytest
 import torch
-from torch import nn
+from torch import nn, optim
+from torch.utils.data import DataLoader, TensorDataset
 
-from regadvisor.report.snippet import code_parts, full_code, hidden_linear_layers
-from regadvisor.training import split_parameters
-from regadvisor.training.dropout import inject_dropout
+from regadvisor.experiment import build_experiment
+from regadvisor.report.snippet import code_parts, full_code
+from regadvisor.training import placement, split_parameters, train
 from tests.report.conftest import ASSETS, report_data
 
 
@@ -45,39 +46,53 @@ def _load(name: str):
     return module
 
 
+def _check_code_builds_the_placement(code: str, user_model: nn.Module, config: dict,
+                                     placement: dict) -> dict:
+    """Run the emitted code on the user's model; its optimizer groups and dropout must be the
+    placement's, parameter by parameter and module by module."""
+    names = {id(p): n for n, p in user_model.named_parameters()}
+    ns = _run_code(code, user_model, [0.0] * (config["max_epochs"] + 1))
+    opt = ns["optimizer"]
+    assert type(opt).__name__ == placement["optimizer"]
+    for key, value in placement["optimizer_kwargs"].items():
+        assert opt.defaults[key] == (tuple(value) if isinstance(value, list) else value)
+    groups = {g["weight_decay"] > 0: tuple(names[id(p)] for p in g["params"])
+              for g in opt.param_groups}
+    assert groups.get(True, ()) == tuple(placement["decay"])
+    assert groups.get(False, ()) == tuple(placement["no_decay"])
+    decayed = [g for g in opt.param_groups if g["weight_decay"] > 0]
+    assert all(g["weight_decay"] == pytest.approx(_two_digits(config["weight_decay"]))
+               for g in decayed)
+    dropout = {n: m.p for n, m in user_model.named_modules() if isinstance(m, nn.Dropout)}
+    expected = {n: (_two_digits(p) if config.get("dropout") is not None else p)
+                for n, p in placement["dropout_p"].items()}
+    assert dropout == pytest.approx(expected)
+    return ns
+
+
 def test_the_whole_change_runs_on_the_users_model(small_run):
     run = json.loads((small_run / "report.json").read_text())
     data = report_data(small_run)
     config = run["recommendation"]["config"]
+    placement = run["placements"]["recommended"]["placement"]
+    assert placement["dropout_injected"] == \
+        run["verification"]["histories"]["recommended"]["dropout_injected"]
     assert config["weight_decay"] > 0 and config["dropout"] and config["patience_epochs"]
     user_model = _load("small_experiment").model()
     first_weight = next(user_model.parameters()).detach().clone()
     patience = config["patience_epochs"]
     scores = [0.1, 0.5, 0.9] + [0.2] * (patience + 5)  # best at epoch 3, then no improvement
+    _check_code_builds_the_placement(data.change["code"], _load("small_experiment").model(),
+                                     config, placement)
     ns = _run_code(data.change["code"], user_model, scores)
-
-    # Dropout in front of exactly the layers regadvisor's training put it, with the tuned p.
-    injected = run["verification"]["histories"]["recommended"]["dropout_injected"]
-    reference = _load("small_experiment").model()
-    assert inject_dropout(reference, config["dropout"]) == injected
-    dropouts = [m for m in user_model.modules() if isinstance(m, nn.Dropout)]
-    assert len(dropouts) == len(injected)
-    assert all(m.p == pytest.approx(_two_digits(config["dropout"])) for m in dropouts)
-    assert [n for n, _ in user_model.named_parameters()] == \
-        [n for n, _ in reference.named_parameters()]
 
     # The optimizer: AdamW, the tuned λ on the weights, none on biases — the same split as the
     # training engine's, checked parameter by parameter.
     opt = ns["optimizer"]
     assert type(opt) is torch.optim.AdamW
     assert opt.defaults["lr"] == config["optimizer"]["lr"]
-    split, _ = split_parameters(user_model, exempt=True)
-    names = {id(p): n for n, p in user_model.named_parameters()}
-    decay, no_decay = opt.param_groups
-    assert decay["weight_decay"] == pytest.approx(_two_digits(config["weight_decay"]))
-    assert no_decay["weight_decay"] == 0.0
-    assert tuple(names[id(p)] for p in decay["params"]) == split.decay
-    assert tuple(names[id(p)] for p in no_decay["params"]) == split.no_decay
+    split, _ = split_parameters(_load("small_experiment").model(), exempt=True)
+    assert tuple(placement["decay"]) == split.decay
 
     # Label smoothing for training, none for measuring.
     assert ns["criterion"].label_smoothing == pytest.approx(_two_digits(
@@ -105,10 +120,101 @@ def test_each_finding_shows_the_code_of_its_own_settings(small_run):
     assert all("Advice only" in f["effect"] for f in advice_only)
 
 
-LAYERS = [{"name": "features.0", "kind": "conv", "detail": "1→8, kernel (3, 3)"},
-          {"name": "features.1", "kind": "activation", "detail": ""},
-          {"name": "head.0", "kind": "dropout", "detail": "p=0.5"},
-          {"name": "head.1", "kind": "linear", "detail": "72→10"}]
+class Tagger(nn.Module):
+    """A small Transformer over token ids: embeddings, its own residual dropouts, a head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(50, 16)
+        layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.1, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.encoder(self.embed(x)).mean(1))
+
+
+def _mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(),
+                         nn.Linear(32, 1))
+
+
+def _conv() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.5),
+                         nn.Linear(8 * 6 * 6, 10))
+
+
+def _grouped(params):
+    params = list(params)
+    return optim.AdamW([{"params": [p for p in params if p.ndim > 1][:-1], "weight_decay": 0.05},
+                        {"params": [p for p in params if p.ndim <= 1] + [params[-2]],
+                         "weight_decay": 0.0}], lr=1e-3)
+
+
+CASES = {
+    # An MLP regression: dropout goes before the hidden layer only, never before the output.
+    "regression_mlp": (_mlp, "regression", None, {"weight_decay": 1e-3, "dropout": 0.3,
+                                                  "inject_dropout": True}),
+    # The model's own dropout gets the tuned p; nothing is injected.
+    "cnn_own_dropout": (_conv, "classification", None, {"weight_decay": 5e-4, "dropout": 0.25}),
+    # A Transformer: p on its own residual/FFN dropouts; embeddings exempt from decay.
+    "transformer": (Tagger, "classification", None, {"weight_decay": 0.1, "dropout": 0.2,
+                                                     "exempt_embeddings": True}),
+    # The user's optimizer already keeps biases and one weight matrix undecayed: kept.
+    "user_groups": (_mlp, "regression", _grouped, {"weight_decay": 0.02}),
+    # NAdam: decoupled through its own flag, not L2.
+    "nadam": (_mlp, "regression", lambda p: optim.NAdam(p, lr=2e-3), {"weight_decay": 0.01}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_emitted_code_builds_exactly_the_placement(case):
+    model_factory, task, user_optimizer, changes = CASES[case]
+    exp = build_experiment(model=model_factory, data=_data(task, model_factory),
+                           optimizer=user_optimizer, task=task, epochs=3)
+    from regadvisor.experiment import baseline_config
+    from regadvisor.tuning import SearchSpace, config_for
+
+    base = baseline_config(exp)
+    space = SearchSpace(params={}, base={"decoupled": True, "exempt": "bias_and_norm"})
+    config = config_for(base.replace(patience_epochs=2), space, changes)
+    placed = placement(exp.model_factory, config, task).to_dict()
+    # The same placement as the training loop's.
+    history = train(exp.model_factory, exp.train_loader, exp.val_loader,
+                    config.replace(max_epochs=1), task=task).history
+    assert history.decay_params == tuple(placed["decay"])
+    assert history.no_decay_params == tuple(placed["no_decay"])
+    assert history.dropout_injected == tuple(placed["dropout_injected"])
+    # Never decays what the user's setup or the rules exempt.
+    assert not set(placed["decay"]) & set(exp.optimizer.undecayed_params)
+    assert not [n for n in placed["decay"] if n.endswith("bias")]
+    code = full_code(code_parts(config.to_dict(), placed, metric="loss"))
+    _check_code_builds_the_placement(code, model_factory(), config.to_dict(), placed)
+    if case == "regression_mlp":
+        assert placed["dropout_injected"] == ["2"]  # not "4", the output layer
+    if case == "transformer":
+        assert placed["dropout_injected"] == [] and placed["dropout_changed"]
+        assert "embed.weight" in placed["no_decay"] and "keep_undecayed" in code
+    if case == "user_groups":
+        assert placed["no_decay_extra"] == ["4.weight"] and "4.weight" not in placed["decay"]
+    if case == "nadam":
+        assert placed["optimizer"] == "NAdam"
+        assert placed["optimizer_kwargs"]["decoupled_weight_decay"] is True
+
+
+def _data(task: str, model_factory):
+    g = torch.Generator().manual_seed(0)
+    if model_factory is Tagger:
+        x = torch.randint(0, 50, (64, 6), generator=g)
+        y = torch.randint(0, 3, (64,), generator=g)
+    elif model_factory is _conv:
+        x = torch.randn(64, 1, 8, 8, generator=g)
+        y = torch.randint(0, 10, (64,), generator=g)
+    else:
+        x = torch.randn(64, 8, generator=g)
+        y = x[:, :1].clone() if task == "regression" else (x[:, 0] > 0).long()
+    ds = TensorDataset(x, y)
+    return lambda: (DataLoader(ds, batch_size=16, shuffle=True), DataLoader(ds, batch_size=32))
 
 
 def _config(**changes) -> dict:
@@ -120,11 +226,6 @@ def _config(**changes) -> dict:
                             "decayed_params": [], "module": "torch.optim"}}
     config.update(changes)
     return config
-
-
-def _conv_model() -> nn.Module:
-    return nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.5),
-                         nn.Linear(8 * 6 * 6, 10))
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -145,10 +246,11 @@ def test_snippets_for_other_configurations(changes, expected):
     config = _config(**{k: v for k, v in changes.items() if k != "optimizer"})
     if "optimizer" in changes:
         config["optimizer"] = {**config["optimizer"], **changes["optimizer"]}
-    inspection = {"layers": LAYERS, "recommended_decay": ["0.weight", "4.weight"],
-                  "recommended_no_decay": ["0.bias", "4.bias"]}
-    parts = code_parts(config, inspection, model_class="Net")
-    model = _conv_model()
+    from regadvisor.training import RegConfig
+
+    placed = placement(_conv, RegConfig.from_dict(config)).to_dict()
+    parts = code_parts(config, placed, model_class="Net")
+    model = _conv()
     code = full_code(parts)
     ns = _run_code(code, model, [0.9, 0.5, 1.0, 1.2, 1.3, 1.4] if "calls" in expected else [0.0])
     if "cls" in expected:
@@ -159,7 +261,7 @@ def test_snippets_for_other_configurations(changes, expected):
             assert opt.defaults["momentum"] == expected["momentum"]
     if "p" in expected:
         assert [m.p for m in model.modules() if isinstance(m, nn.Dropout)] == [expected["p"]]
-        assert "head.0" in code  # names the user's dropout layers
+        assert "'3'" in code  # names the user's dropout module
     if "calls" in expected:
         assert len(ns["calls"]) == expected["calls"]  # best at epoch 2 (0.5), patience 2
     if "l1" in expected:
@@ -170,11 +272,7 @@ def test_snippets_for_other_configurations(changes, expected):
 
 
 def test_no_change_gives_no_code():
-    assert code_parts(_config(), {"layers": LAYERS}) == []
+    from regadvisor.training import RegConfig
 
-
-def test_hidden_linear_layers_follow_the_training_rule():
-    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
-    layers = [{"name": n, "kind": "linear" if isinstance(m, nn.Linear) else "activation"}
-              for n, m in model.named_children()]
-    assert hidden_linear_layers(layers) == inject_dropout(model, 0.1) == ["2", "4"]
+    config = _config()
+    assert code_parts(config, placement(_conv, RegConfig.from_dict(config)).to_dict()) == []

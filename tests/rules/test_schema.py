@@ -17,7 +17,8 @@ def test_a_valid_rule_loads_with_its_defaults(rules_dir):
     (rule,) = ruleset.rules
     assert rule.id == "a-rule" and rule.enabled and rule.snippet is None
     assert rule.evidence_facts == ("gap_ratio",)  # default: the facts named in `when`
-    assert rule.actions.to_dict() == {"set": {}, "search": {}, "tune": []}
+    assert rule.actions.to_dict() == {"set": {}, "search": {}, "tune": [], "increase": [],
+                                      "decrease": []}
 
 
 def test_actions_are_parsed(rules_dir):
@@ -73,7 +74,7 @@ def test_actions_are_parsed(rules_dir):
     ({"why": "{0}"}, "the placeholder '{0}' is not allowed in 'why'"),
     ({"advice": "{gapp}"}, "unknown fact 'gapp' in 'advice' (did you mean 'gap'?)"),
     ({"actions": {"sett": {}}}, "rule 'a-rule', actions: unknown key 'sett' (did you mean "
-                                "'set'?); the keys are set, search and tune"),
+                                "'set'?); the keys are set, search, tune, increase and decrease"),
     ({"actions": {"set": {"weight_decay": -1}}},
      "actions.set.weight_decay: should be greater than or equal to 0, got -1"),
     ({"actions": {"set": {"weight_decay": True}}},

@@ -44,7 +44,8 @@ def test_underfitting_lets_regularization_reach_zero(ruleset):
 
 def test_linear_model_gets_l1_and_no_dropout(ruleset):
     space = _space(ruleset, **{**EXERCISE, "is_linear": True, "features_per_sample": 2.5,
-                               "n_linear": 1, "task": "regression", "metric_gap": None})
+                               "n_linear": 1, "n_dropout_targets": 0,
+                              "task": "regression", "metric_gap": None})
     assert "l1" in space.params and "dropout" not in space.params
 
 

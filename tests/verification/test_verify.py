@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
 from regadvisor.experiment import baseline_config
 from regadvisor.verification import paired_comparison, verify
@@ -48,3 +49,51 @@ def test_verify_trains_both_arms_over_seeds():
     assert set(v.histories) == {"baseline", "recommended"}
     again = type(v).from_dict(v.to_dict())
     assert again.metric.mean_diff == v.metric.mean_diff
+
+
+def test_the_held_out_sets_own_noise_widens_the_interval():
+    # Four test samples, the recommendation gets one more right on every seed: the seeds agree
+    # exactly, but one sample of four is no evidence.
+    per_seed = paired_comparison("accuracy", [0.5, 0.5, 0.5], [0.75, 0.75, 0.75], True)
+    assert per_seed.verdict == "improves"  # the seeds alone cannot see the test set's noise
+    with_samples = paired_comparison("accuracy", [0.5, 0.5, 0.5], [0.75, 0.75, 0.75], True,
+                                     sample_diffs=[0.0, 0.0, 0.0, 1.0])
+    assert with_samples.verdict == "no clear difference"
+    assert with_samples.sample_noise == pytest.approx(0.25)
+    assert with_samples.ci_low < 0 < with_samples.ci_high
+    # On a large test set the same per-seed gain stays clear.
+    many = [0.0] * 750 + [1.0] * 250
+    assert paired_comparison("accuracy", [0.5] * 3, [0.75] * 3, True,
+                             sample_diffs=many).verdict == "improves"
+
+
+def test_few_seeds_and_a_tiny_test_set_are_said():
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from regadvisor.experiment import build_experiment
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(132, 6, generator=g)
+    y = (x[:, 0] > 0).long()
+
+    def data():
+        return (DataLoader(TensorDataset(x[:64], y[:64]), batch_size=16, shuffle=True),
+                DataLoader(TensorDataset(x[64:128], y[64:128]), batch_size=64),
+                DataLoader(TensorDataset(x[128:], y[128:]), batch_size=4))
+
+    exp = build_experiment(model=lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(),
+                                                       nn.Linear(16, 2)),
+                           data=data, epochs=3)
+    base = baseline_config(exp)
+    v = verify(exp, base, base.replace(weight_decay=1e-2), seeds=2)
+    assert any("Only 2 seeds" in w and "1 degree of freedom" in w for w in v.warnings)
+    assert any("only 4 samples" in w and "25.0 points" in w for w in v.warnings)
+    assert v.metric.sample_noise is not None
+
+
+def test_summary_rounds_as_the_report_does():
+    from regadvisor.verification.verify import format_difference
+
+    assert format_difference(-0.0071, "loss") == "-0.0071"
+    assert format_difference(0.0952, "accuracy") == "+9.52 points"

@@ -1,0 +1,141 @@
+"""One source for the recommendation: the config and its placement in the user's model make the
+table, the code and the "in the recommendation" badges; nothing the user got right is undone."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from regadvisor._io import FILE_MODE
+from regadvisor.pipeline import judge
+from regadvisor.report.model import _findings
+from regadvisor.rules import load_rules
+from regadvisor.training import RegConfig
+from regadvisor.tuning import build_space, config_for
+from tests.diagnosis.test_rules_table import facts
+from tests.report.conftest import report_data
+from tests.report.test_snippet import _check_code_builds_the_placement
+
+
+def _json(run_dir) -> dict:
+    return json.loads((run_dir / "report.json").read_text())
+
+
+def test_the_users_own_no_decay_groups_are_kept_in_config_table_and_code(grouped_run):
+    run = _json(grouped_run)
+    user_kept = run["placements"]["baseline"]["config"]["no_decay"]
+    assert set(user_kept) == {"0.bias", "2.bias", "4.weight", "4.bias"}
+    for key in ("baseline", "recommended"):
+        placed = run["placements"][key]["placement"]
+        assert not set(placed["decay"]) & set(user_kept), key
+    candidate = run["placements"]["recommended"]
+    assert candidate["config"]["exempt"] == "bias_and_norm"
+    assert candidate["placement"]["no_decay_extra"] == ["4.weight"]
+    # Every verification run of the recommendation trained exactly that split.
+    history = run["verification"]["histories"]["recommended"]
+    assert history["decay_params"] == candidate["placement"]["decay"]
+    data = report_data(grouped_run)
+    if run["recommendation"]["kept_baseline"]:
+        pytest.skip("the recommendation measured worse than the user's setup on this machine")
+    rows = {r["setting"]: r for r in data.change["rows"]}
+    if "exempt" in rows:
+        assert "4.weight" in str(rows["exempt"]["after"]["kept"])
+    assert "keep_undecayed = {'4.weight'}" in data.change["code"]
+    _check_code_builds_the_placement(data.change["code"], _load_grouped(),
+                                     run["recommendation"]["config"], candidate["placement"])
+    html = (grouped_run / "report.html").read_text()
+    assert "also exempt as in your setup: 4.weight" in html or "exempt" not in rows
+
+
+def _load_grouped():
+    import importlib.util
+
+    from tests.report.conftest import ASSETS
+
+    spec = importlib.util.spec_from_file_location("_grouped", ASSETS / "grouped_experiment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.model()
+
+
+@pytest.mark.parametrize("verdict_facts", [
+    # not converged: no rule sets decoupled or exempt, yet weight decay stays AdamW-style.
+    {"train_loss_vs_chance": 0.9, "val_loss_slope": 0.01, "gap_ratio": 0.01},
+    {},  # good fit
+    {"train_loss_vs_chance": 0.6, "gap_ratio": 0.02, "train_loss_slope": -0.001,
+     "best_epoch_fraction": 0.6, "val_loss_slope": -0.002, "weight_decay": 1.0},  # underfitting
+])
+def test_no_verdict_searches_coupled_l2_or_decays_biases(verdict_facts):
+    from regadvisor.training.config import OptimizerSpec
+    from regadvisor.training.placement import placement
+
+    f = facts(**verdict_facts)
+    _, findings = judge(load_rules(), f)
+    space = build_space(findings, f)
+    assert space.base["decoupled"] is True and space.base["exempt"] == "bias_and_norm"
+    user = RegConfig(weight_decay=0.0, decoupled=False, exempt="none",
+                     optimizer=OptimizerSpec("Adam", lr=1e-3))
+    trial = config_for(user, space, {"weight_decay": 0.066, "patience_epochs": 10})
+
+    def model():
+        from torch import nn
+        return nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2))
+
+    placed = placement(model, trial)
+    assert placed.optimizer == "AdamW"
+    assert set(placed.no_decay) == {"0.bias", "1.weight", "1.bias", "3.bias"}
+
+
+def _finding(rule_id: str, increase=(), decrease=()) -> dict:
+    return {"rule_id": rule_id, "title": rule_id, "advice": "", "why": "", "evidence": {},
+            "actions": {"set": {}, "search": {"weight_decay": {"low": 1e-4, "high": 0.3}},
+                        "tune": ["weight_decay"], "increase": list(increase),
+                        "decrease": list(decrease)}}
+
+
+def test_a_finding_is_not_credited_with_a_change_the_other_way():
+    change = {"rows": [{"setting": "weight_decay", "before": 0.01, "after": 0.0002}],
+              "parts": [], "kept_baseline": False, "config": {"weight_decay": 0.0002}}
+    verification = {"diff_text": "+1.00 points", "split": "test", "metric_name": "accuracy",
+                    "ci_text": "+0.5 to +1.5"}
+    stronger, lower = _findings([_finding("stronger-weight-decay", increase=["weight_decay"]),
+                                 _finding("reduce-regularization", decrease=["weight_decay"])],
+                                change, verification, None, "accuracy")
+    assert not stronger["applied"] and "went the other way" in stronger["effect"]
+    assert "0.01 → 0.0002" in stronger["effect"]
+    assert lower["applied"] and lower["effect"].startswith("Applied")
+
+
+def test_regression_evidence_does_not_repeat_the_loss():
+    verdict, findings = judge(load_rules(), facts(
+        task="regression", metric="loss", metric_gap=None, gap_ratio=0.8, gap_over_noise=50.0,
+        train_metric_last=0.2, val_metric_last=1.0))
+    assert verdict.name == "overfitting"
+    for evidence in [verdict.evidence, *(f.evidence for f in findings)]:
+        assert not [k for k in evidence if "metric" in k]
+    assert "train_loss_last" in verdict.evidence
+
+
+def test_regression_report_names_the_loss_once(regression_run):
+    html = (regression_run / "report.html").read_text()
+    assert "test loss</th><th>test loss" not in html
+    data = report_data(regression_run)
+    v = data.verification
+    # The summary rounds the difference as the page does.
+    assert v["diff_text"].replace("−", "-") in v["summary"]
+
+
+def test_a_model_without_dropout_is_not_said_to_have_some(small_run):
+    data = report_data(small_run)
+    rows = {r["setting"]: r for r in data.change["rows"]}
+    if "dropout" in rows:
+        assert rows["dropout"]["before"] is None
+        html = (small_run / "report.html").read_text()
+        assert "dropout p: as in your model" not in html and ">none<" in html
+
+
+def test_report_files_get_the_usual_permissions(small_run):
+    for name in ("report.html", "report.json", "histories.csv", "trials.csv"):
+        assert os.stat(small_run / name).st_mode & 0o777 == FILE_MODE, name
