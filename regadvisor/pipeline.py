@@ -38,6 +38,7 @@ class Diagnosis:
     epochs_requested: int
     rule_files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    trained: Any = None  # the full-length run of the user's setup, when it went that far
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,11 +98,15 @@ def diagnose(
     ruleset: RuleSet | None = None,
     callbacks: Sequence[EpochCallback] = (),
 ) -> Diagnosis:
-    """Inspect the experiment, train its baseline briefly, and judge it with the rules.
+    """Inspect the experiment, train its setup as long as the verdict needs, judge it.
+
+    The short run (20 % of the experiment's epochs, at least 10) goes on while the verdict
+    rules say ``undecided``, up to the experiment's epochs (see
+    :func:`regadvisor.diagnosis.run.run_diagnostic`).
 
     Args:
         experiment: The loaded experiment.
-        epochs: Diagnostic epochs (default: 20 % of the experiment's, at least 10).
+        epochs: Train exactly this many diagnostic epochs and judge them.
         budget_seconds: Wall-time budget of the diagnostic training.
         device: Where to train.
         seed: Training seed.
@@ -110,8 +115,13 @@ def diagnose(
         callbacks: Per-epoch callbacks (progress display).
     """
     ruleset = ruleset or load_rules([Path(d) for d in rules_dirs])
+
+    def settled(facts: Facts) -> bool:
+        return evaluate_rules(ruleset, facts).verdict.name != "undecided"
+
     run: DiagnosticRun = run_diagnostic(experiment, epochs=epochs, budget_seconds=budget_seconds,
-                                        device=device, seed=seed, callbacks=callbacks)
+                                        device=device, seed=seed, settled=settled,
+                                        callbacks=callbacks)
     verdict, findings = judge(ruleset, run.facts)
     return Diagnosis(
         experiment=experiment.summary(),
@@ -124,6 +134,7 @@ def diagnose(
         epochs_requested=run.epochs_requested,
         rule_files=[str(f) for f in getattr(ruleset, "files", ())],
         notes=run.notes,
+        trained=(run.history, run.model) if run.model is not None else None,
     )
 
 
@@ -239,7 +250,12 @@ def write_outputs(result: RunResult, run_dir: Path) -> None:
 
 @dataclass
 class AdviseOptions:
-    """Settings of an ``advise`` run (flags of the CLI, arguments of the Python API)."""
+    """Settings of an ``advise`` run (flags of the CLI, arguments of the Python API).
+
+    ``tuning`` holds further :class:`~regadvisor.tuning.TuneSettings` fields (``monitor``,
+    ``min_delta``, ``min_resource``, ``top_k``, ``extra_seeds``) for experiments with the
+    defaults; the benchmarks use it.
+    """
 
     diagnostic_epochs: int | None = None
     budget_seconds: float | None = None
@@ -255,6 +271,7 @@ class AdviseOptions:
     space_overrides: dict[str, Any] = field(default_factory=dict)
     command: str = ""
     render: bool = True
+    tuning: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -312,7 +329,7 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
                                 seed=options.seed, pruner=options.pruner,
                                 storage=options.storage, study_name=options.study_name,
-                                device=options.device)
+                                device=options.device, **options.tuning)
         tuning = tune(experiment, space, settings, run_dir, on_trial=hooks.trial,
                       on_rerun=hooks.rerun)
         result.tuning = tuning.to_dict()
@@ -329,8 +346,12 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         finish("tune", t0)
 
         t0 = stage("verify")
+        # The diagnosis trained the user's setup at full length with the first seed: the same
+        # run as verification's first seed of the baseline, so it is not trained again.
+        reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
         verification = verify(experiment, baseline, recommended, seeds=options.seeds,
-                              seed=options.seed, device=options.device, on_run=hooks.verify)
+                              seed=options.seed, device=options.device, on_run=hooks.verify,
+                              reuse=reuse)
         result.verification = verification.to_dict()
         kept = verification.keep_baseline or not tuning.best_config
         final = baseline if kept else recommended

@@ -110,8 +110,9 @@ PatienceRangeOpt = Annotated[tuple[int, int] | None, typer.Option(
     "--patience-range", help="Early-stopping patience range LOW HIGH, in epochs.",
     show_default=False)]
 DiagEpochsOpt = Annotated[int | None, typer.Option(
-    "--diagnostic-epochs", min=1, help="Epochs of the diagnostic training; default 20 % of the "
-                                       "experiment's (at least 10).")]
+    "--diagnostic-epochs", min=1, help="Train exactly this many diagnostic epochs. Default: 20 % "
+                                       "of the experiment's (at least 10), then on, up to its "
+                                       "full length, while the verdict is undecided.")]
 
 
 def space_overrides(space: Path | None, wd: tuple[float, float] | None,

@@ -38,10 +38,12 @@ def diagnose_command(
     optimizer: OptimizerOpt = None,
     loss: LossOpt = None,
     epochs: Annotated[int | None, typer.Option(
-        "--epochs", min=1, help="Diagnostic epochs; default 20 % of the experiment's (at least "
-                                "10).")] = None,
+        "--epochs", min=1, help="Train exactly this many diagnostic epochs. Default: 20 % of the "
+                                "experiment's (at least 10), then on, up to its full length, "
+                                "while the verdict is undecided.")] = None,
     budget: Annotated[float | None, typer.Option(
-        "--budget", min=0.1, help="Wall-time budget of the diagnostic training, in seconds.")]
+        "--budget", min=0.1, help="Wall-time budget of the diagnostic training, in seconds. "
+                                  "Default: 600 s for training on beyond the short run.")]
     = None,
     rules: RulesOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object (verdict, facts, "
@@ -52,7 +54,8 @@ def diagnose_command(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Train the baseline briefly, inspect it, and say what is wrong, why and what to change."""
+    """Train your setup as long as the verdict needs, inspect it, and say what is wrong, why and
+    what to change."""
     import json
 
     from regadvisor.experiment import load_experiment

@@ -85,6 +85,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         "gap_over_noise": gap_last / noise,
         "val_loss_rise": rise,
         "val_loss_rise_over_noise": rise / noise,
+        "val_loss_rise_ratio": rise / best.val_loss if best.val_loss > 0 else None,
         "epochs_since_best": epochs_since_best,
         "epochs_since_best_metric": last.epoch - records[best_metric_i].epoch,
         "best_epoch": best.epoch,

@@ -56,9 +56,14 @@ FACT_SPECS: dict[str, FactSpec] = {
         "val_loss_rise": "val_loss_last − val_loss: how far the validation loss rose from its "
                          "minimum.",
         "val_loss_rise_over_noise": "val_loss_rise / val_loss_noise.",
+        "val_loss_rise_ratio": "val_loss_rise / val_loss: how far the validation loss rose, as a "
+                               "share of its minimum (0.1: 10 % above it).",
         "epochs_since_best": "Epochs since the validation loss was lowest.",
         "epochs_since_best_metric": "Epochs since the validation metric was best.",
         "epochs_run": "Epochs the diagnostic training ran.",
+        "user_epochs": "How long the user trains (the experiment's epochs).",
+        "diagnostic_fraction": "epochs_run / user_epochs: the share of the user's training the "
+                               "verdict rests on.",
         "best_epoch": "Epoch of the lowest validation loss (1-based).",
         "best_epoch_fraction": "best_epoch / epochs_run.",
         "train_loss_slope": "Relative fall of the training loss per epoch over the last third of "
@@ -75,6 +80,9 @@ FACT_SPECS: dict[str, FactSpec] = {
                               "last third of the epochs.",
         "loss_metric_disagree": "The validation loss rose for several epochs while the "
                                 "validation metric held or improved (over-confidence).",
+        "can_train_longer": "The diagnostic training could still go on: it has not reached the "
+                            "user's epochs and its time budget is not spent. While the verdict "
+                            "rules say 'undecided', it does.",
     }),
     **_specs("model", "number", {
         "n_params": "Trainable parameters.",
@@ -88,6 +96,8 @@ FACT_SPECS: dict[str, FactSpec] = {
         "n_norm": "Normalisation layers (BatchNorm, LayerNorm, GroupNorm, InstanceNorm).",
         "n_dropout": "Dropout modules.",
         "dropout_p": "Largest dropout probability in the model (0 without dropout).",
+        "input_dropout_p": "p of a dropout module that acts on the raw inputs (before the first "
+                           "linear or convolutional layer); 0 when there is none.",
     }),
     **_specs("model", "bool", {
         "has_batchnorm": "The model has BatchNorm layers.",

@@ -135,6 +135,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "n_norm": kinds.count("batchnorm") + kinds.count("norm"),
         "n_dropout": kinds.count("dropout"),
         "dropout_p": max(dropout_ps, default=0.0),
+        "input_dropout_p": _input_dropout(leaves),
         "has_batchnorm": "batchnorm" in kinds,
         "has_layernorm": "norm" in kinds,
         "has_dropout": any(p > 0 for p in dropout_ps),
@@ -151,7 +152,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "decays_norms": any(params[n].ndim <= 1 and not n.endswith("bias") for n in decayed),
         "decays_embeddings": any(n in embedding_params for n in decayed),
         "early_stopping": False,
-        "label_smoothing": _label_smoothing(experiment),
+        "label_smoothing": experiment.label_smoothing,
         "task": experiment.task,
         "metric": experiment.metric,
         "n_train": experiment.n_train,
@@ -171,6 +172,17 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
                       recommended_decay=rec_decay, recommended_no_decay=rec_no_decay)
 
 
+def _input_dropout(leaves: list[tuple[str, nn.Module]]) -> float:
+    """p of the dropout applied before any linear or convolutional layer (in module order)."""
+    for _, module in leaves:
+        if isinstance(module, DROPOUT_TYPES):
+            return float(module.p)
+        if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, nn.Embedding,
+                               nn.EmbeddingBag)):
+            return 0.0
+    return 0.0
+
+
 def _dropout_before_batchnorm(kinds: list[str]) -> bool:
     significant = [k for k in kinds if k not in ("activation", "shape")]
     return any(a == "dropout" and b == "batchnorm" for a, b in zip(significant, significant[1:],
@@ -181,16 +193,6 @@ def _is_linear(layers: list[LayerInfo]) -> bool:
     with_params = [layer for layer in layers if layer.params > 0]
     nonlinear = [layer for layer in layers if layer.kind in ("activation", "pool", "other")]
     return len(with_params) == 1 and with_params[0].kind == "linear" and not nonlinear
-
-
-def _label_smoothing(experiment: Experiment) -> float:
-    if experiment.loss_factory is None:
-        return 0.0
-    try:
-        loss = experiment.loss_factory()
-    except Exception:
-        return 0.0
-    return float(getattr(loss, "label_smoothing", 0.0) or 0.0)
 
 
 def _has_augmentation(loader: Any) -> bool:

@@ -1,30 +1,49 @@
-"""The diagnostic training: the user's setup as given, for a short budget."""
+"""The diagnostic training: the user's setup as given, as long as the verdict needs.
+
+It trains a short run first (20 % of the user's epochs, at least 10). When that cannot decide
+(the curves still fall, or the gap still opens: the verdict rules say ``undecided``), the same run
+goes on, up to the user's full length or the time budget, and stops as soon as the verdict is
+settled. The verdict is thus about the user's real training, not its first fifth.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from torch import nn
 
 from regadvisor.diagnosis.curves import curve_facts
 from regadvisor.diagnosis.facts import FACT_SPECS, Facts
 from regadvisor.diagnosis.inspect import Inspection, inspect_experiment
 from regadvisor.experiment import Experiment, baseline_config
-from regadvisor.training import EpochCallback, History, train
+from regadvisor.training import EpochCallback, History, StopReason, StopTraining, train
 
-__all__ = ["DiagnosticRun", "default_diagnostic_epochs", "run_diagnostic"]
+__all__ = ["DEFAULT_BUDGET_SECONDS", "DiagnosticRun", "default_diagnostic_epochs",
+           "run_diagnostic"]
 
-#: The diagnostic training runs this share of the user's training length ...
+#: The short run trains this share of the user's training length ...
 DIAGNOSTIC_FRACTION = 0.2
 #: ... but at least this many epochs (curves need a few points to show a trend).
 MIN_DIAGNOSTIC_EPOCHS = 10
+#: Wall time the diagnostic training may take in all when the verdict needs more than the short
+#: run (the short run itself always runs).
+DEFAULT_BUDGET_SECONDS = 600.0
+
+#: Decides on the facts so far whether the verdict is settled (the pipeline asks the rules).
+Settled = Callable[[Facts], bool]
 
 
 @dataclass
 class DiagnosticRun:
-    """What the diagnostic training and the inspection found."""
+    """What the diagnostic training and the inspection found.
+
+    ``model`` holds the trained weights when the run went the user's whole length (verification
+    reuses it as the first seed of the user's setup); ``None`` otherwise.
+    """
 
     history: History
     inspection: Inspection
@@ -32,12 +51,34 @@ class DiagnosticRun:
     seconds: float
     epochs_requested: int
     notes: list[str] = field(default_factory=list)
+    model: nn.Module | None = None
 
 
 def default_diagnostic_epochs(experiment: Experiment) -> int:
     """20 % of the user's training length, at least 10 epochs, at most the full length."""
     return min(experiment.epochs,
                max(MIN_DIAGNOSTIC_EPOCHS, math.ceil(DIAGNOSTIC_FRACTION * experiment.epochs)))
+
+
+def _chance(experiment: Experiment) -> float | None:
+    if experiment.task == "classification" and experiment.n_classes:
+        return math.log(experiment.n_classes)
+    return experiment.target_variance
+
+
+def _facts(experiment: Experiment, inspection: Inspection, history: History,
+           can_train_longer: bool) -> Facts:
+    n_train = experiment.n_train or 0
+    bs = experiment.batch_size or 1
+    steps_per_epoch = math.ceil(n_train / bs) if n_train else 0
+    facts = Facts({name: None for name in FACT_SPECS})
+    facts.update(inspection.facts)
+    facts.update(curve_facts(history, _chance(experiment), steps_per_epoch,
+                             experiment.optimizer.lr))
+    facts["user_epochs"] = experiment.epochs
+    facts["diagnostic_fraction"] = history.epochs_run / experiment.epochs
+    facts["can_train_longer"] = can_train_longer
+    return facts
 
 
 def run_diagnostic(
@@ -47,46 +88,84 @@ def run_diagnostic(
     budget_seconds: float | None = None,
     device: Any = "cpu",
     seed: int = 0,
+    settled: Settled | None = None,
     callbacks: Sequence[EpochCallback] = (),
 ) -> DiagnosticRun:
-    """Inspect the experiment and train its baseline briefly; return every fact.
+    """Inspect the experiment and train its setup as long as the verdict needs.
 
     Args:
         experiment: The loaded experiment.
-        epochs: Diagnostic epochs (default :func:`default_diagnostic_epochs`).
-        budget_seconds: Stop after the epoch that passes this wall time.
+        epochs: Train exactly this many epochs and judge them (default: the short run, then on
+            while ``settled`` says no, up to the experiment's epochs).
+        budget_seconds: Wall time of the diagnostic training in all; it ends the run after the
+            epoch that passes it. Default: :data:`DEFAULT_BUDGET_SECONDS`, which bounds only how
+            long the diagnosis goes on after the short run.
         device: Where to train.
         seed: Training seed.
+        settled: Whether the facts so far settle the verdict; checked after every epoch from the
+            end of the short run on. None: the short run only.
         callbacks: Per-epoch callbacks (progress display).
     """
     started = time.perf_counter()
-    epochs = epochs or default_diagnostic_epochs(experiment)
+    short = epochs or default_diagnostic_epochs(experiment)
+    longest = epochs or (experiment.epochs if settled is not None else short)
+    budget = DEFAULT_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     inspection = inspect_experiment(experiment)
-    config = baseline_config(experiment, seed=seed, max_epochs=epochs)
+    config = baseline_config(experiment, seed=seed, max_epochs=longest)
+
+    settled_at: list[int] = []
+    out_of_time: list[int] = []
+
+    def check(record, history: History) -> None:
+        n = history.epochs_run
+        if settled is None or n < short or n >= longest:
+            return
+        if time.perf_counter() - started >= budget:
+            out_of_time.append(n)
+            raise StopTraining(f"The diagnosis' time budget of {budget:g} s was spent after "
+                               f"epoch {n}.")
+        if settled(_facts(experiment, inspection, history, can_train_longer=True)):
+            settled_at.append(n)
+            raise StopTraining(f"The verdict settled after epoch {n}.")
+
+    # A budget the user set bounds the whole diagnostic training; the default one only how long
+    # it goes on after the short run.
     result = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
                    config, task=experiment.task, loss_factory=experiment.loss_factory,
-                   device=device, callbacks=callbacks, max_seconds=budget_seconds)
+                   device=device, callbacks=[*callbacks, check], max_seconds=budget_seconds)
     history = result.history
-    n_train = experiment.n_train or 0
-    bs = experiment.batch_size or 1
-    steps_per_epoch = math.ceil(n_train / bs) if n_train else 0
-    if experiment.task == "classification" and experiment.n_classes:
-        chance = math.log(experiment.n_classes)
-    else:
-        chance = experiment.target_variance
-    facts = Facts({name: None for name in FACT_SPECS})
-    facts.update(inspection.facts)
-    facts.update(curve_facts(history, chance, steps_per_epoch, experiment.optimizer.lr))
+    if out_of_time:
+        history.stop_reason = StopReason.BUDGET
+    # Stopped because the verdict settled: it could have trained longer, and needed not.
+    facts = _facts(experiment, inspection, history, can_train_longer=bool(settled_at))
+    notes = _notes(facts, history, experiment, short, budget)
+    full = (history.epochs_run == experiment.epochs
+            and history.stop_reason is StopReason.MAX_EPOCHS)
+    return DiagnosticRun(history=history, inspection=inspection, facts=facts,
+                         seconds=time.perf_counter() - started, epochs_requested=longest,
+                         notes=notes, model=result.model if full else None)
+
+
+def _notes(facts: Facts, history: History, experiment: Experiment, short: int,
+           budget: float) -> list[str]:
     notes = []
+    n, total = history.epochs_run, experiment.epochs
+    if history.diverged:
+        pass
+    elif history.stop_reason is StopReason.BUDGET:
+        notes.append(f"The time budget of {budget:g} s ended the diagnostic training after {n} "
+                     f"of your {total} epochs; the verdict rests on those.")
+    elif n >= total:
+        notes.append(f"The verdict rests on your whole training: all {total} epochs.")
+    elif n > short:
+        notes.append(f"The short run of {short} epochs could not decide, so the diagnosis "
+                     f"trained on; the verdict settled after {n} of your {total} epochs.")
+    else:
+        notes.append(f"The verdict rests on the first {n} of your {total} epochs.")
     if facts.get("has_augmentation"):
         gap = facts.get("gap_last")
         shown = f" (here {gap:+.4f})" if isinstance(gap, float) and math.isfinite(gap) else ""
         notes.append("The training loader applies random transforms, so the training figures are "
                      "measured on augmented samples: the training loss reads higher than on the "
                      f"clean data and the train–validation gap{shown} understates overfitting.")
-    if history.epochs_run < epochs and not history.diverged:
-        notes.append(f"The time budget ended the diagnostic training after {history.epochs_run} "
-                     f"of {epochs} epochs.")
-    return DiagnosticRun(history=history, inspection=inspection, facts=facts,
-                         seconds=time.perf_counter() - started, epochs_requested=epochs,
-                         notes=notes)
+    return notes

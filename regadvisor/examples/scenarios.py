@@ -73,6 +73,17 @@ def _good_fit() -> dict[str, Any]:
             "epochs": 100}
 
 
+def _overregularized() -> dict[str, Any]:
+    def model():
+        return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Dropout(0.8),
+                             nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.8),
+                             nn.Linear(256, 10))
+
+    return {"model": model, "data": _digits(),
+            "optimizer": lambda params: optim.AdamW(params, lr=1e-3, weight_decay=5.0),
+            "epochs": 60}
+
+
 def _not_converged() -> dict[str, Any]:
     return {"model": _wide_mlp, "data": _digits(),
             "optimizer": lambda params: optim.SGD(params, lr=0.005), "epochs": 100}
@@ -127,6 +138,9 @@ SCENARIOS: list[Scenario] = [
              "decay 30", _underfit, "underfitting", "reduce-regularization"),
     Scenario("good_fit", "Clean digits, 1,000 training samples, small MLP with dropout 0.2 and "
              "AdamW 1e-2", _good_fit, "good_fit", "early-stopping-safety-net"),
+    Scenario("overregularized", "Clean digits, MLP with two Dropout(0.8) layers and AdamW "
+             "weight decay 5: heavy over-regularization, seen on sight", _overregularized,
+             "underfitting", "reduce-regularization"),
     Scenario("not_converged", "Clean digits, wide MLP, plain SGD with a small learning rate",
              _not_converged, "not_converged", "train-longer"),
     Scenario("diverging", "Clean digits, wide MLP, Adam with learning rate 5",

@@ -34,6 +34,7 @@ class Experiment:
         input_shape: Shape of one input sample.
         model_class: Class name of the model.
         target_variance: Variance of the training targets (regression).
+        label_smoothing: The label smoothing ε of the user's own loss (0 when none).
         bundled: Whether this is one of regadvisor's bundled examples.
         notes: Facts the loader noticed (task inferred, defaults used, ...).
     """
@@ -57,6 +58,7 @@ class Experiment:
     input_shape: tuple[int, ...] = ()
     model_class: str = ""
     target_variance: float | None = None
+    label_smoothing: float = 0.0
     bundled: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 

@@ -191,6 +191,7 @@ def build_experiment(
         input_shape=tuple(inputs.shape[1:]),
         model_class=type(first).__name__,
         target_variance=target_variance,
+        label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),
         bundled=bundled,
         notes=tuple(notes),
     )

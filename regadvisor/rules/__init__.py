@@ -15,7 +15,12 @@ Example:
 
 from __future__ import annotations
 
-from regadvisor.rules._conditions import Condition, compile_condition
+from regadvisor.rules._conditions import (
+    Condition,
+    NumberExpression,
+    compile_condition,
+    compile_number,
+)
 from regadvisor.rules._engine import Evaluation, Finding, Verdict, evaluate_rules
 from regadvisor.rules._loader import RuleSet, bundled_rules_dir, check_rules_dir, load_rules
 from regadvisor.rules._names import VERDICT_NAMES
@@ -37,6 +42,7 @@ __all__ = [
     "ConfigChanges",
     "Evaluation",
     "Finding",
+    "NumberExpression",
     "Rule",
     "RuleSet",
     "SearchRange",
@@ -46,6 +52,7 @@ __all__ = [
     "bundled_rules_dir",
     "check_rules_dir",
     "compile_condition",
+    "compile_number",
     "compile_template",
     "evaluate_rules",
     "load_rules",

@@ -24,7 +24,8 @@ from typing import Any
 from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten
 from regadvisor.rules._names import KNOWN_VALUES, SCOPES
 
-__all__ = ["MAX_CONDITION_CHARS", "MAX_DEPTH", "Condition", "compile_condition"]
+__all__ = ["MAX_CONDITION_CHARS", "MAX_DEPTH", "Condition", "NumberExpression",
+           "compile_condition", "compile_number"]
 
 MAX_CONDITION_CHARS = 2000
 MAX_DEPTH = 50
@@ -115,8 +116,58 @@ def compile_condition(text: str, scope: str = "rule") -> Condition:
     return _compile(text, scope)
 
 
+@dataclass(frozen=True)
+class NumberExpression:
+    """A checked numeric expression over facts (e.g. a search bound ``weight_decay * 100``).
+
+    Attributes:
+        text: The expression as written.
+        facts: The facts it names.
+    """
+
+    text: str
+    facts: tuple[str, ...]
+    _value: Evaluator = field(repr=False, compare=False)
+
+    def value(self, facts: Mapping[str, Any]) -> float | None:
+        """The number on ``facts``; ``None`` when a fact it needs is missing."""
+        v = self._value(facts)
+        return None if v is None else float(v)
+
+
+def compile_number(text: str, scope: str = "rule") -> NumberExpression:
+    """Parse and type-check a numeric expression (facts, numbers, ``+ - * /``).
+
+    Raises:
+        ExpressionError: As :func:`compile_condition`, or when the expression is not a number.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
+    return _compile_number(text, scope)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_number(text: str, scope: str) -> NumberExpression:
+    builder, tree, kind, fn = _parse(text, scope)
+    if kind != NUMBER:
+        raise ExpressionError(f"the expression must be a number, but "
+                              f"{builder.describe(tree.body, kind)}",
+                              "; e.g. weight_decay * 100")
+    return NumberExpression(text=text, facts=tuple(builder.seen), _value=fn)
+
+
 @functools.lru_cache(maxsize=4096)
 def _compile(text: str, scope: str) -> Condition:
+    builder, tree, kind, fn = _parse(text, scope)
+    if kind != BOOL:
+        raise ExpressionError(
+            f"the condition must be true or false, but {builder.describe(tree.body, kind)}",
+            f"; compare it, e.g. '{shorten(builder.source_of(tree.body), 30)} > 0'"
+            if kind == NUMBER else _EXAMPLE)
+    return Condition(text=text, facts=tuple(builder.seen), _test=fn)
+
+
+def _parse(text: str, scope: str) -> tuple[_Builder, ast.Expression, str, Evaluator]:
     source = " ".join(text.splitlines()).strip()
     if not source:
         raise ExpressionError("the condition is empty", _EXAMPLE)
@@ -139,12 +190,7 @@ def _compile(text: str, scope: str) -> Condition:
         kind, fn = builder.visit(tree.body, 0)
     except RecursionError:  # pragma: no cover - MAX_DEPTH keeps the walk shallow
         raise ExpressionError("the condition is nested too deeply", _EXAMPLE) from None
-    if kind != BOOL:
-        raise ExpressionError(
-            f"the condition must be true or false, but {builder.describe(tree.body, kind)}",
-            f"; compare it, e.g. '{shorten(builder.source_of(tree.body), 30)} > 0'"
-            if kind == NUMBER else _EXAMPLE)
-    return Condition(text=text, facts=tuple(builder.seen), _test=fn)
+    return builder, tree, kind, fn
 
 
 def _truth(value: Any) -> bool:

@@ -9,7 +9,10 @@ from typing import Any, Literal, get_args
 from regadvisor.diagnosis.facts import FACT_SPECS
 
 #: The verdicts, in no particular order (the verdict list in the rules files sets the order).
-VerdictName = Literal["diverging", "not_converged", "overfitting", "underfitting", "good_fit"]
+#: ``undecided`` is never a final verdict: while it holds (and the diagnostic training can go on)
+#: the diagnosis trains the user's setup longer.
+VerdictName = Literal["diverging", "not_converged", "overfitting", "underfitting", "good_fit",
+                      "undecided"]
 VERDICT_NAMES: tuple[str, ...] = get_args(VerdictName)
 
 #: The values a few str facts can take; a condition comparing them with another string is an

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from regadvisor.rules._conditions import Condition, compile_condition
+from regadvisor.rules._conditions import Condition, compile_condition, compile_number
 from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten, yaml_repr
 from regadvisor.rules._names import SCOPES, VerdictName
 from regadvisor.rules._templates import Template, compile_template
@@ -63,6 +63,24 @@ def _number(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_number)]
+
+
+def _bound(value: Any) -> Any:
+    """A search bound: a number, or an expression over facts such as ``weight_decay * 100``."""
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+        try:
+            compile_number(value, "rule")
+        except ExpressionError as e:
+            raise ValueError(str(e)) from None
+        return value
+    return _number(value)
+
+
+Bound = Annotated[float | str, BeforeValidator(_bound)]
 NonNegative = Annotated[Number, Field(ge=0)]
 Fraction = Annotated[Number, Field(ge=0, lt=1)]
 Text = Annotated[str, Field(min_length=1)]
@@ -97,14 +115,26 @@ class ConfigChanges(_Model):
 
 
 class SearchRange(_Model):
-    """A range for the tuner: ``low < high``; with ``log: true`` also ``low > 0``."""
+    """A range for the tuner: ``low < high``; with ``log: true`` also ``low > 0``.
 
-    low: Number
-    high: Number
+    A bound may be an expression over facts (``high: weight_decay`` searches down from the
+    user's setting); it is checked when the rule is loaded and computed when the search space
+    is built. A range whose bounds then come out empty or invalid is not used.
+    """
+
+    low: Bound
+    high: Bound
     log: StrictBool = False
+
+    @property
+    def fixed(self) -> bool:
+        """Both bounds are numbers."""
+        return not isinstance(self.low, str) and not isinstance(self.high, str)
 
     @model_validator(mode="after")
     def _ordered(self) -> SearchRange:
+        if not self.fixed:
+            return self
         if not self.low < self.high:
             raise ValueError(f"low must be below high, got low={self.low:g}, high={self.high:g}")
         if self.log and self.low <= 0:
@@ -155,6 +185,8 @@ class Actions(_Model):
     @model_validator(mode="after")
     def _ranges_fit(self) -> Actions:
         for name, r in self.search.items():
+            if not r.fixed:
+                continue
             lowest, below, whole = _RANGE_LIMITS[name]
             bounds = f"{lowest:g} <= low < high" + (f" < {below:g}" if below < math.inf else "")
             if r.low < lowest or r.high >= below:

@@ -3,7 +3,7 @@
 from regadvisor.training.config import OptimizerSpec, RegConfig
 from regadvisor.training.device import resolve_device
 from regadvisor.training.dropout import inject_dropout, set_dropout
-from regadvisor.training.early_stopping import EarlyStopping, StopReason
+from regadvisor.training.early_stopping import EarlyStopping, StopReason, StopTraining
 from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.loop import EpochCallback, TrainResult, train
 from regadvisor.training.param_groups import ParamSplit, is_exempt, split_parameters
@@ -19,6 +19,7 @@ __all__ = [
     "Placement",
     "RegConfig",
     "StopReason",
+    "StopTraining",
     "TrainResult",
     "apply_regularization",
     "inject_dropout",

@@ -166,7 +166,8 @@ class RegConfig:
         dropout: Set ``p`` of every existing dropout module to this value; ``None`` leaves them.
         inject_dropout: Where the model has no dropout, put ``Dropout(dropout)`` in front of each
             hidden fully connected layer.
-        label_smoothing: ε of label smoothing, classification only.
+        label_smoothing: ε of label smoothing, classification only: the ε the training loss uses
+            (the user's setup carries the ε of the user's own loss; 0 trains without).
         patience_epochs: Early-stopping patience in epochs (validation checks: one per epoch);
             ``None`` trains for ``max_epochs``.
         min_delta: The smallest change of the monitored figure that counts as an improvement.

@@ -6,7 +6,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-__all__ = ["EarlyStopping", "StopReason"]
+__all__ = ["EarlyStopping", "StopReason", "StopTraining"]
 
 
 class StopReason(str, enum.Enum):
@@ -17,6 +17,16 @@ class StopReason(str, enum.Enum):
     DIVERGED = "diverged"
     BUDGET = "budget"
     PRUNED = "pruned"
+    STOPPED = "stopped"
+
+
+class StopTraining(Exception):
+    """Raised by an epoch callback to end a run after the current epoch, as a normal stop.
+
+    The run ends with :attr:`StopReason.STOPPED` and the exception's message as its stop
+    message; the weights are those of the last epoch (or the restored best, with early
+    stopping). Any other exception from a callback propagates out of ``train``.
+    """
 
 
 @dataclass

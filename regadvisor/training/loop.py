@@ -30,14 +30,15 @@ from torch.utils.data._utils.collate import default_collate
 
 from regadvisor.errors import ConfigError
 from regadvisor.training.config import RegConfig
-from regadvisor.training.early_stopping import EarlyStopping, StopReason
+from regadvisor.training.early_stopping import EarlyStopping, StopReason, StopTraining
 from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.placement import apply_regularization
 
 __all__ = ["EpochCallback", "TrainResult", "align_targets", "train"]
 
-#: Called after every epoch with the new record and the history so far. It may raise to end the
-#: run (tuning raises ``optuna.TrialPruned``); the exception propagates out of :func:`train`.
+#: Called after every epoch with the new record and the history so far. Raising
+#: :class:`StopTraining` ends the run as a normal stop; any other exception (tuning raises
+#: ``optuna.TrialPruned``) propagates out of :func:`train`.
 EpochCallback = Callable[[EpochRecord, History], None]
 
 #: Samples per forward pass when measuring held (device-resident) data in eval mode.
@@ -209,8 +210,13 @@ def train(
         if improved:
             history.best_epoch = epoch
             best_state = _copy_state(model)
-        for callback in callbacks:
-            callback(record, history)
+        try:
+            for callback in callbacks:
+                callback(record, history)
+        except StopTraining as stop:
+            history.stop_reason = StopReason.STOPPED
+            history.stop_message = str(stop) or f"Stopped after epoch {epoch}."
+            break
         if should_stop:
             history.stop_reason = StopReason.EARLY_STOPPED
             history.stop_message = reason
@@ -279,8 +285,7 @@ def _losses(loss_factory: Callable[[], nn.Module] | None, classification: bool,
         train_loss = copy.deepcopy(base)
         eval_loss = copy.deepcopy(base)
         eval_loss.label_smoothing = 0.0
-        if label_smoothing > 0:
-            train_loss.label_smoothing = label_smoothing
+        train_loss.label_smoothing = label_smoothing
         return train_loss, eval_loss
     if label_smoothing > 0:
         raise ConfigError(f"Label smoothing needs nn.CrossEntropyLoss; the experiment's loss is "

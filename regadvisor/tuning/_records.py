@@ -39,6 +39,7 @@ class Rerun:
     values: list[float]
     mean: float
     std: float
+    epochs: list[int] = field(default_factory=list)
 
 
 @dataclass

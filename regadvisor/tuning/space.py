@@ -150,11 +150,11 @@ def build_space(
         if actions is None:
             continue
         for name, rng in _plain(getattr(actions, "search", None)).items():
-            rng = _plain(rng)
             if name not in chosen:
-                chosen[name] = ParamRange(name, float(rng["low"]), float(rng["high"]),
-                                          bool(rng.get("log", False)),
-                                          f"rule {finding.rule_id}: {finding.title}")
+                found = _resolve(name, _plain(rng), facts,
+                                 f"rule {finding.rule_id}: {finding.title}")
+                if found is not None:
+                    chosen[name] = found
         for name in getattr(actions, "tune", None) or []:
             if name not in tune:
                 tune.append(name)
@@ -168,6 +168,12 @@ def build_space(
         tune.remove("dropout")
     if facts.get("task") != "classification" and "label_smoothing" in tune:
         tune.remove("label_smoothing")
+    if verdict == "underfitting":
+        # Searching down from the user's setting: a regularizer the user does not use is not
+        # added to a model that already cannot fit its data.
+        for name in ("dropout", "label_smoothing"):
+            if name in tune and name not in chosen:
+                tune.remove(name)
 
     params: dict[str, ParamRange] = {}
     for name in tune:
@@ -196,6 +202,31 @@ def build_space(
                                              "front of the fully connected layers that read "
                                              "hidden units")
     return SearchSpace(params=params, base=base, reasons=reasons)
+
+
+def _bound(value: Any, facts: Mapping[str, Any]) -> float | None:
+    """A bound as a number: a number as it is, an expression computed on the facts."""
+    if isinstance(value, str):
+        from regadvisor.rules import compile_number
+
+        return compile_number(value).value(facts)
+    return float(value)
+
+
+def _resolve(name: str, rng: Mapping[str, Any], facts: Mapping[str, Any],
+             reason: str) -> ParamRange | None:
+    """A rule's range with its bounds computed; ``None`` when they make no valid range (a fact
+    it needs is missing, or the user's setting lies outside what the parameter allows)."""
+    low, high = _bound(rng["low"], facts), _bound(rng["high"], facts)
+    if low is None or high is None:
+        return None
+    shown = [f"{k} = {rng[k]}" for k in ("low", "high") if isinstance(rng[k], str)]
+    if shown:
+        reason += f" ({', '.join(shown)})"
+    try:
+        return ParamRange(name, low, high, bool(rng.get("log", False)), reason)
+    except ConfigError:
+        return None
 
 
 def _plain(obj: Any) -> dict[str, Any]:

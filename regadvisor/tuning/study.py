@@ -60,6 +60,11 @@ class TuneSettings:
     Attributes:
         n_trials: Trials in the study in all (a resumed study counts the ones it has).
         objective: ``"val_metric"`` (the user's metric) or ``"val_loss"``.
+        monitor: What early stopping watches in the trials (``"val_metric"`` or ``"val_loss"``);
+            None: the objective.
+        min_delta: The smallest change of the monitored figure that early stopping counts as an
+            improvement.
+        min_resource: Epochs every trial trains before Hyperband may prune it.
         seed: Seeds the sampler (same seed, same trials in one worker) and the training runs.
         pruner: One of :data:`PRUNERS`.
         top_k: Top trials re-run over extra seeds to choose the winner.
@@ -74,6 +79,9 @@ class TuneSettings:
 
     n_trials: int = 30
     objective: str = "val_metric"
+    monitor: str | None = None
+    min_delta: float = 0.0
+    min_resource: int = 5
     seed: int = 0
     pruner: str = "hyperband"
     top_k: int = 3
@@ -89,6 +97,10 @@ class TuneSettings:
             raise ConfigError(f"--n-trials must be at least 1. Got {self.n_trials}.")
         if self.objective not in ("val_metric", "val_loss"):
             raise ConfigError(f"--objective must be 'metric' or 'loss'. Got {self.objective!r}.")
+        if self.monitor not in (None, "val_metric", "val_loss"):
+            raise ConfigError(f"monitor must be 'val_metric' or 'val_loss'. Got {self.monitor!r}.")
+        if self.min_delta < 0 or self.min_resource < 1:
+            raise ConfigError("min_delta must be >= 0 and min_resource >= 1.")
         if self.pruner not in PRUNERS:
             raise ConfigError(f"--pruner must be one of {', '.join(PRUNERS)}. Got "
                               f"{self.pruner!r}.")
@@ -104,7 +116,26 @@ def mask_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-def make_pruner(name: str) -> optuna.pruners.BasePruner:
+#: The sampler's settings, passed explicitly (not through Optuna's defaults, which changed in
+#: Optuna 5) and named in the report as they are.
+SAMPLER_SETTINGS = {"n_startup_trials": 8, "multivariate": True, "constant_liar": True}
+
+
+def make_sampler(seed: int) -> optuna.samplers.TPESampler:
+    """TPE with :data:`SAMPLER_SETTINGS`: multivariate (it models the parameters jointly) and
+    with the constant liar (parallel workers do not all sample the same point)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=seed, **SAMPLER_SETTINGS)
+
+
+def sampler_text(seed: int) -> str:
+    """How the report names the sampler that ran."""
+    return (f"TPESampler(seed={seed}, "
+            + ", ".join(f"{k}={v}" for k, v in SAMPLER_SETTINGS.items()) + ")")
+
+
+def make_pruner(name: str, min_resource: int = 5) -> optuna.pruners.BasePruner:
     """The pruner for ``--pruner``.
 
     ``hyperband`` (the default; Optuna's Hyperband, trials of at least 5 epochs, a third kept at
@@ -117,7 +148,7 @@ def make_pruner(name: str) -> optuna.pruners.BasePruner:
         return optuna.pruners.PatientPruner(
             optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10), patience=5)
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=5, reduction_factor=3)
+        return optuna.pruners.HyperbandPruner(min_resource=min_resource, reduction_factor=3)
     return optuna.pruners.NopPruner()
 
 
@@ -171,11 +202,12 @@ def open_study(
     storage = _storage(url, settings.heartbeat_seconds)
     name = settings.study_name or f"regadvisor-{experiment.name}"
     direction = _direction(experiment, settings)
-    sampler = optuna.samplers.TPESampler(
-        seed=settings.seed if sampler_seed is None else sampler_seed, n_startup_trials=8)
+    sampler = make_sampler(settings.seed if sampler_seed is None else sampler_seed)
     try:
         study = optuna.create_study(storage=storage, study_name=name, direction=direction,
-                                    sampler=sampler, pruner=make_pruner(settings.pruner),
+                                    sampler=sampler,
+                                    pruner=make_pruner(settings.pruner,
+                                                       settings.min_resource),
                                     load_if_exists=True)
     except ValueError as e:
         raise StorageError(f"Study {name!r} in {mask_url(url)} cannot be used: {e}. Pass a new "
@@ -224,7 +256,8 @@ def config_for(base: RegConfig, space: SearchSpace, params: dict[str, Any]) -> R
 def tuning_base(experiment: Experiment, settings: TuneSettings) -> RegConfig:
     """The user's setup at full length, monitored by the tuning objective."""
     cfg = baseline_config(experiment, seed=settings.seed)
-    return cfg.replace(monitor=settings.objective)
+    return cfg.replace(monitor=settings.monitor or settings.objective,
+                       min_delta=settings.min_delta)
 
 
 def _suggest(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
@@ -418,12 +451,14 @@ def choose_winner(
     for t in top:
         values = [float(t.value)]
         seeds = [settings.seed]
+        epochs = []
         for k in range(1, settings.extra_seeds + 1):
             seed = settings.seed + 1000 * k
             config = config_for(base, space, dict(t.params)).replace(seed=seed)
             h = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
                       config, task=experiment.task, loss_factory=experiment.loss_factory,
                       device=settings.device, train_figures=False).history
+            epochs.append(h.epochs_run)
             best = h.restored or h.best
             if h.diverged or best is None:
                 value = -math.inf if maximize else math.inf
@@ -437,7 +472,7 @@ def choose_winner(
         finite = [v for v in values if math.isfinite(v)]
         mean = statistics.fmean(finite) if finite else math.nan
         std = statistics.stdev(finite) if len(finite) >= 2 else 0.0
-        reruns.append(Rerun(t.number, dict(t.params), seeds, values, mean, std))
+        reruns.append(Rerun(t.number, dict(t.params), seeds, values, mean, std, epochs))
     ranked = sorted(reruns, key=lambda r: (r.mean if math.isfinite(r.mean) else
                                            (-math.inf if maximize else math.inf)),
                     reverse=maximize)
@@ -513,7 +548,7 @@ def tune(
         best_config=best_config,
         best_trial=winner.number if winner else None,
         seconds=time.perf_counter() - started,
-        sampler=f"TPESampler(seed={settings.seed}, multivariate, constant liar)",
+        sampler=sampler_text(settings.seed),
         pruner=settings.pruner,
         stopped_early=stopped,
         notes=_tie_notes(trials, study.direction == optuna.study.StudyDirection.MAXIMIZE,

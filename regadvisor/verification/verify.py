@@ -317,6 +317,7 @@ def verify(
     device: Any = "cpu",
     on_run: Callable[[int, int], None] | None = None,
     mc_passes: int = MC_PASSES,
+    reuse: dict[int, tuple[History, nn.Module]] | None = None,
 ) -> Verification:
     """Train both configurations over ``seeds`` seeds at full length and compare them.
 
@@ -333,6 +334,8 @@ def verify(
         device: Where to train.
         on_run: Called as ``on_run(done, total)`` after each training run.
         mc_passes: T, stochastic forward passes of MC dropout for models with dropout.
+        reuse: ``seed -> (History, model)`` of runs of the baseline already trained at full
+            length with that seed (the diagnosis'); they are measured instead of trained again.
     """
     import time
 
@@ -348,18 +351,22 @@ def verify(
     for s in seed_list:
         for key, config in (("baseline", baseline), ("recommended", recommended)):
             t0 = time.perf_counter()
-            result = train(experiment.model_factory, experiment.train_loader,
-                           experiment.val_loader, config.replace(seed=s), task=experiment.task,
-                           loss_factory=experiment.loss_factory, device=device,
-                           # Only the first seed's curves are kept (and plotted).
-                           train_figures=key not in histories)
-            h: History = result.history
+            if key == "baseline" and s in (reuse or {}):
+                h, model = reuse[s]
+            else:
+                result = train(experiment.model_factory, experiment.train_loader,
+                               experiment.val_loader, config.replace(seed=s),
+                               task=experiment.task, loss_factory=experiment.loss_factory,
+                               device=device,
+                               # Only the first seed's curves are kept (and plotted).
+                               train_figures=key not in histories)
+                h, model = result.history, result.model
             if h.diverged:
                 worst = 0.0 if experiment.higher_is_better else math.inf
                 measured = None
                 loss, metric, seed_ece = math.inf, worst, None
             else:
-                measured = evaluate_model(result.model, loader, experiment.task, device,
+                measured = evaluate_model(model, loader, experiment.task, device,
                                           experiment.loss_factory, mc_passes=mc_passes, seed=s)
                 loss, metric, seed_ece = measured.loss, measured.metric, measured.ece
             held[key].append(measured)

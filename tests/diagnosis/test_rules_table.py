@@ -37,6 +37,8 @@ def facts(**overrides) -> Facts:
         n_val=300, batch_size=32, batch_fraction=0.032, n_classes=10, n_features=64,
         features_per_sample=0.064, max_feature_correlation=0.5, target_variance=None,
         has_augmentation=False, task="classification", metric="accuracy",
+        can_train_longer=False, user_epochs=100, diagnostic_fraction=0.2, input_dropout_p=0.0,
+        val_loss_rise_ratio=0.0,
     )
     f.update(overrides)
     return f
@@ -46,6 +48,7 @@ def facts(**overrides) -> Facts:
 EXERCISE = dict(train_metric_last=0.99, val_metric_last=0.72, metric_gap=0.27, train_loss_last=0.04,
                 val_loss_last=1.1, val_loss=0.9, gap_last=1.06, gap_ratio=0.96, gap_over_noise=80.0,
                 val_loss_rise=0.2, val_loss_rise_over_noise=9.0, val_loss_rising=True,
+                val_loss_rise_ratio=0.22,
                 epochs_since_best=12, best_epoch=8, best_epoch_fraction=0.4,
                 train_loss_vs_chance=0.017, train_loss_falling=True, train_loss_slope=0.2,
                 val_loss_slope=-0.02, implied_l2=12.5)
@@ -109,7 +112,7 @@ TABLE = {
                                "train_loss_slope": -0.001, "weight_decay": 1.0,
                                "best_epoch_fraction": 0.6, "val_loss_slope": -0.002},
                               {"weight_decay": 0.0}),
-    "more-capacity": ({"train_loss_vs_chance": 0.6, "gap_ratio": 0.02, "train_loss_slope": -0.001,
+    "more-capacity": ({"train_loss_vs_chance": 0.8, "gap_ratio": 0.02, "train_loss_slope": -0.001,
                        "best_epoch_fraction": 0.6, "val_loss_slope": -0.002},
                       {"weight_decay": 1e-2}),
     "train-longer": ({"train_loss_vs_chance": 0.9, "val_loss_slope": 0.01, "gap_ratio": 0.01},
@@ -122,6 +125,15 @@ TABLE = {
                              {"features_per_sample": 0.1}),
     "elastic-net-correlated": ({"is_linear": True, "max_feature_correlation": 0.95},
                                {"max_feature_correlation": 0.3}),
+    # Settings outside the guide's ranges fire whatever the verdict (here a good fit).
+    "weight-decay-above-range": ({"weight_decay": 5.0, "optimizer": "AdamW",
+                                  "decoupled_weight_decay": True}, {"weight_decay": 0.5}),
+    "dropout-above-range": ({"dropout_p": 0.8, "has_dropout": True}, {"dropout_p": 0.5}),
+    "input-dropout-high": ({"input_dropout_p": 0.5, "dropout_p": 0.5, "has_dropout": True},
+                           {"input_dropout_p": 0.2}),
+    "label-smoothing-above-range": ({"label_smoothing": 0.3}, {"label_smoothing": 0.1}),
+    "stacked-regularizers": ({"dropout_p": 0.6, "has_dropout": True, "label_smoothing": 0.1},
+                             {"label_smoothing": 0.05}),
 }
 
 
@@ -144,8 +156,25 @@ def test_rule_fires_and_stays_silent_on_its_near_miss(ruleset, rule_id):
     ({"diverged": True}, "diverging"),
     ({"val_loss_vs_chance": 50.0}, "diverging"),
     ({"train_loss_vs_chance": 0.9, "val_loss_slope": 0.01, "gap_ratio": 0.01}, "not_converged"),
+    ({"train_loss_vs_chance": 0.9, "val_loss_slope": 0.001, "gap_ratio": 0.01}, "underfitting"),
+    # The same curves while the diagnosis can still train on: not decided yet.
+    ({"train_loss_vs_chance": 0.9, "val_loss_slope": 0.01, "gap_ratio": 0.01,
+      "can_train_longer": True}, "undecided"),
+    ({"can_train_longer": True, "train_loss_slope": 0.05}, "undecided"),
+    ({"can_train_longer": True}, "good_fit"),  # flat curves settle it
+    (dict(EXERCISE, can_train_longer=True), "overfitting"),  # so does a clear overfit
+    # High loss on both sets from over-regularization seen on sight: dropout 0.8, λ = 5.
+    ({"train_loss_vs_chance": 0.15, "gap_ratio": 0.02, "train_loss_slope": 0.001,
+      "dropout_p": 0.8, "weight_decay": 5.0, "decoupled_weight_decay": True}, "underfitting"),
+    # The same loss level with nothing regularizing the model: the data's noise, a good fit.
+    ({"train_loss_vs_chance": 0.45, "gap_ratio": 0.02, "train_loss_slope": 0.001},
+     "good_fit"),
+    # A moderate gap while the validation loss still improves is not overfitting.
+    ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 0}, "good_fit"),
+    ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 6}, "overfitting"),
     ({"train_loss_vs_chance": 0.6, "gap_ratio": 0.02, "train_loss_slope": -0.001,
-      "best_epoch_fraction": 0.6, "val_loss_slope": -0.002}, "underfitting"),
+      "best_epoch_fraction": 0.6, "val_loss_slope": -0.002, "weight_decay": 0.01},
+     "underfitting"),
     (EXERCISE, "overfitting"),
     ({"task": "regression", "metric_gap": None, "gap_ratio": 0.8, "gap_over_noise": 50.0},
      "overfitting"),

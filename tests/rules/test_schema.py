@@ -142,7 +142,8 @@ def test_more_problems_are_counted(rules_dir):
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"verdict": "overfit"}, "verdict #1 (overfit), verdict: should be 'diverging', "
-                             "'not_converged', 'overfitting', 'underfitting' or 'good_fit', got "
+                             "'not_converged', 'overfitting', 'underfitting', 'good_fit' or "
+                             "'undecided', got "
                              "'overfit'"),
     ({"reason": None}, "verdict #1 (overfitting): 'reason' is required (every verdict needs "
                        "verdict, when and reason)"),

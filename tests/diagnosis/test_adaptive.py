@@ -1,0 +1,123 @@
+"""The verdict is about the user's real training: the diagnosis trains on when the short run
+cannot decide, settles as soon as it can, and sees over-regularization on sight."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from regadvisor.diagnosis.run import default_diagnostic_epochs
+from regadvisor.examples.scenarios import SCENARIOS
+from regadvisor.experiment import build_experiment
+from regadvisor.pipeline import diagnose
+from regadvisor.tuning import build_space
+
+
+def _scenario(name: str):
+    scenario = next(s for s in SCENARIOS if s.name == name)
+    pieces = {k: v for k, v in scenario.build().items() if v is not None}
+    return build_experiment(**pieces, name=name)
+
+
+@pytest.fixture(scope="module")
+def overregularized():
+    exp = _scenario("overregularized")
+    return exp, diagnose(exp)
+
+
+def test_overregularized_is_underfitting_and_names_what_to_lower(overregularized):
+    exp, result = overregularized
+    assert result.verdict.name == "underfitting"
+    ids = [f.rule_id for f in result.findings]
+    assert ids[0] == "reduce-regularization"
+    assert {"dropout-above-range", "weight-decay-above-range", "stacked-regularizers"} <= set(ids)
+    advice = result.findings[0].advice
+    assert "weight decay 5" in advice and "dropout p=0.8" in advice
+    # It did not stop at the short run, where the curves were still falling.
+    assert result.history.epochs_run > default_diagnostic_epochs(exp)
+    assert any("could not decide" in n or "whole training" in n for n in result.notes)
+    assert not any(f.rule_id == "train-longer" for f in result.findings)
+
+
+def test_tuning_searches_down_from_the_users_settings(overregularized):
+    _, result = overregularized
+    space = build_space(result.findings, result.facts)
+    assert space.params["weight_decay"].high == pytest.approx(5.0)
+    assert space.params["weight_decay"].low <= 1e-7
+    assert space.params["dropout"].high == pytest.approx(0.8)
+    assert space.params["dropout"].low == 0.0
+    assert "label_smoothing" not in space.params  # the user has none: nothing to lower
+    assert "high = weight_decay" in space.params["weight_decay"].reason
+
+
+def test_a_clear_overfit_settles_in_the_short_run():
+    exp = _scenario("noisy_labels")
+    result = diagnose(exp)
+    assert result.verdict.name == "overfitting"
+    assert result.history.epochs_run <= default_diagnostic_epochs(exp)
+
+
+def _slow_learner():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(240, 10, generator=g)
+    y = (x[:, :2].sum(1) > 0).long()
+
+    def data():
+        return (DataLoader(TensorDataset(x[:120], y[:120]), batch_size=30, shuffle=True),
+                DataLoader(TensorDataset(x[120:180], y[120:180]), batch_size=60),
+                DataLoader(TensorDataset(x[180:], y[180:]), batch_size=60))
+
+    return build_experiment(
+        model=lambda: nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 2)), data=data,
+        optimizer=lambda p: torch.optim.SGD(p, lr=0.01), epochs=30)
+
+
+def test_still_learning_at_the_users_last_epoch_is_not_converged_and_reuses_the_run(monkeypatch):
+    exp = _slow_learner()
+    result = diagnose(exp)
+    assert result.history.epochs_run == exp.epochs  # trained the whole way
+    assert result.verdict.name == "not_converged"
+    assert "after 30 of your 30 epochs" in result.verdict.reason
+    assert result.trained is not None
+
+    # Verification measures that run as its first seed of the user's setup: one run fewer,
+    # the same numbers as training it again.
+    import sys
+
+    import regadvisor.verification  # noqa: F401 - loads the module patched below
+    from regadvisor.experiment import baseline_config
+
+    verify_module = sys.modules["regadvisor.verification.verify"]
+
+    calls = []
+    original = verify_module.train
+
+    def counted(*args, **kwargs):
+        calls.append(args[3])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "train", counted)
+    base = baseline_config(exp)
+    rec = base.replace(weight_decay=1e-3)
+    reused = verify_module.verify(exp, base, rec, seeds=2, reuse={0: result.trained})
+    n_reused = len(calls)
+    fresh = verify_module.verify(exp, base, rec, seeds=2)
+    assert n_reused == len(calls) - n_reused - 1
+    assert reused.baseline.runs[0].metric == fresh.baseline.runs[0].metric
+    assert reused.baseline.runs[0].loss == pytest.approx(fresh.baseline.runs[0].loss)
+
+
+def test_advise_on_the_overregularized_setup_verifies_an_improvement(tmp_path):
+    from regadvisor.pipeline import AdviseOptions, advise
+
+    torch.set_num_threads(1)
+    exp = _scenario("overregularized")
+    result = advise(exp, tmp_path, AdviseOptions(n_trials=10, seeds=3, render=False))
+    assert result.diagnosis["verdict"]["name"] == "underfitting"
+    config = result.recommendation["config"]
+    assert not result.recommendation["kept_baseline"]
+    assert config["weight_decay"] < 5.0 and config["dropout"] < 0.8
+    assert result.verification["metric"]["verdict"] == "improves", \
+        result.verification["summary"]
