@@ -329,7 +329,9 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
                                 seed=options.seed, pruner=options.pruner,
                                 storage=options.storage, study_name=options.study_name,
-                                device=options.device, **options.tuning)
+                                device=options.device,
+                                reference_loss=diagnosis.facts.get("val_loss_last"),
+                                **options.tuning)
         tuning = tune(experiment, space, settings, run_dir, on_trial=hooks.trial,
                       on_rerun=hooks.rerun)
         result.tuning = tuning.to_dict()

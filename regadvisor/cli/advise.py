@@ -129,8 +129,9 @@ def _print_result(result, run_dir) -> None:
         console.print(f"  Note: {note}", markup=False)
     rec = result.recommendation
     console.print(f"Verification: {rec['summary']}", markup=False)
-    for warning in (result.verification or {}).get("warnings") or []:
-        console.print(f"  Caution: {warning}", markup=False)
+    ver = result.verification or {}
+    for caution in [*(ver.get("flags") or []), *(ver.get("warnings") or [])]:
+        console.print(f"  Caution: {caution}", markup=False)
     if not rec["kept_baseline"] and rec["diff"]:
         from regadvisor.report.format import setting_label, setting_value
 

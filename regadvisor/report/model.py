@@ -115,7 +115,7 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
         reproducibility=sections.reproducibility(run),
         missing=missing,
         notes=notes,
-        cautions=list((ver or {}).get("warnings") or []),
+        cautions=[*((ver or {}).get("flags") or []), *((ver or {}).get("warnings") or [])],
     )
 
 

@@ -31,7 +31,11 @@ class TrialRecord:
 
 @dataclass
 class Rerun:
-    """A top trial re-run over extra seeds: the noise-aware winner is the best mean."""
+    """A top trial re-run over extra seeds: the noise-aware winner is the best mean.
+
+    ``epochs`` counts the epochs of each re-run; ``val_loss`` is the mean validation loss (at
+    the restored weights) over the trial and its re-runs.
+    """
 
     trial_number: int
     params: dict[str, Any]
@@ -40,6 +44,7 @@ class Rerun:
     mean: float
     std: float
     epochs: list[int] = field(default_factory=list)
+    val_loss: float | None = None
 
 
 @dataclass

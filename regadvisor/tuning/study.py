@@ -65,6 +65,11 @@ class TuneSettings:
         min_delta: The smallest change of the monitored figure that early stopping counts as an
             improvement.
         min_resource: Epochs every trial trains before Hyperband may prune it.
+        winner: ``"rerun"`` (the top trials re-run over extra seeds, the best mean wins) or
+            ``"best"`` (the best single trial; no re-runs).
+        reference_loss: The user's own validation loss (the diagnosis'); a candidate whose
+            validation loss exceeds ``loss_guard`` times it is ranked after every other one (its
+            predictions have become over-confident, whatever its metric).
         seed: Seeds the sampler (same seed, same trials in one worker) and the training runs.
         pruner: One of :data:`PRUNERS`.
         top_k: Top trials re-run over extra seeds to choose the winner.
@@ -82,6 +87,9 @@ class TuneSettings:
     monitor: str | None = None
     min_delta: float = 0.0
     min_resource: int = 5
+    winner: str = "rerun"
+    reference_loss: float | None = None
+    loss_guard: float = 1.5
     seed: int = 0
     pruner: str = "hyperband"
     top_k: int = 3
@@ -101,6 +109,8 @@ class TuneSettings:
             raise ConfigError(f"monitor must be 'val_metric' or 'val_loss'. Got {self.monitor!r}.")
         if self.min_delta < 0 or self.min_resource < 1:
             raise ConfigError("min_delta must be >= 0 and min_resource >= 1.")
+        if self.winner not in ("rerun", "best"):
+            raise ConfigError(f"winner must be 'rerun' or 'best'. Got {self.winner!r}.")
         if self.pruner not in PRUNERS:
             raise ConfigError(f"--pruner must be one of {', '.join(PRUNERS)}. Got "
                               f"{self.pruner!r}.")
@@ -425,15 +435,27 @@ def choose_winner(
     study: optuna.Study,
     on_rerun: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Rerun], TrialRecord | None]:
-    """Re-run the top trials over extra seeds and pick the best mean (noise-aware)."""
+    """Pick the winner among the completed trials (see :class:`TuneSettings` ``winner``).
+
+    With ``"rerun"`` the top trials are re-run over extra seeds and the best mean wins (the
+    noise-aware winner); with ``"best"`` the best single trial. Either way a candidate whose
+    validation loss exceeds the loss guard is ranked after the others.
+    """
     complete = [t for t in study.get_trials(deepcopy=False,
                                             states=(optuna.trial.TrialState.COMPLETE,))]
     if not complete:
         return [], None
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    guard = (settings.loss_guard * settings.reference_loss
+             if settings.reference_loss and math.isfinite(settings.reference_loss) else math.inf)
+
+    def rank(value: float, val_loss: float | None) -> tuple:
+        exploded = val_loss is not None and val_loss > guard
+        oriented = (-value if maximize else value) if math.isfinite(value) else math.inf
+        return (exploded, oriented, val_loss if val_loss is not None else math.inf)
+
     # Best value first; trials tied on it (coarse accuracy) ranked by their validation loss.
-    complete.sort(key=lambda t: ((-t.value if maximize else t.value),
-                                 t.user_attrs.get("val_loss", math.inf)))
+    complete.sort(key=lambda t: rank(t.value, t.user_attrs.get("val_loss")))
     # Distinct parameter sets only: enqueued trials can repeat a sampled one.
     top: list[optuna.trial.FrozenTrial] = []
     seen: set[tuple] = set()
@@ -444,12 +466,16 @@ def choose_winner(
             top.append(t)
         if len(top) == settings.top_k:
             break
+    if settings.winner == "best":
+        best = top[0]
+        return [], next(r for r in records(study) if r.number == best.number)
     base = tuning_base(experiment, settings)
     reruns = []
     total = len(top) * settings.extra_seeds
     done = 0
     for t in top:
         values = [float(t.value)]
+        losses = [t.user_attrs.get("val_loss")]
         seeds = [settings.seed]
         epochs = []
         for k in range(1, settings.extra_seeds + 1):
@@ -461,10 +487,12 @@ def choose_winner(
             epochs.append(h.epochs_run)
             best = h.restored or h.best
             if h.diverged or best is None:
-                value = -math.inf if maximize else math.inf
+                value, loss = (-math.inf if maximize else math.inf), math.inf
             else:
                 value = best.val_metric if settings.objective == "val_metric" else best.val_loss
+                loss = best.val_loss
             values.append(value)
+            losses.append(loss)
             seeds.append(seed)
             done += 1
             if on_rerun is not None:
@@ -472,11 +500,10 @@ def choose_winner(
         finite = [v for v in values if math.isfinite(v)]
         mean = statistics.fmean(finite) if finite else math.nan
         std = statistics.stdev(finite) if len(finite) >= 2 else 0.0
-        reruns.append(Rerun(t.number, dict(t.params), seeds, values, mean, std, epochs))
-    ranked = sorted(reruns, key=lambda r: (r.mean if math.isfinite(r.mean) else
-                                           (-math.inf if maximize else math.inf)),
-                    reverse=maximize)
-    winner = ranked[0]
+        known = [v for v in losses if v is not None]
+        reruns.append(Rerun(t.number, dict(t.params), seeds, values, mean, std, epochs,
+                            statistics.fmean(known) if known else None))
+    winner = min(reruns, key=lambda r: rank(r.mean, r.val_loss))
     record = next(r for r in records(study) if r.number == winner.trial_number)
     return reruns, record
 

@@ -191,6 +191,9 @@ class Verification:
         summary: One sentence for the terminal and the report.
         warnings: What makes the comparison less certain than its interval suggests (few
             seeds, a small held-out set), in sentences.
+        flags: What the recommendation made worse beside the metric, in sentences for the
+            verdict box: a held-out loss far above the user's on some seed (over-confident
+            predictions), a worse calibration.
         histories: The first seed's learning curves of each arm.
     """
 
@@ -205,6 +208,7 @@ class Verification:
     keep_baseline: bool
     summary: str
     warnings: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
     histories: dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -393,7 +397,7 @@ def verify(
     loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False,
                                  per_sample["loss"])
     verdict = metric_cmp.verdict
-    keep = verdict == "worse"
+    keep = _keep_baseline(metric_cmp, loss_cmp)
     n_held = next((len(m.sample_loss) for arm in held.values() for m in arm
                    if m is not None and m.sample_loss is not None), None)
     summary = _summary(experiment.metric, split, seeds, base, rec, metric_cmp, loss_cmp, keep)
@@ -401,7 +405,58 @@ def verify(
                         baseline=base, recommended=rec, metric=metric_cmp, loss=loss_cmp,
                         verdict=verdict, keep_baseline=keep, summary=summary,
                         warnings=_warnings(seeds, split, n_held, experiment.metric),
+                        flags=_flags(base, rec, split, experiment.metric),
                         histories=histories, seconds=time.perf_counter() - started)
+
+
+def _keep_baseline(metric: Comparison, loss: Comparison) -> bool:
+    """Keep the user's setup when the recommendation measured worse on the user's metric: worse
+    by the interval, or lower in the mean (a change that did not measure better is not pushed),
+    or equal on the metric and worse on the loss."""
+    if metric.verdict == "worse" or not math.isfinite(metric.mean_diff):
+        return metric.verdict == "worse"
+    gain = metric.mean_diff if metric.higher_is_better else -metric.mean_diff
+    return gain < 0 or (gain == 0 and loss.verdict == "worse")
+
+
+#: The recommendation's held-out loss above this multiple of the user's (on the mean or on one
+#: seed) is flagged: its predictions have become over-confident where they are wrong.
+LOSS_FLAG_RATIO = 1.5
+#: A worse expected calibration error by more than this is flagged.
+ECE_FLAG = 0.05
+
+
+def _flags(base: ArmResult, rec: ArmResult, split: str, metric: str) -> list[str]:
+    """What the recommendation made worse beside the metric, for the verdict box."""
+    out = []
+    if metric == "accuracy":
+        worst = None
+        for b, r in zip(base.runs, rec.runs, strict=True):
+            if math.isfinite(b.loss) and b.loss > 0:
+                ratio = r.loss / b.loss if math.isfinite(r.loss) else math.inf
+                if worst is None or ratio > worst[0]:
+                    worst = (ratio, b, r)
+        if worst is not None and worst[0] > LOSS_FLAG_RATIO:
+            ratio, b, r = worst
+            times = "an infinite multiple" if not math.isfinite(ratio) else f"{ratio:.1f}×"
+            out.append(f"Loss: on seed {r.seed} the recommendation's {split} loss is {times} your "
+                       f"setup's ({r.loss:.4g} against {b.loss:.4g}; means "
+                       f"{rec.mean('loss'):.4g} against {base.mean('loss'):.4g}): it is "
+                       "over-confident where it is wrong, even where its accuracy is higher.")
+    before, after = _pooled_ece(base), _pooled_ece(rec)
+    if before is not None and after is not None and after - before > ECE_FLAG:
+        out.append(f"Calibration: the recommendation's expected calibration error on the {split} "
+                   f"set is {after:.3f} against {before:.3f} for your setup "
+                   f"(+{after - before:.3f}): its confidence is a worse guide to how often it is "
+                   "right.")
+    return out
+
+
+def _pooled_ece(arm: ArmResult) -> float | None:
+    if arm.calibration is not None:
+        return arm.calibration.ece
+    values = [r.ece for r in arm.runs if r.ece is not None]
+    return statistics.fmean(values) if values else None
 
 
 def _sample_diffs(held: dict[str, list[HeldOut | None]], field_name: str) -> list[float] | None:
@@ -448,6 +503,6 @@ def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResul
         text += (f" {split.capitalize()} loss went from {base.mean('loss'):.4f} to "
                  f"{rec.mean('loss'):.4f} ({loss.verdict}).")
     if keep:
-        text += " The recommendation measured worse than your setup, so regadvisor keeps your " \
-                "setup."
+        how = "worse than" if m.verdict == "worse" else "no better than"
+        text += f" The recommendation measured {how} your setup, so regadvisor keeps your setup."
     return text

@@ -97,3 +97,42 @@ def test_summary_rounds_as_the_report_does():
 
     assert format_difference(-0.0071, "loss") == "-0.0071"
     assert format_difference(0.0952, "accuracy") == "+9.52 points"
+
+
+def _arm(name, losses, metrics, ece=None):
+    from regadvisor.verification.verify import ArmResult, SeedResult
+
+    arm = ArmResult(name, {})
+    for i, (loss, metric) in enumerate(zip(losses, metrics, strict=True)):
+        arm.runs.append(SeedResult(seed=100 * i, loss=loss, metric=metric, ece=ece,
+                                   epochs_run=10, best_epoch=10, restored_epoch=10,
+                                   stop_reason="max_epochs", stop_message="", seconds=1.0))
+    return arm
+
+
+def test_an_exploding_loss_and_a_worse_calibration_are_flagged():
+    from regadvisor.verification.verify import _flags
+
+    base = _arm("your setup", [2.6, 2.5, 2.7], [0.69, 0.70, 0.68], ece=0.09)
+    rec = _arm("recommendation", [1.1, 27596.0, 37064.0], [0.93, 0.93, 0.92], ece=0.26)
+    flags = _flags(base, rec, "test", "accuracy")
+    assert flags[0].startswith("Loss: on seed 200") and "over-confident" in flags[0]
+    assert flags[1].startswith("Calibration:") and "0.260 against 0.090" in flags[1]
+    calm = _arm("recommendation", [2.0, 2.1, 2.2], [0.93, 0.93, 0.92], ece=0.10)
+    assert _flags(base, calm, "test", "accuracy") == []
+
+
+@pytest.mark.parametrize(("diffs", "loss_verdict", "keep"), [
+    ([-0.01, -0.02, 0.005], "no clear difference", True),   # lower in the mean: keep yours
+    ([0.01, 0.02, -0.005], "no clear difference", False),
+    ([0.0, 0.0, 0.0], "worse", True),                       # equal, and a worse loss
+    ([0.0, 0.0, 0.0], "improves", False),
+])
+def test_the_users_setup_is_kept_unless_the_change_measured_better(diffs, loss_verdict, keep):
+    from regadvisor.verification.verify import Comparison, _keep_baseline
+
+    mean = sum(diffs) / 3
+    metric = Comparison("accuracy", True, diffs, mean, mean - 0.05, mean + 0.05,
+                        "no clear difference")
+    loss = Comparison("loss", False, [], 0.0, -1.0, 1.0, loss_verdict)
+    assert _keep_baseline(metric, loss) is keep
