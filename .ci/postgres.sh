@@ -26,5 +26,12 @@ fi
 psql_do "DROP DATABASE IF EXISTS regadvisor_test" >/dev/null
 psql_do "CREATE DATABASE regadvisor_test OWNER regadvisor" >/dev/null
 export REGADVISOR_TEST_POSTGRES_URL="postgresql://regadvisor:regadvisor@127.0.0.1:$PG_PORT/regadvisor_test"
+# A second role whose password appears nowhere else, for the test that no output holds it.
+if [ "$(psql_do "SELECT 1 FROM pg_roles WHERE rolname='ra_secret'")" != "1" ]; then
+  psql_do "CREATE ROLE ra_secret LOGIN PASSWORD 'Qz7-pw@sec'" >/dev/null
+fi
+psql_do "DROP DATABASE IF EXISTS ra_secret_db" >/dev/null
+psql_do "CREATE DATABASE ra_secret_db OWNER ra_secret" >/dev/null
+export REGADVISOR_TEST_POSTGRES_SECRET_URL="postgresql://ra_secret:Qz7-pw%40sec@127.0.0.1:$PG_PORT/ra_secret_db"
 export REGADVISOR_REQUIRE_POSTGRES=1
 echo "PostgreSQL ready at 127.0.0.1:$PG_PORT (database regadvisor_test)"

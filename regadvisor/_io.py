@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from regadvisor._secrets import scrub
 from regadvisor.errors import ConfigError
 
 __all__ = ["atomic_write_text", "make_run_dir"]
@@ -25,8 +26,10 @@ FILE_MODE = 0o666 & ~_umask()
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to a temporary file beside ``path``, then rename it into place.
 
-    The file gets the permissions a plain ``open(path, "w")`` would give it.
+    The file gets the permissions a plain ``open(path, "w")`` would give it. Registered secrets
+    (storage passwords) are scrubbed from ``text`` first: nothing secret is written to disk.
     """
+    text = scrub(text)
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -5,6 +5,7 @@ experiment → inspect + diagnostic training (diagnosis) → rules → (tuning �
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from typing import Any
 from regadvisor.diagnosis.facts import Facts
 from regadvisor.diagnosis.inspect import Inspection
 from regadvisor.diagnosis.run import DiagnosticRun, run_diagnostic
+from regadvisor.errors import ConfigError, RegAdvisorError, RunError
 from regadvisor.experiment import Experiment
 from regadvisor.rules import Finding, RuleSet, Verdict, evaluate_rules, load_rules
 from regadvisor.training import EpochCallback, History
@@ -151,7 +153,9 @@ class RunResult:
     """Everything one ``advise`` run produced; saved as ``report.json``, the report's only source.
 
     ``status`` is ``complete`` or ``partial`` (interrupted or failed); ``finished_stages`` says
-    which stages finished. ``placements`` holds, for the user's setup (``baseline``) and the
+    which stages finished. ``settings`` are the settings that shape the results (a re-run with
+    other settings starts a new revision; the earlier record is kept under ``revisions/``, listed
+    in ``revisions``). ``placements`` holds, for the user's setup (``baseline``) and the
     tuned candidate (``recommended``), the config and where it puts weight decay and dropout in
     the user's model: the one source of the report's change table, code and badges.
     """
@@ -171,6 +175,9 @@ class RunResult:
     verification: dict[str, Any] | None = None
     recommendation: dict[str, Any] | None = None
     error: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    revisions: list[str] = field(default_factory=list)
+    resumed: bool = False
     schema_version: int = RUN_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -273,6 +280,28 @@ class AdviseOptions:
     render: bool = True
     tuning: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from regadvisor._secrets import register
+
+        register(self.storage)
+
+    def key(self, experiment: Experiment) -> dict[str, Any]:
+        """The settings that shape the results, comparable between runs (JSON-ready)."""
+        from regadvisor._secrets import mask_url
+
+        return _clean({
+            "n_trials": self.n_trials, "seeds": self.seeds, "seed": self.seed,
+            "objective": self.objective, "pruner": self.pruner,
+            "diagnostic_epochs": self.diagnostic_epochs, "budget_seconds": self.budget_seconds,
+            "rules": [_folder_digest(Path(d)) for d in self.rules_dirs],
+            "space": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                      for k, v in sorted(self.space_overrides.items())},
+            "storage": mask_url(self.storage) if self.storage else None,
+            "study_name": self.study_name, "device": str(self.device).split(":")[0],
+            "tuning": dict(sorted(self.tuning.items())),
+            "experiment": experiment.fingerprint,
+        })
+
 
 @dataclass
 class Hooks:
@@ -285,24 +314,135 @@ class Hooks:
     verify: Any = None         # verify(done, total)
 
 
+def _folder_digest(folder: Path) -> str:
+    """A rules folder by its content: the same path with edited rules is other settings."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{folder}#{h.hexdigest()[:12]}"
+
+
+def previous_run(run_dir: Path) -> dict[str, Any] | None:
+    """The record a run folder already holds (``report.json``), or None.
+
+    A file that cannot be read as a record is moved aside (``report.json.unreadable-<n>``), not
+    deleted, and the folder counts as empty.
+    """
+    path = run_dir / "report.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("schema_version") == RUN_SCHEMA_VERSION:
+            return data
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    n = 1
+    while (run_dir / f"report.json.unreadable-{n}").exists():
+        n += 1
+    path.rename(run_dir / f"report.json.unreadable-{n}")
+    return None
+
+
+#: The files of a run folder's record that a new revision keeps a copy of.
+RECORD_FILES = ("report.json", "report.html", "histories.csv", "trials.csv")
+
+
+def archive(run_dir: Path) -> str:
+    """Copy the folder's record into ``revisions/<n>/`` (whole or not at all) and return it."""
+    import os
+    import shutil
+
+    root = run_dir / "revisions"
+    root.mkdir(exist_ok=True)
+    n = 1
+    while (root / str(n)).exists():
+        n += 1
+    tmp = root / f".{n}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name in RECORD_FILES:
+        if (run_dir / name).is_file():
+            shutil.copy2(run_dir / name, tmp / name)
+    os.replace(tmp, root / str(n))
+    return f"revisions/{n}"
+
+
+def _start(experiment: Experiment, run_dir: Path, options: AdviseOptions) -> RunResult:
+    """The record this run continues: the folder's own (same experiment, same settings), or a
+    new one (the folder's earlier record, if any, kept as a revision).
+
+    Raises:
+        ConfigError: The folder holds a run of another experiment.
+    """
+    key = options.key(experiment)
+    previous = previous_run(run_dir)
+    revisions: list[str] = []
+    if previous is not None:
+        owner = (previous.get("experiment") or {}).get("fingerprint")
+        if owner and owner != experiment.fingerprint:
+            name = (previous.get("experiment") or {}).get("name", "?")
+            raise ConfigError(
+                f"Run folder '{run_dir}' holds a run of another experiment ({name}, identity "
+                f"{owner}; this one is {experiment.name}, identity {experiment.fingerprint}). "
+                "Its results stay as they are: pass a new --output folder for this experiment.")
+        revisions = list(previous.get("revisions") or [])
+        if previous.get("settings") == key:
+            result = RunResult.from_dict(previous)
+            result.resumed = True
+            result.command = options.command or result.command
+            return result
+        revisions.append(archive(run_dir))
+    return RunResult(command=options.command, versions=versions(), device=str(options.device),
+                     seed=options.seed, experiment=experiment.summary(), settings=key,
+                     revisions=revisions)
+
+
+def _user_code(stage: str, device: Any):
+    """Errors from the user's code in a stage become one-line errors that name the stage."""
+    import contextlib
+
+    from regadvisor.training.faults import user_code_error
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except (KeyboardInterrupt, RegAdvisorError):
+            raise
+        except Exception as e:
+            raise user_code_error(e, stage, device) from e
+
+    return guard()
+
+
 def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
            hooks: Hooks | None = None) -> RunResult:
     """Diagnose, tune, verify and report; save ``report.json`` after every stage.
 
-    An interruption (Ctrl-C) or a failure leaves a partial ``report.json`` that says which
-    stages finished; running again with the same run folder resumes the study.
+    The run folder's record only grows: a stage that finished in an earlier run of the same
+    experiment with the same settings is not run again (a complete run is reported as it is,
+    an interrupted one resumes, its study too); a run with other settings keeps the earlier
+    record under ``revisions/`` before it writes anything. An interruption or a failure leaves
+    every finished stage in ``report.json``.
+
+    Raises:
+        ConfigError: The run folder holds a run of another experiment.
+        RunError: The experiment's code failed, or no trial completed.
     """
     import time
 
     from regadvisor.experiment import baseline_config
     from regadvisor.report.format import config_changes
     from regadvisor.training import RegConfig, placement
-    from regadvisor.tuning import TuneSettings, build_space, tune
+    from regadvisor.tuning import TuneSettings, TuningResult, build_space, tune
     from regadvisor.verification import verify
 
     hooks = hooks or Hooks()
-    result = RunResult(command=options.command, versions=versions(), device=str(options.device),
-                       seed=options.seed, experiment=experiment.summary())
+    result = _start(experiment, run_dir, options)
+    done = set(result.finished_stages)
 
     def stage(name: str) -> float:
         if hooks.stage:
@@ -311,83 +451,112 @@ def advise(experiment: Experiment, run_dir: Path, options: AdviseOptions,
 
     def finish(name: str, t0: float) -> None:
         result.timings[name] = time.perf_counter() - t0
-        result.finished_stages.append(name)
+        if name not in result.finished_stages:
+            result.finished_stages.append(name)
+        result.error = None
         write_outputs(result, run_dir)
 
     try:
-        t0 = stage("diagnose")
-        diagnosis = diagnose(experiment, epochs=options.diagnostic_epochs,
-                             budget_seconds=options.budget_seconds, device=options.device,
-                             seed=options.seed, rules_dirs=options.rules_dirs,
-                             callbacks=[hooks.epoch] if hooks.epoch else [])
-        result.diagnosis = diagnosis.to_dict()
-        finish("diagnose", t0)
-
-        t0 = stage("tune")
-        space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides)
-        result.space = space.to_dict()
-        settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
-                                seed=options.seed, pruner=options.pruner,
-                                storage=options.storage, study_name=options.study_name,
-                                device=options.device,
-                                reference_loss=diagnosis.facts.get("val_loss_last"),
-                                **options.tuning)
-        tuning = tune(experiment, space, settings, run_dir, on_trial=hooks.trial,
-                      on_rerun=hooks.rerun)
-        result.tuning = tuning.to_dict()
-        baseline = baseline_config(experiment, seed=options.seed)
-        if tuning.best_config:
-            recommended = RegConfig.from_dict(tuning.best_config)
+        if "diagnose" in done:
+            diagnosis = Diagnosis.from_dict(result.diagnosis)
         else:
-            recommended = baseline
-        result.placements = {
-            key: {"config": config.to_dict(),
-                  "placement": placement(experiment.model_factory, config,
-                                         experiment.task).to_dict()}
-            for key, config in (("baseline", baseline), ("recommended", recommended))}
-        finish("tune", t0)
+            t0 = stage("diagnose")
+            with _user_code("the diagnosis", options.device):
+                diagnosis = diagnose(experiment, epochs=options.diagnostic_epochs,
+                                     budget_seconds=options.budget_seconds,
+                                     device=options.device, seed=options.seed,
+                                     rules_dirs=options.rules_dirs,
+                                     callbacks=[hooks.epoch] if hooks.epoch else [])
+            result.diagnosis = diagnosis.to_dict()
+            finish("diagnose", t0)
 
-        t0 = stage("verify")
-        # The diagnosis trained the user's setup at full length with the first seed: the same
-        # run as verification's first seed of the baseline, so it is not trained again.
-        reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
-        verification = verify(experiment, baseline, recommended, seeds=options.seeds,
-                              seed=options.seed, device=options.device, on_run=hooks.verify,
-                              reuse=reuse)
-        result.verification = verification.to_dict()
-        kept = verification.keep_baseline or not tuning.best_config
-        final = baseline if kept else recommended
-        result.recommendation = {
-            "kept_baseline": kept,
-            "config": final.to_dict(),
-            "diff": [] if kept else config_changes(
-                baseline.to_dict(), recommended.to_dict(),
-                result.placements["baseline"]["placement"],
-                result.placements["recommended"]["placement"]),
-            "summary": verification.summary,
-        }
-        finish("verify", t0)
-        result.status = "complete"
-        if options.render:
+        baseline = baseline_config(experiment, seed=options.seed)
+        if "tune" in done:
+            tuning = TuningResult.from_dict(result.tuning)
+        else:
+            t0 = stage("tune")
+            space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides)
+            result.space = space.to_dict()
+            settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
+                                    seed=options.seed, pruner=options.pruner,
+                                    storage=options.storage, study_name=options.study_name,
+                                    device=options.device,
+                                    reference_loss=diagnosis.facts.get("val_loss_last"),
+                                    **options.tuning)
+            tuning = tune(experiment, space, settings, run_dir, on_trial=hooks.trial,
+                          on_rerun=hooks.rerun)
+            result.tuning = tuning.to_dict()
+            if not tuning.best_config:
+                raise RunError(_no_winner(tuning.to_dict()))
+            with _user_code("tuning", options.device):
+                result.placements = {
+                    key: {"config": config.to_dict(),
+                          "placement": placement(experiment.model_factory, config,
+                                                 experiment.task).to_dict()}
+                    for key, config in (("baseline", baseline),
+                                        ("recommended", RegConfig.from_dict(tuning.best_config)))}
+            finish("tune", t0)
+        recommended = RegConfig.from_dict(tuning.best_config)
+
+        if "verify" not in done:
+            t0 = stage("verify")
+            # The diagnosis trained the user's setup at full length with the first seed: the
+            # same run as verification's first seed of the baseline; it is not trained again.
+            reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
+            with _user_code("verification", options.device):
+                verification = verify(experiment, baseline, recommended, seeds=options.seeds,
+                                      seed=options.seed, device=options.device,
+                                      on_run=hooks.verify, reuse=reuse)
+            result.verification = verification.to_dict()
+            kept = verification.keep_baseline
+            placements = result.placements or {}
+            result.recommendation = {
+                "kept_baseline": kept,
+                "config": (baseline if kept else recommended).to_dict(),
+                "diff": [] if kept else config_changes(
+                    baseline.to_dict(), recommended.to_dict(),
+                    (placements.get("baseline") or {}).get("placement"),
+                    (placements.get("recommended") or {}).get("placement")),
+                "summary": verification.summary,
+            }
+            result.status = "complete"
+            finish("verify", t0)
+        if options.render and ("report" not in done or not (run_dir / "report.html").exists()):
             t0 = stage("report")
             from regadvisor.report import render_report
 
             render_report(result, run_dir)
             result.timings["report"] = time.perf_counter() - t0
-            result.finished_stages.append("report")
+            if "report" not in result.finished_stages:
+                result.finished_stages.append("report")
             write_outputs(result, run_dir)
     except KeyboardInterrupt:
-        result.status = "partial"
+        result.status = "partial" if result.status != "complete" else result.status
         result.error = ("Interrupted during " + _current(result) + "; finished stages: "
                         + (", ".join(result.finished_stages) or "none") + ".")
         write_outputs(result, run_dir)
         raise
     except Exception as e:
-        result.status = "partial"
+        if result.status != "complete":
+            result.status = "partial"
         result.error = f"{type(e).__name__}: {e}"
         write_outputs(result, run_dir)
         raise
     return result
+
+
+def _no_winner(tuning: dict[str, Any]) -> str:
+    """Why tuning has no winner: no trial completed, with the counts and the commonest cause."""
+    from collections import Counter
+
+    trials = tuning.get("trials") or []
+    states = Counter(t["state"].lower() for t in trials)
+    causes = Counter(t["error"] for t in trials if t.get("error"))
+    counts = ", ".join(f"{n} {state}" for state, n in states.items()) or "no trials"
+    cause = f" The commonest cause: {causes.most_common(1)[0][0]}" if causes else ""
+    return (f"No trial completed ({counts}), so there is nothing to verify.{cause.rstrip('.')}."
+            " Fix the cause (a validation loss that becomes NaN usually means a learning rate "
+            "too high or a bug in the loss) and run the same command to resume.")
 
 
 def _current(result: RunResult) -> str:

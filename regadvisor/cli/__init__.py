@@ -46,18 +46,75 @@ app.command("report")(report_command)
 app.add_typer(rules_app, name="rules")
 
 
-def _terminate(signum, frame) -> None:
-    # SIGTERM (a scheduler, `timeout`, a parent stopping its workers) ends a run like Ctrl-C:
-    # finished trials are kept and report.json says what finished.
-    raise KeyboardInterrupt
+_signals: list[int] = []
+
+
+def _stop(signum, frame) -> None:
+    """Ctrl-C and SIGTERM (a scheduler, `timeout`, a parent stopping its workers) end a run:
+    finished trials are kept and report.json says what finished. The first signal stops the
+    run; a second while it writes down what finished is ignored (an interrupted write would
+    lose it); a third ends the process at once."""
+    import os
+    import sys
+
+    _signals.append(signum)
+    if len(_signals) == 1:
+        raise KeyboardInterrupt
+    if len(_signals) == 2:
+        sys.stderr.write("Stopping: writing down what finished (press Ctrl-C again to quit at "
+                         "once).\n")
+        return
+    os._exit(130)
+
+
+class _ScrubLogs:
+    """A logging filter that masks registered secrets in every record (Optuna's, the
+    database drivers')."""
+
+    def filter(self, record) -> bool:
+        from regadvisor._secrets import scrub
+
+        record.msg = scrub(record.getMessage())
+        record.args = ()
+        return True
+
+
+def _scrub_warnings() -> None:
+    import logging
+    import warnings
+
+    from regadvisor._secrets import scrub
+
+    show = warnings.showwarning
+
+    def masked(message, category, filename, lineno, file=None, line=None):
+        show(scrub(str(message)), category, filename, lineno, file, line)
+
+    warnings.showwarning = masked
+    for name in ("", "optuna", "sqlalchemy", "psycopg"):
+        logging.getLogger(name).addFilter(_ScrubLogs())
 
 
 def main() -> None:
     """Entry point of the ``regadvisor`` console script."""
     import signal
 
-    signal.signal(signal.SIGTERM, _terminate)
-    app()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    _scrub_warnings()
+    try:
+        app()
+    except SystemExit as e:
+        if not _signals:
+            raise
+        # Stopped by a signal: leave now, so that another signal arriving while the interpreter
+        # shuts down cannot kill the process with a traceback or another exit status.
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(e.code if isinstance(e.code, int) else 1)
 
 
 __all__ = ["app", "main"]

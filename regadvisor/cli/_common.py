@@ -12,10 +12,41 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from regadvisor._secrets import register, scrub
 from regadvisor.errors import RegAdvisorError
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Scrubbed:
+    """A text stream that writes to the current ``sys.stdout`` or ``sys.stderr`` with every
+    registered secret masked (looked up at each write, so test runners that swap the streams
+    still see the output)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def _stream(self):
+        return getattr(sys, self.name)
+
+    def write(self, text: str) -> int:
+        return self._stream.write(scrub(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", "utf-8") or "utf-8"
+
+
+console = Console(file=_Scrubbed("stdout"), highlight=False, soft_wrap=True)
+err_console = Console(file=_Scrubbed("stderr"), highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,17 +89,17 @@ def handle_errors(fn: F) -> F:
             raise
         except RegAdvisorError as e:
             if debug:
-                raise
+                _traceback(e)
             err_console.print(f"[bold red]Error:[/] {escape(e.message)}", soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             if debug:
-                raise
+                _traceback(e)
             err_console.print("Interrupted: stopped at your request; finished work is kept.")
             raise typer.Exit(130) from None
         except Exception as e:  # a bug, or an error from the user's code we did not foresee
             if debug:
-                raise
+                _traceback(e)
             err_console.print(
                 f"[bold red]Error:[/] regadvisor failed unexpectedly: {type(e).__name__}: "
                 f"{escape(str(e))}. "
@@ -78,8 +109,19 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def is_interactive() -> bool:
-    return sys.stderr.isatty()
+def _traceback(error: BaseException) -> None:
+    """``--debug``: the traceback on stderr, with registered secrets masked."""
+    import traceback
+
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    sys.stderr.write(scrub(text))
+    sys.stderr.flush()
+
+
+def _register_storage(value: str | None) -> str | None:
+    """``--storage`` enters here: its password is registered before anything can print it."""
+    register(value)
+    return value
 
 # Options of the commands that tune (tune, advise).
 RulesOpt = Annotated[list[Path] | None, typer.Option(
@@ -93,7 +135,8 @@ ObjectiveOpt = Annotated[str | None, typer.Option(
 PrunerOpt = Annotated[str, typer.Option("--pruner", help="hyperband (the default), median "
                                         "(with a 10-epoch warm-up), patient or none.")]
 StorageOpt = Annotated[str | None, typer.Option(
-    "--storage", help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many "
+    "--storage", callback=_register_storage,
+    help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many "
                       "workers. Default: study.db (SQLite) in the run folder.")]
 StudyNameOpt = Annotated[str | None, typer.Option("--study-name", help="Study name. Default: "
                                                   "regadvisor-<experiment>.")]
@@ -145,4 +188,7 @@ def objective_name(value: str | None) -> str:
 def command_line() -> str:
     import shlex
 
-    return "regadvisor " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    from regadvisor._secrets import mask_url
+
+    args = [mask_url(a) if "://" in a else a for a in sys.argv[1:]]
+    return scrub("regadvisor " + " ".join(shlex.quote(a) for a in args))

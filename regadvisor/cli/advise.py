@@ -94,6 +94,7 @@ def advise_command(
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
         seed=seed, device=dev, space_overrides=overrides, command=command_line())
     maximize = obj == "val_metric" and exp.higher_is_better
+    _say_what_resumes(run_dir, options, exp)
     try:
         with progress_bar(quiet) as progress:
             result = advise(exp, run_dir, options,
@@ -104,6 +105,27 @@ def advise_command(
             f"says what finished. Resume with the same command and --output {run_dir}.")
         raise typer.Exit(130) from None
     _print_result(result, run_dir)
+
+
+def _say_what_resumes(run_dir, options, exp) -> None:
+    """One line when the folder already holds this run (complete: reported as it is; partial:
+    resumed) or an earlier one with other settings (kept as a revision)."""
+    from regadvisor.pipeline import previous_run
+
+    previous = previous_run(run_dir)
+    if previous is None:
+        return
+    if (previous.get("experiment") or {}).get("fingerprint") != exp.fingerprint:
+        return  # advise refuses it with the way out
+    if previous.get("settings") != options.key(exp):
+        console.print(f"{run_dir} holds an earlier run with other settings: it is kept under "
+                      f"{run_dir / 'revisions'}/ and this run starts afresh.", markup=False)
+    elif previous.get("status") == "complete":
+        console.print(f"{run_dir} already holds this run, complete: nothing to train. (Pass "
+                      "another --output, or other settings, for a new run.)", markup=False)
+    else:
+        done = ", ".join(previous.get("finished_stages") or []) or "none"
+        console.print(f"Resuming the run in {run_dir} (finished stages: {done}).", markup=False)
 
 
 def _print_result(result, run_dir) -> None:

@@ -37,7 +37,7 @@ def report_command(
                           "'regadvisor advise'.")
     try:
         out = render_report(data, run_dir)
-    except (KeyError, TypeError, ValueError) as e:
+    except Exception as e:  # a file edited by hand: any part may have the wrong type
         raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
                           "cannot be rendered. Run 'regadvisor advise' again.") from None
     console.print(f"Rendered {out}.")

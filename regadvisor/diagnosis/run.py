@@ -130,9 +130,13 @@ def run_diagnostic(
 
     # A budget the user set bounds the whole diagnostic training; the default one only how long
     # it goes on after the short run.
+    # A loader that does not say its length may never end an epoch: the budget then holds
+    # within the epoch as well.
+    guard = budget_seconds if budget_seconds is not None else (
+        budget if _length(experiment.train_loader) is None else None)
     result = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
                    config, task=experiment.task, loss_factory=experiment.loss_factory,
-                   device=device, callbacks=[*callbacks, check], max_seconds=budget_seconds)
+                   device=device, callbacks=[*callbacks, check], max_seconds=guard)
     history = result.history
     if out_of_time:
         history.stop_reason = StopReason.BUDGET
@@ -144,6 +148,13 @@ def run_diagnostic(
     return DiagnosticRun(history=history, inspection=inspection, facts=facts,
                          seconds=time.perf_counter() - started, epochs_requested=longest,
                          notes=notes, model=result.model if full else None)
+
+
+def _length(loader: Any) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:
+        return None
 
 
 def _notes(facts: Facts, history: History, experiment: Experiment, short: int,

@@ -36,6 +36,9 @@ class Experiment:
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
         bundled: Whether this is one of regadvisor's bundled examples.
+        fingerprint: The experiment's identity, from its content and contract (the model's
+            parameter names and shapes, the data, the optimizer, the loss, task, metric and
+            epochs): a run folder or a study made for one experiment is refused to another.
         notes: Facts the loader noticed (task inferred, defaults used, ...).
     """
 
@@ -61,6 +64,7 @@ class Experiment:
     label_smoothing: float = 0.0
     bundled: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    fingerprint: str = ""
 
     @property
     def higher_is_better(self) -> bool:
@@ -85,4 +89,5 @@ class Experiment:
                           "weight_decay": self.optimizer.weight_decay},
             "bundled": self.bundled,
             "notes": list(self.notes),
+            "fingerprint": self.fingerprint,
         }

@@ -71,6 +71,7 @@ def build_experiment(
         raise ExperimentError(
             f"{where}: model() returned the same module object twice. Build and return a new "
             "module on every call (regadvisor trains many fresh copies).")
+    _check_no_shared_parameters(first, second, where)
     n_trainable = sum(p.numel() for p in first.parameters() if p.requires_grad)
     if n_trainable == 0:
         raise ExperimentError(
@@ -97,6 +98,7 @@ def build_experiment(
     split_names = ("training", "validation", "test")
     batches = []
     for split, loader in zip(split_names, loaders, strict=False):
+        _check_reiterable(loader, split, where)
         batches.append(_first_batch(loader, split, where))
     train_loader, val_loader = loaders[0], loaders[1]
     test_loader = loaders[2] if len(loaders) == 3 else None
@@ -127,10 +129,21 @@ def build_experiment(
         raise ExperimentError(f"{where}: the model returned {_kind(outputs)} for a batch; it must "
                               "return one tensor of predictions (logits for classification).")
 
-    task = _infer_task(task, loss_module, targets, where, notes)
+    soft = _soft_labels(targets, outputs)
+    task = _infer_task(task, loss_module, targets, where, notes, soft)
     n_classes = None
     target_variance = None
-    if task == "classification":
+    if task == "classification" and soft:
+        n_classes = int(outputs.shape[-1])
+        if bool((targets < 0).any()) or not torch.allclose(
+                targets.sum(-1), torch.ones_like(targets.sum(-1)), atol=1e-3):
+            raise ExperimentError(
+                f"{where}: the targets have one float per class, as soft labels, but a row is "
+                "not a probability distribution (negative, or not summing to 1). Give class "
+                "probabilities (e.g. one-hot rows), or integer class labels.")
+        notes.append("soft labels: the targets are class probabilities; accuracy compares the "
+                     "most probable class")
+    elif task == "classification":
         if targets.is_floating_point():
             raise ExperimentError(
                 f"{where}: the targets are floating point ({targets.dtype}) but the task is "
@@ -194,6 +207,7 @@ def build_experiment(
         label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),
         bundled=bundled,
         notes=tuple(notes),
+        fingerprint=fingerprint(first, loaders, spec, loss_module, task, metric, epochs),
     )
 
 
@@ -223,6 +237,45 @@ def _check_module(obj: Any, where: str) -> None:
         raise ExperimentError(
             f"{where}: model() returned {_kind(obj)}, not a torch.nn.Module. Return a fresh "
             "module, e.g. nn.Sequential(...).")
+
+
+def _check_no_shared_parameters(first: nn.Module, second: nn.Module, where: str) -> None:
+    """Two calls of model() must not hand out the same parameter tensors (a backbone defined
+    once at module level would keep training across every trial and seed)."""
+    def storages(model: nn.Module) -> dict[int, str]:
+        out = {}
+        for name, p in model.named_parameters():
+            if p.numel() and p.device.type != "meta":
+                out[p.untyped_storage().data_ptr()] = name
+        return out
+
+    ids = {id(p) for p in second.parameters()}
+    shared = [name for name, p in first.named_parameters() if id(p) in ids]
+    if not shared:
+        a, b = storages(first), storages(second)
+        shared = [a[ptr] for ptr in a.keys() & b.keys()]
+    if shared:
+        raise ExperimentError(
+            f"{where}: two calls of model() return models that share {len(shared)} parameter "
+            f"tensor{'s' if len(shared) != 1 else ''} (e.g. {shared[0]!r}), as when layers are "
+            "defined once at module level: every trial and seed would keep training the same "
+            "weights. Build the layers inside model(), or return copy.deepcopy of a module "
+            "defined once.")
+
+
+def _check_reiterable(loader: Any, split: str, where: str) -> None:
+    """A loader is read many times (every epoch of every run): an iterator or generator that
+    can be read only once is refused."""
+    try:
+        single = iter(loader) is loader
+    except TypeError:
+        return  # not iterable at all: _first_batch says so
+    if single:
+        raise ExperimentError(
+            f"{where}: the {split} loader from data() can be read only once (it is "
+            f"{_kind(loader)}, which is its own iterator); regadvisor reads every loader once "
+            "per epoch of every run. Return a torch.utils.data.DataLoader (or any object whose "
+            "iter() starts over).")
 
 
 def _first_batch(loader: Any, split: str, where: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -290,8 +343,14 @@ def _len_dataset(loader: Any) -> int | None:
         return None
 
 
+def _soft_labels(targets: torch.Tensor, outputs: torch.Tensor) -> bool:
+    """Targets of one probability per class (one-hot or soft labels), shaped like the logits."""
+    return (targets.is_floating_point() and targets.ndim >= 2
+            and tuple(targets.shape) == tuple(outputs.shape))
+
+
 def _infer_task(task: str | None, loss_module: Any, targets: torch.Tensor, where: str,
-                notes: list[str]) -> str:
+                notes: list[str], soft: bool = False) -> str:
     if task is not None:
         if task not in ("classification", "regression"):
             raise ExperimentError(f"{where}: task must be 'classification' or 'regression'. "
@@ -303,6 +362,9 @@ def _infer_task(task: str | None, loss_module: Any, targets: torch.Tensor, where
                 "task = 'classification'.")
         return task
     if isinstance(loss_module, _CLASSIFICATION_LOSSES):
+        if soft and isinstance(loss_module, nn.CrossEntropyLoss):
+            notes.append("task inferred as classification from CrossEntropyLoss")
+            return "classification"
         if targets.is_floating_point() and isinstance(loss_module,
                                                       (nn.CrossEntropyLoss, nn.NLLLoss)):
             raise ExperimentError(
@@ -341,3 +403,52 @@ def _read_optimizer(optimizer: Callable | None, model: nn.Module, where: str,
     if any(len(g["params"]) == 0 for g in instance.param_groups):
         raise ExperimentError(f"{where}: optimizer(params) has an empty param group.")
     return spec
+
+
+def _tensor_digest(h, tensor: torch.Tensor, limit: int = 1 << 22) -> None:
+    """Feed a tensor's shape, dtype and values (a strided sample of at most ``limit`` of them)
+    into the hash ``h``."""
+    t = tensor.detach().cpu().contiguous().reshape(-1)
+    if t.numel() > limit:
+        t = t[:: t.numel() // limit + 1]
+    h.update(f"{tuple(tensor.shape)}{tensor.dtype}".encode())
+    h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
+
+
+def fingerprint(model: nn.Module, loaders: Any, spec: OptimizerSpec, loss_module: Any, task: str,
+                metric: str, epochs: int) -> str:
+    """The identity of an experiment, from its content and contract.
+
+    It covers the model's parameter and buffer names, shapes and dtypes, the data (the tensors
+    of in-memory datasets; otherwise each dataset's type and size and the first batch of the
+    loaders that do not shuffle), the optimizer's settings, the loss, the task, the metric and
+    the epochs. The file's name, path or comments do not enter it.
+    """
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    h.update(json.dumps({
+        "model": [type(model).__name__]
+        + [(n, list(p.shape), str(p.dtype)) for n, p in model.named_parameters()]
+        + [(n, list(b.shape), str(b.dtype)) for n, b in model.named_buffers()],
+        "optimizer": [spec.name, spec.lr, spec.weight_decay, sorted(spec.kwargs.items()),
+                      list(spec.decayed_params)],
+        "loss": [type(loss_module).__name__ if loss_module is not None else None,
+                 getattr(loss_module, "label_smoothing", None)],
+        "task": task, "metric": metric, "epochs": epochs,
+    }, default=str).encode())
+    for loader in loaders:
+        dataset = getattr(loader, "dataset", None)
+        tensors = getattr(dataset, "tensors", None)
+        h.update(f"{type(loader).__name__}/{type(dataset).__name__}/{_len_dataset(loader)}/"
+                 f"{getattr(loader, 'batch_size', None)}".encode())
+        if tensors:
+            for tensor in tensors:
+                _tensor_digest(h, tensor)
+        elif isinstance(getattr(loader, "sampler", None),
+                        torch.utils.data.SequentialSampler):
+            for item in next(iter(loader)):
+                if torch.is_tensor(item):
+                    _tensor_digest(h, item)
+    return h.hexdigest()[:16]

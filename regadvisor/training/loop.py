@@ -34,7 +34,7 @@ from regadvisor.training.early_stopping import EarlyStopping, StopReason, StopTr
 from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.placement import apply_regularization
 
-__all__ = ["EpochCallback", "TrainResult", "align_targets", "train"]
+__all__ = ["EpochCallback", "TrainResult", "align_targets", "class_labels", "train"]
 
 #: Called after every epoch with the new record and the history so far. Raising
 #: :class:`StopTraining` ends the run as a normal stop; any other exception (tuning raises
@@ -152,6 +152,7 @@ def train(
         t0 = time.perf_counter()
         model.train()
         sizes: list[int] = []
+        cut_short = False
         for inputs, targets in train_data.batches(shuffle=True):
             with autocast:
                 outputs = model(inputs)
@@ -165,6 +166,11 @@ def train(
                 step_losses = torch.cat([step_losses, torch.empty_like(step_losses)])
             step_losses[len(sizes)] = loss.detach()
             sizes.append(targets.shape[0])
+            # The budget holds within an epoch too (a loader that never ends one would
+            # otherwise run forever); a clock read per step costs no device synchronisation.
+            if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+                cut_short = True
+                break
         n_seen = sum(sizes)
         # One host synchronisation per epoch: the size-weighted step loss and the first bad step.
         losses = step_losses[:len(sizes)].double()
@@ -223,8 +229,11 @@ def train(
             break
         if max_seconds is not None and time.perf_counter() - started >= max_seconds:
             history.stop_reason = StopReason.BUDGET
-            history.stop_message = (f"Stopped after epoch {epoch}: the time budget of "
-                                    f"{max_seconds:g} s was spent.")
+            history.stop_message = (
+                f"Stopped during epoch {epoch}, after {len(sizes)} steps: the time budget of "
+                f"{max_seconds:g} s ran out before the training loader ended the epoch (a "
+                "loader that never ends one does that; give a finite one)." if cut_short else
+                f"Stopped after epoch {epoch}: the time budget of {max_seconds:g} s was spent.")
             break
     else:
         history.stop_message = f"Trained for all {config.max_epochs} epochs."
@@ -293,6 +302,14 @@ def _losses(loss_factory: Callable[[], nn.Module] | None, classification: bool,
     return base, base
 
 
+def class_labels(targets: torch.Tensor) -> torch.Tensor:
+    """Class indices: the targets themselves, or the most probable class of soft labels (class
+    probabilities of shape ``(N, C)``, which ``nn.CrossEntropyLoss`` accepts)."""
+    if targets.is_floating_point() and targets.ndim > 1:
+        return targets.argmax(dim=-1)
+    return targets
+
+
 def align_targets(targets: torch.Tensor, outputs: torch.Tensor,
                   classification: bool) -> torch.Tensor:
     """Regression targets of shape (N,) against outputs (N, 1): view them alike."""
@@ -318,7 +335,7 @@ def _evaluate(model: nn.Module, batches: Iterator, criterion: nn.Module, classif
             * targets.shape[0]
         loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
         if classification:
-            hits = (outputs.argmax(dim=-1) == targets).sum()
+            hits = (outputs.argmax(dim=-1) == class_labels(targets)).sum()
             correct = hits if correct is None else correct + hits
         n += targets.shape[0]
     if loss_sum is None:

@@ -118,5 +118,13 @@ def apply_regularization(model: nn.Module, config: RegConfig,
 
 def placement(model_factory: Callable[[], nn.Module], config: RegConfig,
               task: str = "classification") -> Placement:
-    """The placement of ``config`` in a fresh model from ``model_factory`` (no training)."""
-    return apply_regularization(model_factory(), config, task)[0]
+    """The placement of ``config`` in a fresh model from ``model_factory`` (no training).
+
+    The model is built as a training run with ``config.seed`` builds it; the caller's random
+    state is left as it was.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return apply_regularization(model_factory(), config, task)[0]

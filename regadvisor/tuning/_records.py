@@ -34,7 +34,8 @@ class Rerun:
     """A top trial re-run over extra seeds: the noise-aware winner is the best mean.
 
     ``epochs`` counts the epochs of each re-run; ``val_loss`` is the mean validation loss (at
-    the restored weights) over the trial and its re-runs.
+    the restored weights) over the trial and its re-runs; ``errors`` says which re-runs the
+    experiment's code failed (they count as the worst value).
     """
 
     trial_number: int
@@ -45,6 +46,7 @@ class Rerun:
     std: float
     epochs: list[int] = field(default_factory=list)
     val_loss: float | None = None
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import socket
 import statistics
 import time
@@ -19,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-import torch
 
-from regadvisor.errors import ConfigError, RunError, StorageError
+from regadvisor._secrets import mask_url, register
+from regadvisor.errors import ConfigError, RegAdvisorError, RunError, StorageError
 from regadvisor.experiment import Experiment, baseline_config
 from regadvisor.training import RegConfig, StopReason, train
+from regadvisor.training.faults import explain
 from regadvisor.tuning._records import Rerun, TrialRecord, TuningResult
 from regadvisor.tuning.space import SearchSpace
 
@@ -101,6 +101,7 @@ class TuneSettings:
     heartbeat_seconds: int = 10
 
     def __post_init__(self) -> None:
+        register(self.storage)
         if self.n_trials < 1:
             raise ConfigError(f"--n-trials must be at least 1. Got {self.n_trials}.")
         if self.objective not in ("val_metric", "val_loss"):
@@ -119,11 +120,6 @@ class TuneSettings:
                               f"{self.heartbeat_seconds}.")
         if self.top_k < 1 or self.extra_seeds < 0:
             raise ConfigError("top_k must be >= 1 and extra_seeds >= 0.")
-
-
-def mask_url(url: str) -> str:
-    """The storage URL with any password replaced by ``***``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 #: The sampler's settings, passed explicitly (not through Optuna's defaults, which changed in
@@ -201,14 +197,17 @@ def open_study(
     *,
     sampler_seed: int | None = None,
 ) -> optuna.Study:
-    """Create the study or load it to resume; refuse one that has another search space.
+    """Create the study or load it to resume; refuse one of another experiment or search space.
 
     Raises:
+        ConfigError: The study belongs to another experiment, or a SQLite file given as the
+            storage is not an Optuna database.
         StorageError: The storage cannot be opened, or the study was made with another space.
     """
     if settings.storage is None:
         run_dir.mkdir(parents=True, exist_ok=True)
     url = storage_url(settings, run_dir)
+    _check_sqlite_file(url)
     storage = _storage(url, settings.heartbeat_seconds)
     name = settings.study_name or f"regadvisor-{experiment.name}"
     direction = _direction(experiment, settings)
@@ -226,6 +225,16 @@ def open_study(
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise StorageError(f"Cannot open study {name!r} in {mask_url(url)}: {mask_url(text)}.") \
             from None
+    owner = study.user_attrs.get("experiment")
+    if owner is None:
+        study.set_user_attr("experiment", experiment.fingerprint)
+        study.set_user_attr("experiment_name", experiment.name)
+    elif experiment.fingerprint and owner != experiment.fingerprint:
+        raise ConfigError(
+            f"Study {name!r} in {mask_url(url)} belongs to another experiment "
+            f"({study.user_attrs.get('experiment_name', '?')}, identity {owner}; this one is "
+            f"{experiment.name}, identity {experiment.fingerprint}): resuming it would mix the "
+            "two. Pass a new --output folder (or --study-name) for this experiment.")
     signature = space.signature()
     stored = study.user_attrs.get("space")
     if stored is None:
@@ -239,6 +248,36 @@ def open_study(
             "--study-name (or a new --output folder) to start fresh, or the same ranges and "
             "objective to resume it.")
     return study
+
+
+def _check_sqlite_file(url: str) -> None:
+    """A SQLite file given as the storage must be empty, new or an Optuna database: Optuna would
+    silently add its tables to any other database."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    import sqlite3
+
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+        if header != b"SQLite format 3\x00":
+            raise ConfigError(f"{path} is not a SQLite database. Pass --storage with a new file "
+                              "or an Optuna study database (or leave it out: the run folder "
+                              "gets its own study.db).")
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error as e:
+        raise ConfigError(f"{path} cannot be read as a SQLite database ({e}). Pass --storage "
+                          "with a new file or an Optuna study database.") from None
+    if tables and not {"studies", "trials"} <= tables:
+        shown = ", ".join(sorted(tables)[:4])
+        raise ConfigError(f"{path} is a SQLite database of something else (tables {shown}), "
+                          "not an Optuna study database: regadvisor will not add its tables to "
+                          "it. Pass --storage with a new file, or leave it out.")
 
 
 def _describe(signature: dict[str, Any]) -> str:
@@ -347,12 +386,16 @@ def run_trials(
                            callbacks=[report], train_figures=False)
         except optuna.TrialPruned:
             raise
-        except torch.cuda.OutOfMemoryError as e:
-            message = (f"out of memory on {device}: {str(e).splitlines()[0] if str(e) else ''}"
-                       " Use a smaller batch size (or a smaller model).")
-            trial.set_user_attr("error", message)
-            raise RunError(message) from None
+        except KeyboardInterrupt:
+            # Failed by Optuna as it goes; marked so that it neither counts towards n_trials
+            # nor reads as a failure of the configuration.
+            trial.set_user_attr("error", INTERRUPTED)
+            raise
         except Exception as e:
+            mistake = explain(e, device)
+            if mistake is not None:  # the same in every trial: stop tuning and say so
+                trial.set_user_attr("error", mistake.message)
+                raise mistake from None
             message = f"{type(e).__name__} from the experiment's code: {e}"
             trial.set_user_attr("error", message)
             raise RunError(message) from None
@@ -379,13 +422,14 @@ def run_trials(
         if on_trial is not None:
             on_trial(study, frozen)
 
+    def stop(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
+        if _finished(study) >= n_trials:
+            study.stop()
+
     done = _finished(study)
     remaining = max(0, n_trials - done)
     if remaining == 0:
         return None
-    stop = optuna.study.MaxTrialsCallback(
-        n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
-                          optuna.trial.TrialState.FAIL))
     try:
         study.optimize(objective, n_trials=remaining, timeout=settings.timeout_seconds,
                        catch=(RunError,), callbacks=[after, stop], gc_after_trial=False)
@@ -394,15 +438,53 @@ def run_trials(
             f"{MAX_CONSECUTIVE_FAILURES} trials in a row failed; the last with: {e}. Fix the "
             "cause (or narrow the search space) and run the same command again to resume."
         ) from None
+    except (KeyboardInterrupt, RegAdvisorError):
+        raise
+    except Exception as e:
+        fault = storage_fault(e)
+        if fault is None:
+            raise
+        raise StorageError(
+            f"The study storage {mask_url(settings.storage or 'study.db')} failed during "
+            f"tuning ({fault}). Every finished trial is kept in it; once it answers again, run "
+            "the same command to resume.") from None
     if settings.timeout_seconds is not None and _finished(study) < n_trials:
         return f"the time budget of {settings.timeout_seconds:g} s ended the search"
     return None
 
 
+#: The error recorded on a trial that Ctrl-C (or SIGTERM) stopped.
+INTERRUPTED = "interrupted (Ctrl-C or a stop signal) before it finished"
+
+
 def _finished(study: optuna.Study) -> int:
+    """Trials that count towards ``n_trials``: complete, pruned, and failed by their own
+    configuration or code (not the ones an interruption stopped)."""
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
               optuna.trial.TrialState.FAIL)
-    return len(study.get_trials(deepcopy=False, states=states))
+    return sum(1 for t in study.get_trials(deepcopy=False, states=states)
+               if t.user_attrs.get("error") != INTERRUPTED)
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """A sentence for an error that comes from the storage (its connection dropped, the file
+    was damaged), looking through the chain of causes; ``None`` for any other error.
+
+    Optuna's own bookkeeping can fail with ``UnboundLocalError`` ('updated_state') when the
+    storage dies while a trial is being told; the original error is in its context.
+    """
+    seen = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        module = type(current).__module__
+        if module.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+            text = str(current).strip().splitlines()
+            return f"{type(current).__name__}: {mask_url(text[0]) if text else ''}"
+        current = current.__cause__ or current.__context__
+    if isinstance(error, UnboundLocalError) and "updated_state" in str(error):
+        return "it stopped answering while a trial was being recorded"
+    return None
 
 
 def records(study: optuna.Study) -> list[TrialRecord]:
@@ -478,15 +560,24 @@ def choose_winner(
         losses = [t.user_attrs.get("val_loss")]
         seeds = [settings.seed]
         epochs = []
+        errors: list[str] = []
         for k in range(1, settings.extra_seeds + 1):
             seed = settings.seed + 1000 * k
             config = config_for(base, space, dict(t.params)).replace(seed=seed)
-            h = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
-                      config, task=experiment.task, loss_factory=experiment.loss_factory,
-                      device=settings.device, train_figures=False).history
-            epochs.append(h.epochs_run)
-            best = h.restored or h.best
-            if h.diverged or best is None:
+            try:
+                h = train(experiment.model_factory, experiment.train_loader,
+                          experiment.val_loader, config, task=experiment.task,
+                          loss_factory=experiment.loss_factory, device=settings.device,
+                          train_figures=False).history
+            except Exception as e:  # the user's code: this re-run fails, as a trial would
+                mistake = explain(e, settings.device)
+                if mistake is not None:
+                    raise mistake from None
+                errors.append(f"seed {seed}: {type(e).__name__} from the experiment's code: {e}")
+                h = None
+            epochs.append(h.epochs_run if h is not None else 0)
+            best = (h.restored or h.best) if h is not None else None
+            if h is None or h.diverged or best is None:
                 value, loss = (-math.inf if maximize else math.inf), math.inf
             else:
                 value = best.val_metric if settings.objective == "val_metric" else best.val_loss
@@ -501,8 +592,9 @@ def choose_winner(
         mean = statistics.fmean(finite) if finite else math.nan
         std = statistics.stdev(finite) if len(finite) >= 2 else 0.0
         known = [v for v in losses if v is not None]
+        known = [v for v in known if math.isfinite(v)]
         reruns.append(Rerun(t.number, dict(t.params), seeds, values, mean, std, epochs,
-                            statistics.fmean(known) if known else None))
+                            statistics.fmean(known) if known else None, errors))
     winner = min(reruns, key=lambda r: rank(r.mean, r.val_loss))
     record = next(r for r in records(study) if r.number == winner.trial_number)
     return reruns, record

@@ -138,6 +138,9 @@ class PredictionBuffer:
 
     def add(self, probs: torch.Tensor, mean: torch.Tensor, targets: torch.Tensor) -> None:
         """One batch: the eval-mode probabilities and the (MC-averaged) mean prediction."""
+        from regadvisor.training.loop import class_labels
+
+        targets = class_labels(targets)
         self.n_classes = probs.shape[-1]
         conf, pred = probs.max(-1)
         self.confs.append(conf.cpu())

@@ -24,7 +24,7 @@ from torch import nn
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train
-from regadvisor.training.loop import align_targets
+from regadvisor.training.loop import align_targets, class_labels
 from regadvisor.verification.calibration import (
     MC_PASSES,
     Calibration,
@@ -295,7 +295,7 @@ def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
                 total += len(targets)
                 if classification:
                     probs = out.softmax(-1)
-                    hits.append((probs.argmax(-1) == targets).cpu())
+                    hits.append((probs.argmax(-1) == class_labels(targets)).cpu())
                     buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets)
     finally:
         for m, training in modes.items():

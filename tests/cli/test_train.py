@@ -116,10 +116,10 @@ def test_bad_import_string(run_cli):
 
 
 def test_debug_shows_the_traceback(run_cli):
-    from regadvisor.errors import ExperimentError
-
-    with pytest.raises(ExperimentError):
-        run_cli("train", ASSETS / "no_model.py", "--debug")
+    result = run_cli("train", ASSETS / "no_model.py", "--debug")
+    assert result.exit_code == 2  # the error's own exit code, after the traceback
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ExperimentError" in result.stderr and "defines no 'model' function" in result.stderr
 
 
 @pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "abc"], ["--seed", "-1"]])

@@ -72,9 +72,10 @@ def test_check_refuses_a_python_tag_without_running_it(run, tmp_path):
     assert not target.exists()
 
 
-def test_check_with_debug_raises(run):
+def test_check_with_debug_shows_the_traceback(run):
     result = run("check", ASSETS / "unknown_fact", "--debug")
-    assert isinstance(result.exception, RulesError)
+    assert result.exit_code == RulesError.exit_code
+    assert "Traceback (most recent call last)" in result.stderr and "RulesError" in result.stderr
 
 
 def test_list_the_bundled_rules(run):
