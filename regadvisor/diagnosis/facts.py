@@ -10,7 +10,6 @@ not apply (``n_classes`` for a regression); a comparison with ``None`` is false.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 __all__ = ["FACT_SPECS", "FactSpec", "Facts", "facts_markdown"]
 
@@ -162,22 +161,6 @@ FACT_SPECS: dict[str, FactSpec] = {
 
 class Facts(dict):
     """The facts of one diagnosis: a plain ``dict`` of name → value (number, bool, str or None)."""
-
-    def describe(self, names: list[str]) -> str:
-        """``name=value`` for the given facts, formatted for a sentence."""
-        parts = []
-        for name in names:
-            value = self.get(name)
-            parts.append(f"{name}={_fmt(value)}")
-        return ", ".join(parts)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower() if isinstance(value, bool) else "none"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def facts_markdown() -> str:

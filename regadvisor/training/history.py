@@ -97,9 +97,6 @@ class History:
     def last(self) -> EpochRecord | None:
         return self.records[-1] if self.records else None
 
-    def column(self, name: str) -> list[float]:
-        return [getattr(r, name) for r in self.records]
-
     def curves(self) -> list[tuple[float, ...]]:
         """The numbers of every epoch without the timings (for comparing two runs)."""
         return [(r.train_loss, r.train_metric, r.val_loss, r.val_metric, r.step_loss, r.lr)

@@ -153,7 +153,7 @@ def train(
         model.train()
         sizes: list[int] = []
         cut_short = False
-        for inputs, targets in train_data.batches(shuffle=True):
+        for inputs, targets in train_data.batches():
             with autocast:
                 outputs = model(inputs)
                 loss = criterion(outputs.float(), align_targets(targets, outputs, classification))
@@ -385,7 +385,8 @@ class _Data:
         except TypeError:
             return 0
 
-    def batches(self, shuffle: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One pass in the loader's own order: shuffled exactly when (and as) it shuffles."""
         if not self.fast:
             for batch in self.loader:
                 inputs, targets = batch[0], batch[1]
@@ -420,7 +421,7 @@ class _Data:
     def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """All samples in order; held data go in chunks of :data:`EVAL_BATCH` samples."""
         if not self.fast:
-            yield from self.batches(shuffle=False)
+            yield from self.batches()
             return
         # The DataLoader path iterates the loader here: draw its base seed too.
         torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
@@ -491,7 +492,7 @@ class _Head:
                        batch[1].to(data.device, non_blocking=True))
             return
         seen = 0
-        for inputs, targets in data.batches(shuffle=False):
+        for inputs, targets in data.batches():
             yield inputs, targets
             seen += targets.shape[0]
             if seen >= self.k:
