@@ -20,6 +20,7 @@ from regadvisor.errors import ConfigError, RegAdvisorError, RunError
 from regadvisor.experiment import Experiment
 from regadvisor.rules import Finding, RuleSet, Verdict, evaluate_rules, load_rules
 from regadvisor.training import EpochCallback, History
+from regadvisor.tuning import defaults
 
 __all__ = ["DIAGNOSIS_SCHEMA_VERSION", "Diagnosis", "diagnose"]
 
@@ -267,9 +268,9 @@ class AdviseOptions:
     diagnostic_epochs: int | None = None
     budget_seconds: float | None = None
     rules_dirs: Sequence[str | Path] = ()
-    n_trials: int = 30
+    n_trials: int = defaults.N_TRIALS
     objective: str = "val_metric"
-    pruner: str = "hyperband"
+    pruner: str = defaults.PRUNER
     storage: str | None = None
     study_name: str | None = None
     seeds: int = 3

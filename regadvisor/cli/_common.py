@@ -132,8 +132,9 @@ TrialsOpt = Annotated[int, typer.Option("--n-trials", "--trials", min=1,
 ObjectiveOpt = Annotated[str | None, typer.Option(
     "--objective", help="What tuning optimizes on the validation set: 'metric' (the "
                         "experiment's metric; the default) or 'loss'.")]
-PrunerOpt = Annotated[str, typer.Option("--pruner", help="hyperband (the default), median "
-                                        "(with a 10-epoch warm-up), patient or none.")]
+PrunerOpt = Annotated[str, typer.Option(
+    "--pruner", help="patient (the median pruner with a 10-epoch warm-up and 5 epochs' "
+                     "patience), median, hyperband or none.")]
 StorageOpt = Annotated[str | None, typer.Option(
     "--storage", callback=_register_storage,
     help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many "

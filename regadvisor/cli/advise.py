@@ -39,6 +39,7 @@ from regadvisor.cli._common import (
 )
 from regadvisor.cli._progress import progress_bar
 from regadvisor.cli._stages import stage_hooks
+from regadvisor.tuning import defaults
 
 
 @handle_errors
@@ -48,11 +49,11 @@ def advise_command(
     data: DataOpt = None,
     optimizer: OptimizerOpt = None,
     loss: LossOpt = None,
-    n_trials: TrialsOpt = 30,
+    n_trials: TrialsOpt = defaults.N_TRIALS,
     seeds: Annotated[int, typer.Option("--seeds", min=2, help="Training seeds of the "
                                        "verification (each arm).")] = 3,
     objective: ObjectiveOpt = None,
-    pruner: PrunerOpt = "hyperband",
+    pruner: PrunerOpt = defaults.PRUNER,
     diagnostic_epochs: DiagEpochsOpt = None,
     rules: RulesOpt = None,
     space: SpaceOpt = None,

@@ -24,6 +24,7 @@ from regadvisor.errors import ConfigError, RegAdvisorError, RunError, StorageErr
 from regadvisor.experiment import Experiment, baseline_config
 from regadvisor.training import RegConfig, StopReason, train
 from regadvisor.training.faults import explain
+from regadvisor.tuning import defaults
 from regadvisor.tuning._records import Rerun, TrialRecord, TuningResult
 from regadvisor.tuning.space import SearchSpace
 
@@ -82,16 +83,16 @@ class TuneSettings:
             as long (a killed worker) is failed and retried once.
     """
 
-    n_trials: int = 30
+    n_trials: int = defaults.N_TRIALS
     objective: str = "val_metric"
     monitor: str | None = None
     min_delta: float = 0.0
     min_resource: int = 5
-    winner: str = "rerun"
+    winner: str = defaults.WINNER
     reference_loss: float | None = None
     loss_guard: float = 1.5
     seed: int = 0
-    pruner: str = "hyperband"
+    pruner: str = defaults.PRUNER
     top_k: int = 3
     extra_seeds: int = 2
     storage: str | None = None
