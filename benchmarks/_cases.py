@@ -275,7 +275,7 @@ def case_rows(results: list[dict[str, Any]], manifest: dict[str, dict]) -> list[
                "expected_verdict": info["expected_verdict"], "methods": {}}
         for name, r in methods.items():
             entry = {"mean": mean(r["test"]["metric"]), "epochs": r.get("epochs", 0),
-                     "test_loss": mean(r["test"]["loss"]),
+                     "test_loss": mean(r["test"]["loss"]), "test_losses": r["test"]["loss"],
                      "ece": mean([e for e in r["test"]["ece"] if e is not None])}
             if base is not None and name != "baseline":
                 entry["vs_baseline"] = compare(base["test"], r["test"], metric)

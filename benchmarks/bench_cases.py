@@ -122,6 +122,25 @@ def summarize(rows: list[dict], half: str) -> dict:
                                 == r["expected_verdict"] for r in reg)
     out["worse_than_user"] = [r["case"] for r in reg
                               if r["methods"]["regadvisor"]["vs_baseline"]["verdict"] == "worse"]
+    # A test loss above 1.5x the user's on some seed, or an ECE worse by more than 0.05, that the
+    # verdict box does not mention (regadvisor's own flags, read from its verification).
+    out["unflagged"] = [f"{r['case']}: {what}" for r in reg for what in _unflagged(r)]
+    return out
+
+
+def _unflagged(row: dict) -> list[str]:
+    ours, base = row["methods"]["regadvisor"], row["methods"].get("baseline")
+    if base is None or ours.get("kept_baseline"):
+        return []
+    flags = " ".join(ours.get("verification", {}).get("flags") or [])
+    out = []
+    ratios = [r / b for b, r in zip(base.get("test_losses") or [], ours.get("test_losses") or [],
+                                    strict=False) if b and math.isfinite(b) and b > 0]
+    if row["metric"] == "accuracy" and ratios and max(ratios) > 1.5 and "Loss:" not in flags:
+        out.append(f"test loss {max(ratios):.1f}x the user's on a seed")
+    if (math.isfinite(ours.get("ece", math.nan)) and math.isfinite(base.get("ece", math.nan))
+            and ours["ece"] - base["ece"] > 0.05 and "Calibration:" not in flags):
+        out.append(f"ECE {base['ece']:.3f} -> {ours['ece']:.3f}")
     return out
 
 
