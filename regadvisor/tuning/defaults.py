@@ -9,9 +9,13 @@ from __future__ import annotations
 
 __all__ = ["N_TRIALS", "PRUNER", "WINNER"]
 
-#: Trials in a study.
-N_TRIALS = 30
-#: The pruner (one of :data:`regadvisor.tuning.study.PRUNERS`).
-PRUNER = "hyperband"
+#: Trials in a study. 25 found the same configurations as 30 on the calibration half (mean relative
+#: error reduction 0.374 against 0.376) with 10 % fewer epochs.
+N_TRIALS = 25
+#: The pruner (one of :data:`regadvisor.tuning.study.PRUNERS`). ``patient`` (the median pruner
+#: after a 10-epoch warm-up, with 5 epochs' patience) against Hyperband on the calibration half:
+#: mean relative error reduction 0.376 against 0.335; Hyperband pruned 60-75 % of trials, among
+#: them the strongly regularized ones that win on MNIST-1D (66.4 % against 63.1 % test accuracy).
+PRUNER = "patient"
 #: How the winner is chosen: ``"rerun"`` (top trials re-run over extra seeds) or ``"best"``.
 WINNER = "rerun"
