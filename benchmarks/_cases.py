@@ -115,14 +115,14 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
                    label: str = "regadvisor") -> dict[str, Any]:
     """``advise`` with its defaults, or with the settings of ``variant`` (AdviseOptions fields,
     and TuneSettings fields under ``tuning``)."""
-    from regadvisor.pipeline import AdviseOptions, advise
+    from regadvisor.pipeline import AdviseOptions, run_stages
     from regadvisor.training import RegConfig
 
     exp = load_case(name)
     variant = dict(variant or {})
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as run_dir:
-        result = advise(exp, Path(run_dir), AdviseOptions(seed=seed, render=False, **variant))
+        result = run_stages(exp, Path(run_dir), AdviseOptions(seed=seed, render=False, **variant))
     seconds = time.perf_counter() - t0
     diag, tun, ver, rec = (result.diagnosis, result.tuning, result.verification,
                            result.recommendation)

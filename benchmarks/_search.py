@@ -93,7 +93,7 @@ def pruner_override(name: str):
     import regadvisor.tuning.study as study_mod
 
     original = study_mod.make_pruner
-    study_mod.make_pruner = lambda _name: optuna_pruner(name)
+    study_mod.make_pruner = lambda _name, *_args, **_kwargs: optuna_pruner(name)
     try:
         yield
     finally:

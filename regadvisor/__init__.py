@@ -4,16 +4,78 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
 from regadvisor.errors import RegAdvisorError  # noqa: E402
 from regadvisor.experiment import Experiment, build_experiment, load_experiment  # noqa: E402
 from regadvisor.training import History, RegConfig, train  # noqa: E402
 
+if TYPE_CHECKING:
+    from regadvisor.pipeline import RunResult
 
-def advise(*args, **kwargs):
-    """Diagnose, tune, verify and report (see :func:`regadvisor.pipeline.run_advise`)."""
-    from regadvisor.pipeline import run_advise
 
-    return run_advise(*args, **kwargs)
+def advise(
+    experiment: str | Experiment | None = None,
+    *,
+    model: Any = None,
+    data: Any = None,
+    optimizer: Any = None,
+    loss: Any = None,
+    task: str | None = None,
+    epochs: int | None = None,
+    metric: str | None = None,
+    output: str | Path | None = None,
+    device: str = "auto",
+    **options: Any,
+) -> RunResult:
+    """Diagnose, tune, verify and report: the Python API of ``regadvisor advise``.
+
+    Give an experiment (a path, module or bundled example name, or an :class:`Experiment`), or
+    its pieces as objects (``model=`` and ``data=`` factories, optionally ``optimizer=``,
+    ``loss=``, ``task=``, ``epochs=``, ``metric=``). A second call with the same ``output``
+    folder resumes the run (a complete one is returned as it is).
+
+    Args:
+        experiment: A ``.py`` path, a module name, a bundled example's name, or an
+            :class:`Experiment`; None (with no pieces given) means the bundled default
+            (``digits_noisy``).
+        model: Returns a fresh, untrained ``nn.Module`` at each call.
+        data: Returns ``(train_loader, val_loader)`` or ``(train, val, test)``.
+        optimizer: ``optimizer(params)`` returns the user's optimizer; default Adam, lr 1e-3.
+        loss: Returns the loss module; default by task.
+        task: ``"classification"`` or ``"regression"``; inferred when None.
+        epochs: The user's usual training length; default 100.
+        metric: ``"accuracy"`` or ``"loss"``; default by task.
+        output: The run folder; None makes ``reports/<name>-<timestamp>``.
+        device: ``"auto"`` (CUDA, then MPS, then the CPU) or a device name.
+        **options: :class:`~regadvisor.pipeline.AdviseOptions` fields (``n_trials``,
+            ``seeds``, ``objective``, ``pruner``, ``storage``, ...).
+
+    Returns:
+        The RunResult; the run folder holds report.html, report.json and the CSVs.
+
+    Raises:
+        ExperimentError: The experiment cannot be loaded or breaks the contract.
+        ConfigError: The device is not available here, or the run folder cannot be written
+            or holds a run of another experiment.
+        RunError: The experiment's code failed, or no trial completed.
+    """
+    from regadvisor._io import make_run_dir
+    from regadvisor.pipeline import AdviseOptions, run_stages
+    from regadvisor.training import resolve_device
+
+    dev = resolve_device(device)
+    if isinstance(experiment, Experiment):
+        exp = experiment
+    elif model is not None or data is not None:
+        exp = build_experiment(model=model, data=data, optimizer=optimizer, loss=loss, task=task,
+                               epochs=epochs, metric=metric, device=dev)
+    else:
+        exp = load_experiment(experiment, device=str(dev))
+    run_dir = make_run_dir(output, exp.name)
+    opts = AdviseOptions(device=dev, **options)
+    return run_stages(exp, run_dir, opts)
 
 
 __all__ = [

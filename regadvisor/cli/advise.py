@@ -73,7 +73,7 @@ def advise_command(
     Running it again with the same --output folder resumes the study.
     """
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import AdviseOptions, advise
+    from regadvisor.pipeline import AdviseOptions, run_stages
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
     from regadvisor.tuning import mask_url
@@ -98,8 +98,8 @@ def advise_command(
     _say_what_resumes(run_dir, options, exp)
     try:
         with progress_bar(quiet) as progress:
-            result = advise(exp, run_dir, options,
-                            stage_hooks(progress, n_trials, seeds, maximize))
+            result = run_stages(exp, run_dir, options,
+                                stage_hooks(progress, n_trials, seeds, maximize))
     except KeyboardInterrupt:
         err_console.print(
             f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "

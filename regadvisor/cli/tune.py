@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -45,7 +45,14 @@ from regadvisor.cli._common import (
 )
 from regadvisor.cli._progress import progress_bar
 from regadvisor.cli._stages import stage_hooks
+from regadvisor.cli._workers import option_args, start_workers
 from regadvisor.tuning import defaults
+
+if TYPE_CHECKING:
+    from regadvisor.experiment import Experiment
+    from regadvisor.pipeline import Diagnosis
+    from regadvisor.rules import RuleSet
+    from regadvisor.tuning import SearchSpace, TuneSettings, TuningResult
 
 
 @handle_errors
@@ -84,64 +91,113 @@ def tune_command(
     """Tune weight decay, dropout, patience (and what the rules call for) with Optuna."""
     import torch
 
-    from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import diagnose
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
-    from regadvisor.tuning import TuneSettings, build_space, mask_url, tune
-    from regadvisor.tuning.study import run_worker
+    from regadvisor.tuning import TuneSettings
 
     dev = resolve_device(device)
     n_threads = threads or max(1, (os.cpu_count() or 1) // workers)
     torch.set_num_threads(n_threads)
-    obj = objective_name(objective)
-    settings = TuneSettings(n_trials=n_trials, objective=obj, seed=seed, pruner=pruner,
-                            storage=storage, study_name=study_name, device=dev,
+    settings = TuneSettings(n_trials=n_trials, objective=objective_name(objective), seed=seed,
+                            pruner=pruner, storage=storage, study_name=study_name, device=dev,
                             heartbeat_seconds=heartbeat)
+    pieces = {"model": model, "data": data, "optimizer": optimizer, "loss": loss}
     if worker_rank is not None:
-        exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer,
-                              loss=loss, device=str(dev))
-        run_worker(exp, settings, make_run_dir(output, exp.name), worker_rank)
+        _run_worker(experiment, pieces, settings, output, worker_rank)
         return
 
     ruleset = load_rules(rules or [])
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
-    exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
-                          device=str(dev))
+    exp, run_dir, search = _diagnose(experiment, pieces, settings, ruleset, overrides,
+                                     diagnostic_epochs, output, workers, n_threads)
+    args = option_args({
+        "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
+        "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
+        "--diagnostic-epochs": diagnostic_epochs, "--rules": rules, "--space": space,
+        "--wd-range": wd_range, "--dropout-range": dropout_range,
+        "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
+        "--device": device, "--debug": debug,
+    })
+    result = _search(exp, search, settings, run_dir, quiet,
+                     start_workers(workers, experiment, args, n_threads, run_dir))
+    _save(result, run_dir)
+    _print_result(result, run_dir)
+
+
+def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings: TuneSettings,
+                output: Path | None, rank: int) -> None:
+    """``--worker-rank``: load the experiment and run trials of the existing study."""
+    from regadvisor.experiment import load_experiment
+    from regadvisor.tuning.study import run_worker
+
+    exp = load_experiment(experiment, **pieces, device=str(settings.device))
+    run_worker(exp, settings, make_run_dir(output, exp.name), rank)
+
+
+def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: TuneSettings,
+              ruleset: RuleSet, overrides: dict[str, Any], diagnostic_epochs: int | None,
+              output: Path | None, workers: int,
+              n_threads: int) -> tuple[Experiment, Path, SearchSpace]:
+    """Load the experiment, diagnose it, and build the search space the findings call for.
+
+    Returns:
+        ``(experiment, run_dir, search_space)``; the diagnosis is saved in the run folder.
+    """
+    from regadvisor.experiment import load_experiment
+    from regadvisor.pipeline import diagnose
+    from regadvisor.tuning import build_space
+
+    exp = load_experiment(experiment, **pieces, device=str(settings.device))
     if exp.bundled and experiment is None:
         console.print(f"No experiment given: tuning the bundled example [bold]{exp.name}[/].")
     run_dir = make_run_dir(output, exp.name)
-    diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=dev, seed=seed, ruleset=ruleset)
+    diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
+                         seed=settings.seed, ruleset=ruleset)
     atomic_write_text(run_dir / "diagnosis.json", diagnosis.to_json())
     search = build_space(diagnosis.findings, diagnosis.facts, overrides)
+    _print_plan(diagnosis, search, settings.n_trials, workers, n_threads)
+    return exp, run_dir, search
+
+
+def _search(exp: Experiment, search: SearchSpace, settings: TuneSettings, run_dir: Path,
+            quiet: bool, start: Callable[[str, str], Sequence[Any]]) -> TuningResult:
+    """Run the study with a progress bar; Ctrl-C keeps the finished trials and exits 130."""
+    from regadvisor.tuning import tune
+
+    maximize = settings.objective == "val_metric" and exp.higher_is_better
+    with progress_bar(quiet) as progress:
+        hooks = stage_hooks(progress, settings.n_trials, 0, maximize)
+        try:
+            return tune(exp, search, settings, run_dir, on_trial=hooks.trial,
+                        on_rerun=hooks.rerun, start_workers=start)
+        except KeyboardInterrupt:
+            console.print(f"Interrupted: finished trials are kept in the study. Resume with the "
+                          f"same command and --output {run_dir}.")
+            raise typer.Exit(130) from None
+
+
+def _save(result: TuningResult, run_dir: Path) -> None:
+    """tuning.json and trials.csv in the run folder."""
+    from regadvisor.pipeline import write_trials_csv
+
+    atomic_write_text(run_dir / "tuning.json", json.dumps(result.to_dict(), indent=2))
+    write_trials_csv(result.to_dict(), run_dir / "trials.csv")
+
+
+def _print_plan(diagnosis: Diagnosis, search: SearchSpace, n_trials: int, workers: int,
+                n_threads: int) -> None:
+    """The verdict, and what the study searches with how many workers and threads."""
     console.print(f"Verdict: {diagnosis.verdict.name.replace('_', ' ')}. Searching "
                   + ", ".join(f"{k} [{r.low:g}, {r.high:g}]{' (log)' if r.log else ''}"
                               for k, r in search.params.items())
                   + f" over {n_trials} trials, {workers} worker{'s' if workers > 1 else ''} "
                     f"× {n_threads} thread{'s' if n_threads > 1 else ''}.")
 
-    def start_workers(url: str, name: str) -> list[subprocess.Popen]:
-        if workers <= 1:
-            return []
-        args = _worker_args(url, name, n_threads, run_dir)
-        return [subprocess.Popen([*args, "--worker-rank", str(rank)],
-                                 stdout=subprocess.DEVNULL)
-                for rank in range(1, workers)]
 
-    maximize = obj == "val_metric" and exp.higher_is_better
-    with progress_bar(quiet) as progress:
-        hooks = stage_hooks(progress, n_trials, 0, maximize)
-        try:
-            result = tune(exp, search, settings, run_dir, on_trial=hooks.trial,
-                          on_rerun=hooks.rerun, start_workers=start_workers)
-        except KeyboardInterrupt:
-            console.print(f"Interrupted: finished trials are kept in the study. Resume with the "
-                          f"same command and --output {run_dir}.")
-            raise typer.Exit(130) from None
-    atomic_write_text(run_dir / "tuning.json", json.dumps(result.to_dict(), indent=2))
-    from regadvisor.pipeline import write_trials_csv
+def _print_result(result: TuningResult, run_dir: Path) -> None:
+    """The trials by state, the re-runs over extra seeds, the winner, and the files saved."""
+    from regadvisor.tuning import mask_url
 
-    write_trials_csv(result.to_dict(), run_dir / "trials.csv")
     counts = result.counts()
     console.print(f"{len(result.trials)} trials in {mask_url(result.storage)} (study "
                   f"{result.study_name}): " + ", ".join(f"{n} {s.lower()}"
@@ -154,22 +210,3 @@ def tune_command(
         console.print(f"Best (noise-aware): trial {result.best_trial}: " + ", ".join(
             f"{k}={v:.4g}" for k, v in result.best_params.items()) + ".")
     console.print(f"Saved {run_dir / 'tuning.json'} and {run_dir / 'trials.csv'}.")
-
-
-def _worker_args(url: str, name: str, threads: int, run_dir) -> list[str]:
-    """The same command line, as a worker of the given study."""
-    args = list(sys.argv[1:])
-    drop_next = {"--workers", "--storage", "--study-name", "--output", "-o", "--threads"}
-    out: list[str] = []
-    skip = False
-    for a in args:
-        if skip:
-            skip = False
-            continue
-        key = a.split("=", 1)[0]
-        if key in drop_next:
-            skip = "=" not in a
-            continue
-        out.append(a)
-    return [sys.executable, "-m", "regadvisor", *out, "--storage", url, "--study-name", name,
-            "--threads", str(threads), "--output", str(run_dir), "--quiet"]

@@ -12,11 +12,10 @@ predictive entropy (MC dropout when the trained model has dropout), pooled over 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import statistics
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -24,291 +23,18 @@ from torch import nn
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train
-from regadvisor.training.loop import align_targets, class_labels
-from regadvisor.verification.calibration import (
-    MC_PASSES,
-    Calibration,
-    PredictionBuffer,
-    Predictions,
-    Uncertainty,
-    calibration,
-    ece,
-    has_dropout,
-    mc_mean,
-    uncertainty,
+from regadvisor.verification.calibration import MC_PASSES, calibration, uncertainty
+from regadvisor.verification.comparison import (
+    Comparison,
+    format_difference,
+    paired_comparison,
+    t975,
 )
+from regadvisor.verification.held_out import HeldOut, evaluate_model
+from regadvisor.verification.results import ArmResult, SeedResult, Verification
 
 __all__ = ["ArmResult", "Comparison", "HeldOut", "SeedResult", "Verification", "evaluate_model",
            "format_difference", "paired_comparison", "t975", "verify"]
-
-#: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
-Z975 = 1.959963984540054
-
-
-def t975(df: int) -> float:
-    """The 97.5 % quantile of Student's t with ``df`` degrees of freedom."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, df))
-
-
-def format_difference(value: float, metric: str) -> str:
-    """A paired difference as the report and the terminal show it: accuracy in points with two
-    decimals (``+9.52 points``), a loss with four (``-0.0071``)."""
-    if not math.isfinite(value):
-        return "n/a"
-    if metric == "accuracy":
-        return f"{value * 100:+.2f} points"
-    return f"{value:+.4f}"
-
-
-@dataclass
-class SeedResult:
-    """One training run of one arm, evaluated on the held-out split."""
-
-    seed: int
-    loss: float
-    metric: float
-    ece: float | None
-    epochs_run: int
-    best_epoch: int
-    restored_epoch: int
-    stop_reason: str
-    stop_message: str
-    seconds: float
-
-
-@dataclass
-class ArmResult:
-    """One configuration over the seeds.
-
-    ``calibration`` and ``uncertainty`` pool the held-out predictions of every seed that did not
-    diverge (classification only; ``None`` otherwise).
-    """
-
-    name: str
-    config: dict[str, Any]
-    runs: list[SeedResult] = field(default_factory=list)
-    calibration: Calibration | None = None
-    uncertainty: Uncertainty | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ArmResult:
-        d = dict(d)
-        d["runs"] = [SeedResult(**r) for r in d["runs"]]
-        if d.get("calibration") is not None:
-            d["calibration"] = Calibration.from_dict(d["calibration"])
-        if d.get("uncertainty") is not None:
-            d["uncertainty"] = Uncertainty.from_dict(d["uncertainty"])
-        return cls(**d)
-
-    def values(self, key: str) -> list[float]:
-        return [getattr(r, key) for r in self.runs]
-
-    def mean(self, key: str) -> float:
-        vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
-        return statistics.fmean(vals) if vals else math.nan
-
-    def std(self, key: str) -> float:
-        vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
-        return statistics.stdev(vals) if len(vals) >= 2 else 0.0
-
-
-@dataclass
-class Comparison:
-    """Paired difference recommendation − baseline on one figure, with its 95 % interval.
-
-    The interval has two sources of noise: the training seeds (Student's t over the per-seed
-    differences) and the held-out set itself (both arms are measured on the same samples, so
-    the seeds cannot show how much a different held-out set would change the difference; its
-    standard error comes from the per-sample differences). ``verdict`` is ``improves``,
-    ``no clear difference`` or ``worse`` (orientation taken from ``higher_is_better``).
-
-    Attributes:
-        sample_noise: Standard error of the mean difference from the held-out samples (``None``
-            when the per-sample figures are not known).
-    """
-
-    figure: str
-    higher_is_better: bool
-    diffs: list[float]
-    mean_diff: float
-    ci_low: float
-    ci_high: float
-    verdict: str
-    sample_noise: float | None = None
-
-
-def paired_comparison(figure: str, baseline: list[float], recommended: list[float],
-                      higher_is_better: bool,
-                      sample_diffs: Sequence[float] | None = None) -> Comparison:
-    """Mean paired difference with its 95 % interval and a three-way verdict.
-
-    Args:
-        figure: What is compared (for the record).
-        baseline, recommended: The figure per seed, paired by seed.
-        higher_is_better: Orientation of the figure.
-        sample_diffs: Per held-out sample, the difference recommendation − baseline averaged
-            over the seeds; its spread adds the held-out set's sampling noise to the interval.
-    """
-    diffs = [r - b for r, b in zip(recommended, baseline, strict=True)]
-    finite = [d for d in diffs if math.isfinite(d)]
-    if not finite:
-        return Comparison(figure, higher_is_better, diffs, math.nan, math.nan, math.nan,
-                          "no clear difference")
-    mean = statistics.fmean(finite)
-    if len(finite) >= 2:
-        half = t975(len(finite) - 1) * statistics.stdev(finite) / math.sqrt(len(finite))
-    else:
-        half = math.inf
-    noise = None
-    samples = [d for d in sample_diffs or () if math.isfinite(d)]
-    if len(samples) >= 2 and len(samples) == len(sample_diffs or ()):
-        noise = statistics.stdev(samples) / math.sqrt(len(samples))
-        half = math.sqrt(half ** 2 + (Z975 * noise) ** 2)
-    low, high = mean - half, mean + half
-    better_low, better_high = (low, high) if higher_is_better else (-high, -low)
-    if better_low > 0:
-        verdict = "improves"
-    elif better_high < 0:
-        verdict = "worse"
-    else:
-        verdict = "no clear difference"
-    return Comparison(figure, higher_is_better, diffs, mean, low, high, verdict, noise)
-
-
-@dataclass
-class Verification:
-    """Baseline against recommendation on held-out data.
-
-    Attributes:
-        split: ``"test"`` or ``"validation"`` (when the experiment has no test loader).
-        seeds: The training seeds, shared by both arms.
-        baseline, recommended: The two arms.
-        metric, loss: Paired comparisons on the user's metric and on the loss.
-        verdict: The verdict on the user's metric (for a loss metric, on the loss).
-        keep_baseline: True when the recommendation measured worse: the baseline stays.
-        summary: One sentence for the terminal and the report.
-        warnings: What makes the comparison less certain than its interval suggests (few
-            seeds, a small held-out set), in sentences.
-        flags: What the recommendation made worse beside the metric, in sentences for the
-            verdict box: a held-out loss far above the user's on some seed (over-confident
-            predictions), a worse calibration.
-        histories: The first seed's learning curves of each arm.
-    """
-
-    split: str
-    seeds: list[int]
-    metric_name: str
-    baseline: ArmResult
-    recommended: ArmResult
-    metric: Comparison
-    loss: Comparison
-    verdict: str
-    keep_baseline: bool
-    summary: str
-    warnings: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    histories: dict[str, dict] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Verification:
-        d = dict(d)
-        for arm in ("baseline", "recommended"):
-            d[arm] = ArmResult.from_dict(d[arm])
-        d["metric"] = Comparison(**d["metric"])
-        d["loss"] = Comparison(**d["loss"])
-        return cls(**d)
-
-
-@dataclass
-class HeldOut:
-    """One trained model measured on held-out data, in one pass.
-
-    Attributes:
-        loss: Mean loss (no label smoothing).
-        metric: Accuracy for classification, the loss for regression.
-        ece: Expected calibration error (classification).
-        sample_loss: Per-sample loss, shape ``(N,)`` (``None`` when the loss module cannot give
-            one).
-        sample_correct: Per-sample correctness, shape ``(N,)`` (classification).
-        predictions: Confidence, correctness and predictive entropy (classification).
-    """
-
-    loss: float
-    metric: float
-    ece: float | None
-    sample_loss: torch.Tensor | None
-    sample_correct: torch.Tensor | None
-    predictions: Predictions | None
-
-
-def _criterion(loss_factory: Callable[[], nn.Module] | None,
-               classification: bool) -> tuple[nn.Module, bool]:
-    """The evaluation loss with per-sample results where the module allows it."""
-    criterion = loss_factory() if loss_factory is not None else (
-        nn.CrossEntropyLoss() if classification else nn.MSELoss())
-    if isinstance(criterion, nn.CrossEntropyLoss):
-        criterion.label_smoothing = 0.0
-    per_sample = isinstance(getattr(criterion, "reduction", None), str)
-    if per_sample:
-        criterion.reduction = "none"
-    return criterion, per_sample
-
-
-@torch.no_grad()
-def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
-                   loss_factory: Callable[[], nn.Module] | None = None, *,
-                   mc_passes: int = 1, seed: int = 0) -> HeldOut:
-    """Loss, metric, calibration and per-sample figures of a trained model, in one pass.
-
-    For classification each batch also gets ``mc_passes`` stochastic passes with only the
-    dropout modules active (MC dropout; see :mod:`regadvisor.verification.calibration`), drawn
-    from a fork of the random state seeded with ``seed``.
-    """
-    classification = task == "classification"
-    device = torch.device(device)
-    criterion, per_sample = _criterion(loss_factory, classification)
-    criterion.to(device)
-    modes = {m: m.training for m in model.modules()}
-    model.eval()
-    losses, hits = [], []
-    loss_sum, total = 0.0, 0
-    buffer = PredictionBuffer()
-    try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            for inputs, targets in loader:
-                inputs, targets = inputs.to(device), targets.to(device)
-                out = model(inputs).float()
-                value = criterion(out, align_targets(targets, out, classification))
-                if per_sample:
-                    value = value.reshape(targets.shape[0], -1).mean(1) if value.ndim else \
-                        value.expand(targets.shape[0])
-                    losses.append(value.double().cpu())
-                else:
-                    loss_sum += float(value) * len(targets)
-                total += len(targets)
-                if classification:
-                    probs = out.softmax(-1)
-                    hits.append((probs.argmax(-1) == class_labels(targets)).cpu())
-                    buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets)
-    finally:
-        for m, training in modes.items():
-            m.train(training)
-    sample_loss = torch.cat(losses) if losses else None
-    loss = float(sample_loss.mean()) if sample_loss is not None and sample_loss.numel() else (
-        loss_sum / max(total, 1))
-    if not classification:
-        return HeldOut(loss, loss, None, sample_loss, None, None)
-    correct = torch.cat(hits) if hits else torch.empty(0, dtype=torch.bool)
-    predictions = buffer.result(has_dropout(model) and mc_passes > 1, mc_passes)
-    return HeldOut(loss, float(correct.double().mean()) if correct.numel() else math.nan,
-                   ece(predictions), sample_loss, correct, predictions)
 
 
 def verify(
@@ -341,8 +67,6 @@ def verify(
         reuse: ``seed -> (History, model)`` of runs of the baseline already trained at full
             length with that seed (the diagnosis'); they are measured instead of trained again.
     """
-    import time
-
     started = time.perf_counter()
     loader = experiment.test_loader or experiment.val_loader
     split = "test" if experiment.test_loader is not None else "validation"
@@ -354,36 +78,62 @@ def verify(
     total, done = 2 * seeds, 0
     for s in seed_list:
         for key, config in (("baseline", baseline), ("recommended", recommended)):
-            t0 = time.perf_counter()
-            if key == "baseline" and s in (reuse or {}):
-                h, model = reuse[s]
-            else:
-                result = train(experiment.model_factory, experiment.train_loader,
-                               experiment.val_loader, config.replace(seed=s),
-                               task=experiment.task, loss_factory=experiment.loss_factory,
-                               device=device,
-                               # Only the first seed's curves are kept (and plotted).
-                               train_figures=key not in histories)
-                h, model = result.history, result.model
-            if h.diverged:
-                worst = 0.0 if experiment.higher_is_better else math.inf
-                measured = None
-                loss, metric, seed_ece = math.inf, worst, None
-            else:
-                measured = evaluate_model(model, loader, experiment.task, device,
-                                          experiment.loss_factory, mc_passes=mc_passes, seed=s)
-                loss, metric, seed_ece = measured.loss, measured.metric, measured.ece
+            h, measured, record = _run_seed(
+                experiment, config.replace(seed=s), loader, device=device, mc_passes=mc_passes,
+                reused=reuse[s] if key == "baseline" and s in (reuse or {}) else None,
+                # Only the first seed's curves are kept (and plotted).
+                train_figures=key not in histories)
             held[key].append(measured)
-            arms[key].runs.append(SeedResult(
-                seed=s, loss=loss, metric=metric, ece=seed_ece, epochs_run=h.epochs_run,
-                best_epoch=h.best_epoch, restored_epoch=h.restored_epoch,
-                stop_reason=h.stop_reason.value, stop_message=h.stop_message,
-                seconds=time.perf_counter() - t0))
+            arms[key].runs.append(record)
             if key not in histories:
                 histories[key] = h.to_dict()
             done += 1
             if on_run is not None:
                 on_run(done, total)
+    return _conclude(experiment, split, seeds, seed_list, arms, held, histories, started)
+
+
+def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device: Any,
+              mc_passes: int, reused: tuple[History, nn.Module] | None,
+              train_figures: bool) -> tuple[History, HeldOut | None, SeedResult]:
+    """Train one arm with one seed (``config.seed``), or take the run in ``reused``, and measure
+    it on ``loader``.
+
+    Returns:
+        The run's History, its held-out figures (``None`` when it diverged: it then scores the
+        worst metric and an infinite loss), and its record.
+    """
+    t0 = time.perf_counter()
+    if reused is not None:
+        h, model = reused
+    else:
+        result = train(experiment.model_factory, experiment.train_loader,
+                       experiment.val_loader, config,
+                       task=experiment.task, loss_factory=experiment.loss_factory,
+                       device=device, train_figures=train_figures)
+        h, model = result.history, result.model
+    if h.diverged:
+        worst = 0.0 if experiment.higher_is_better else math.inf
+        measured = None
+        loss, metric, seed_ece = math.inf, worst, None
+    else:
+        measured = evaluate_model(model, loader, experiment.task, device,
+                                  experiment.loss_factory, mc_passes=mc_passes, seed=config.seed)
+        loss, metric, seed_ece = measured.loss, measured.metric, measured.ece
+    return h, measured, SeedResult(
+        seed=config.seed, loss=loss, metric=metric, ece=seed_ece, epochs_run=h.epochs_run,
+        best_epoch=h.best_epoch, restored_epoch=h.restored_epoch,
+        stop_reason=h.stop_reason.value, stop_message=h.stop_message,
+        seconds=time.perf_counter() - t0)
+
+
+def _conclude(experiment: Experiment, split: str, seeds: int, seed_list: list[int],
+              arms: dict[str, ArmResult], held: dict[str, list[HeldOut | None]],
+              histories: dict[str, dict], started: float) -> Verification:
+    """Pool each arm's predictions, compare the arms and write the verdict.
+
+    ``started`` is the ``time.perf_counter()`` reading at the start of :func:`verify`.
+    """
     for key, arm in arms.items():
         preds = [m.predictions for m in held[key] if m is not None and m.predictions is not None]
         arm.calibration = calibration(preds)

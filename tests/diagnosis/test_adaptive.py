@@ -110,11 +110,11 @@ def test_still_learning_at_the_users_last_epoch_is_not_converged_and_reuses_the_
 
 
 def test_advise_on_the_overregularized_setup_verifies_an_improvement(tmp_path):
-    from regadvisor.pipeline import AdviseOptions, advise
+    from regadvisor.pipeline import AdviseOptions, run_stages
 
     torch.set_num_threads(1)
     exp = _scenario("overregularized")
-    result = advise(exp, tmp_path, AdviseOptions(n_trials=10, seeds=3, render=False))
+    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=10, seeds=3, render=False))
     assert result.diagnosis["verdict"]["name"] == "underfitting"
     config = result.recommendation["config"]
     assert not result.recommendation["kept_baseline"]

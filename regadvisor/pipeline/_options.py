@@ -1,0 +1,86 @@
+"""What an ``advise`` run is asked to do: its settings and its progress callbacks."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from regadvisor.pipeline._record import replace_nonfinite
+from regadvisor.tuning import defaults
+
+if TYPE_CHECKING:
+    from regadvisor.experiment import Experiment
+
+__all__ = ["AdviseOptions", "Hooks"]
+
+
+@dataclass
+class AdviseOptions:
+    """Settings of an ``advise`` run (flags of the CLI, arguments of the Python API).
+
+    ``tuning`` holds further :class:`~regadvisor.tuning.TuneSettings` fields (``monitor``,
+    ``min_delta``, ``min_resource``, ``top_k``, ``extra_seeds``) for experiments with the
+    defaults; the benchmarks use it.
+    """
+
+    diagnostic_epochs: int | None = None
+    budget_seconds: float | None = None
+    rules_dirs: Sequence[str | Path] = ()
+    n_trials: int = defaults.N_TRIALS
+    objective: str = "val_metric"
+    pruner: str = defaults.PRUNER
+    storage: str | None = None
+    study_name: str | None = None
+    seeds: int = 3
+    seed: int = 0
+    device: Any = "cpu"
+    space_overrides: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+    render: bool = True
+    tuning: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from regadvisor._secrets import register
+
+        register(self.storage)
+
+    def key(self, experiment: Experiment) -> dict[str, Any]:
+        """The settings that shape the results, comparable between runs (JSON-ready)."""
+        from regadvisor._secrets import mask_url
+
+        return replace_nonfinite({
+            "n_trials": self.n_trials, "seeds": self.seeds, "seed": self.seed,
+            "objective": self.objective, "pruner": self.pruner,
+            "diagnostic_epochs": self.diagnostic_epochs, "budget_seconds": self.budget_seconds,
+            "rules": [_folder_digest(Path(d)) for d in self.rules_dirs],
+            "space": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+                      for k, v in sorted(self.space_overrides.items())},
+            "storage": mask_url(self.storage) if self.storage else None,
+            "study_name": self.study_name, "device": str(self.device).split(":")[0],
+            "tuning": dict(sorted(self.tuning.items())),
+            "experiment": experiment.fingerprint,
+        })
+
+
+@dataclass
+class Hooks:
+    """Progress callbacks of :func:`~regadvisor.pipeline.run_stages` (all optional)."""
+
+    stage: Any = None          # stage(name) when a stage starts
+    epoch: Any = None          # per-epoch callback of the diagnostic training
+    trial: Any = None          # trial(study, frozen_trial)
+    rerun: Any = None          # rerun(done, total)
+    verify: Any = None         # verify(done, total)
+
+
+def _folder_digest(folder: Path) -> str:
+    """A rules folder by its content: the same path with edited rules is other settings."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{folder}#{h.hexdigest()[:12]}"

@@ -1,0 +1,268 @@
+"""The stage runner: every stage in order, with the RunResult saved after each one.
+
+Each stage's functions are imported when the stage runs: importing the pipeline does not load
+the verification or report modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from regadvisor.errors import RegAdvisorError, RunError
+from regadvisor.experiment import Experiment
+from regadvisor.pipeline._diagnosis import Diagnosis, diagnose
+from regadvisor.pipeline._options import AdviseOptions, Hooks
+from regadvisor.pipeline._record import RunResult, start_record, write_outputs
+from regadvisor.training import RegConfig
+
+if TYPE_CHECKING:
+    from regadvisor.tuning import TuningResult
+    from regadvisor.verification import Verification
+
+__all__ = ["STAGES", "run_stages"]
+
+STAGES = ("diagnose", "tune", "verify", "report")
+
+
+def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
+               hooks: Hooks | None = None) -> RunResult:
+    """Diagnose, tune, verify and report; save ``report.json`` after every stage.
+
+    The run folder's record only grows: a stage that finished in an earlier run of the same
+    experiment with the same settings is not run again (a complete run is reported as it is,
+    an interrupted one resumes, its study too); a run with other settings keeps the earlier
+    record under ``revisions/`` before it writes anything. An interruption or a failure leaves
+    every finished stage in ``report.json``.
+
+    Args:
+        experiment: The loaded experiment.
+        run_dir: The run folder (it exists).
+        options: The run's settings.
+        hooks: Progress callbacks.
+
+    Returns:
+        The RunResult, also saved in the run folder.
+
+    Raises:
+        ConfigError: The run folder holds a run of another experiment.
+        RunError: The experiment's code failed, or no trial completed.
+    """
+    hooks = hooks or Hooks()
+    result = start_record(experiment, run_dir, options)
+    run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages))
+    try:
+        _run_all(run)
+    except KeyboardInterrupt:
+        _save_stopped(result, run_dir, _interruption(result))
+        raise
+    except Exception as e:
+        _save_stopped(result, run_dir, f"{type(e).__name__}: {e}")
+        raise
+    return result
+
+
+@dataclass
+class _Run:
+    """One run in progress: what it works on, and the record it keeps up to date."""
+
+    experiment: Experiment
+    run_dir: Path
+    options: AdviseOptions
+    hooks: Hooks
+    result: RunResult
+    done: set[str]  # the stages that had finished before this run started
+
+    def begin(self, name: str) -> float:
+        """Tell the hooks that the stage starts; its start time (``time.perf_counter``)."""
+        if self.hooks.stage:
+            self.hooks.stage(name)
+        return time.perf_counter()
+
+    def finish(self, name: str, t0: float) -> None:
+        """Record the stage as finished, clear the error, save the record."""
+        result = self.result
+        result.timings[name] = time.perf_counter() - t0
+        if name not in result.finished_stages:
+            result.finished_stages.append(name)
+        result.error = None
+        write_outputs(result, self.run_dir)
+
+
+def _run_all(run: _Run) -> None:
+    """Each stage that has not finished yet, in order."""
+    from regadvisor.experiment import baseline_config
+
+    diagnosis = _diagnose_stage(run)
+    baseline = baseline_config(run.experiment, seed=run.options.seed)
+    tuning = _tune_stage(run, diagnosis, baseline)
+    recommended = RegConfig.from_dict(tuning.best_config)
+    if "verify" not in run.done:
+        _verify_stage(run, diagnosis, baseline, recommended)
+    if run.options.render and ("report" not in run.done
+                               or not (run.run_dir / "report.html").exists()):
+        _report_stage(run)
+
+
+def _diagnose_stage(run: _Run) -> Diagnosis:
+    """The diagnosis: the record's, or a new one."""
+    if "diagnose" in run.done:
+        return Diagnosis.from_dict(run.result.diagnosis)
+    options, hooks = run.options, run.hooks
+    t0 = run.begin("diagnose")
+    with _user_code("the diagnosis", options.device):
+        diagnosis = diagnose(run.experiment, epochs=options.diagnostic_epochs,
+                             budget_seconds=options.budget_seconds,
+                             device=options.device, seed=options.seed,
+                             rules_dirs=options.rules_dirs,
+                             callbacks=[hooks.epoch] if hooks.epoch else [])
+    run.result.diagnosis = diagnosis.to_dict()
+    run.finish("diagnose", t0)
+    return diagnosis
+
+
+def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningResult:
+    """The tuning result: the record's, or a new study over the space the findings open."""
+    from regadvisor.tuning import TuneSettings, TuningResult, build_space, tune
+
+    if "tune" in run.done:
+        return TuningResult.from_dict(run.result.tuning)
+    options, result = run.options, run.result
+    t0 = run.begin("tune")
+    space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides)
+    result.space = space.to_dict()
+    settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
+                            seed=options.seed, pruner=options.pruner,
+                            storage=options.storage, study_name=options.study_name,
+                            device=options.device,
+                            reference_loss=diagnosis.facts.get("val_loss_last"),
+                            **options.tuning)
+    tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
+                  on_rerun=run.hooks.rerun)
+    result.tuning = tuning.to_dict()
+    if not tuning.best_config:
+        raise RunError(_no_winner(tuning.to_dict()))
+    with _user_code("tuning", options.device):
+        result.placements = _placements(run.experiment, baseline,
+                                        RegConfig.from_dict(tuning.best_config))
+    run.finish("tune", t0)
+    return tuning
+
+
+def _placements(experiment: Experiment, baseline: RegConfig,
+                recommended: RegConfig) -> dict[str, Any]:
+    """For the user's setup and the tuned candidate: the config and where it puts weight decay
+    and dropout in the user's model."""
+    from regadvisor.training import placement
+
+    return {
+        key: {"config": config.to_dict(),
+              "placement": placement(experiment.model_factory, config,
+                                     experiment.task).to_dict()}
+        for key, config in (("baseline", baseline), ("recommended", recommended))}
+
+
+def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
+                  recommended: RegConfig) -> None:
+    """Verification of the tuned candidate against the user's setup, and the recommendation."""
+    from regadvisor.verification import verify
+
+    options, result = run.options, run.result
+    t0 = run.begin("verify")
+    # The diagnosis trained the user's setup at full length with the first seed: the
+    # same run as verification's first seed of the baseline; it is not trained again.
+    reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
+    with _user_code("verification", options.device):
+        verification = verify(run.experiment, baseline, recommended, seeds=options.seeds,
+                              seed=options.seed, device=options.device,
+                              on_run=run.hooks.verify, reuse=reuse)
+    result.verification = verification.to_dict()
+    result.recommendation = _recommendation(verification, baseline, recommended,
+                                            result.placements or {})
+    result.status = "complete"
+    run.finish("verify", t0)
+
+
+def _recommendation(verification: Verification, baseline: RegConfig, recommended: RegConfig,
+                    placements: dict[str, Any]) -> dict[str, Any]:
+    """The config to use (the user's own when verification keeps it) and its changes."""
+    from regadvisor.report.format import config_changes
+
+    kept = verification.keep_baseline
+    return {
+        "kept_baseline": kept,
+        "config": (baseline if kept else recommended).to_dict(),
+        "diff": [] if kept else config_changes(
+            baseline.to_dict(), recommended.to_dict(),
+            (placements.get("baseline") or {}).get("placement"),
+            (placements.get("recommended") or {}).get("placement")),
+        "summary": verification.summary,
+    }
+
+
+def _report_stage(run: _Run) -> None:
+    """report.html from the record; the record keeps its error (unlike the other stages)."""
+    result = run.result
+    t0 = run.begin("report")
+    from regadvisor.report import render_report
+
+    render_report(result, run.run_dir)
+    result.timings["report"] = time.perf_counter() - t0
+    if "report" not in result.finished_stages:
+        result.finished_stages.append("report")
+    write_outputs(result, run.run_dir)
+
+
+def _user_code(stage: str, device: Any) -> contextlib.AbstractContextManager[None]:
+    """Errors from the user's code in a stage become one-line errors that name the stage."""
+    from regadvisor.training.faults import user_code_error
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except (KeyboardInterrupt, RegAdvisorError):
+            raise
+        except Exception as e:
+            raise user_code_error(e, stage, device) from e
+
+    return guard()
+
+
+def _save_stopped(result: RunResult, run_dir: Path, error: str) -> None:
+    """Save the record of a run that stopped early: ``partial`` unless it was complete."""
+    if result.status != "complete":
+        result.status = "partial"
+    result.error = error
+    write_outputs(result, run_dir)
+
+
+def _interruption(result: RunResult) -> str:
+    """The error of an interrupted run: the stage it was in and the stages that finished."""
+    return ("Interrupted during " + _current(result) + "; finished stages: "
+            + (", ".join(result.finished_stages) or "none") + ".")
+
+
+def _no_winner(tuning: dict[str, Any]) -> str:
+    """Why tuning has no winner: no trial completed, with the counts and the commonest cause."""
+    trials = tuning.get("trials") or []
+    states = Counter(t["state"].lower() for t in trials)
+    causes = Counter(t["error"] for t in trials if t.get("error"))
+    counts = ", ".join(f"{n} {state}" for state, n in states.items()) or "no trials"
+    cause = f" The commonest cause: {causes.most_common(1)[0][0]}" if causes else ""
+    return (f"No trial completed ({counts}), so there is nothing to verify.{cause.rstrip('.')}."
+            " Fix the cause (a validation loss that becomes NaN usually means a learning rate "
+            "too high or a bug in the loss) and run the same command to resume.")
+
+
+def _current(result: RunResult) -> str:
+    """The first stage that has not finished (``the end`` when all have)."""
+    for name in STAGES:
+        if name not in result.finished_stages:
+            return name
+    return "the end"

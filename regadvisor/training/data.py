@@ -1,0 +1,182 @@
+"""The batches the training loop reads: through the user's DataLoader, or, for an in-memory
+``TensorDataset``, held whole on the device (the fast path of :func:`~regadvisor.training.train`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+)
+from torch.utils.data._utils.collate import default_collate
+
+__all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader"]
+
+#: Samples per forward pass when measuring held (device-resident) data in eval mode.
+EVAL_BATCH = 256
+
+#: The training sample of the eval-mode figures is held on the device when it takes at most this
+#: many bytes (inputs and targets), instead of being read through the loader every epoch.
+HEAD_CACHE_BYTES = 64 * 2**20
+
+
+def is_tensor_loader(loader: Any) -> bool:
+    """A DataLoader over an in-memory TensorDataset with the default sampler and collate."""
+    return (
+        isinstance(loader, DataLoader)
+        and type(loader.dataset) is TensorDataset
+        and len(loader.dataset.tensors) == 2
+        and loader.collate_fn is default_collate
+        and type(loader.batch_sampler) is BatchSampler
+        and (type(loader.sampler) is SequentialSampler
+             or (type(loader.sampler) is RandomSampler and not loader.sampler.replacement
+                 and loader.sampler._num_samples is None))
+    )
+
+
+class LoaderData:
+    """Batches from a loader, either through the DataLoader or held whole on the device."""
+
+    def __init__(self, loader: Any, device: torch.device, fast: bool) -> None:
+        self.loader = loader
+        self.device = device
+        self.fast = fast
+        self.batch_size = getattr(loader, "batch_size", None) or 1
+        if fast:
+            x, y = loader.dataset.tensors
+            self.x = x.to(device, non_blocking=True)
+            self.y = y.to(device, non_blocking=True)
+            self.drop_last = loader.drop_last
+            self.shuffles = type(loader.sampler) is RandomSampler
+
+    def steps_per_epoch(self) -> int:
+        """Batches per epoch, or 0 when the loader does not say."""
+        if self.fast:
+            n = self.x.shape[0]
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        try:
+            return len(self.loader)
+        except TypeError:
+            return 0
+
+    def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One pass in the loader's own order: shuffled exactly when (and as) it shuffles."""
+        if not self.fast:
+            for batch in self.loader:
+                inputs, targets = batch[0], batch[1]
+                yield (inputs.to(self.device, non_blocking=True),
+                       targets.to(self.device, non_blocking=True))
+            return
+        # Draw exactly the random numbers a DataLoader iterator draws, in the same order: the
+        # iterator's base seed, then (for a RandomSampler without a generator) the sampler's seed.
+        torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
+        n = self.x.shape[0]
+        order = None
+        if self.shuffles:
+            generator = self.loader.sampler.generator
+            if generator is None:
+                seed = int(torch.empty((), dtype=torch.int64).random_().item())
+                generator = torch.Generator()
+                generator.manual_seed(seed)
+            order = torch.randperm(n, generator=generator).to(self.device, non_blocking=True)
+            if self.loader.sampler.generator is not None:
+                # A RandomSampler consumed to the end calls randperm a second time (for the
+                # num_samples % n remainder); with the user's generator that call advances it.
+                torch.randperm(n, generator=generator)
+        bs = self.batch_size
+        stop = n - n % bs if self.drop_last else n
+        for start in range(0, stop, bs):
+            if order is None:
+                yield self.x[start:start + bs], self.y[start:start + bs]
+            else:
+                idx = order[start:start + bs]
+                yield self.x.index_select(0, idx), self.y.index_select(0, idx)
+
+    def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """All samples in order; held data go in chunks of :data:`EVAL_BATCH` samples."""
+        if not self.fast:
+            yield from self.batches()
+            return
+        # The DataLoader path iterates the loader here: draw its base seed too.
+        torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
+        n = self.x.shape[0]
+        for start in range(0, n, EVAL_BATCH):
+            yield self.x[start:start + EVAL_BATCH], self.y[start:start + EVAL_BATCH]
+
+    def head(self, k: int) -> HeadSample:
+        """The first ``k`` samples, in order, batched like the loader."""
+        return HeadSample(self, k)
+
+
+class HeadSample:
+    """The first ``k`` training samples in order, in chunks of :data:`EVAL_BATCH`.
+
+    Read through the loader on the first epoch and then held on the device, so that a Dataset
+    with random transforms is not read again every epoch (the figures are measured on that one
+    draw). Samples larger than :data:`HEAD_CACHE_BYTES` in all are read again every epoch.
+    """
+
+    def __init__(self, data: LoaderData, k: int) -> None:
+        self.data = data
+        self.cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        loader = data.loader
+        if data.fast:
+            self.loader = None
+            self.k = min(k, data.x.shape[0])
+        else:
+            dataset = getattr(loader, "dataset", None)
+            if dataset is not None and hasattr(dataset, "__len__") and hasattr(
+                    dataset, "__getitem__"):
+                subset = Subset(dataset, range(min(k, len(dataset))))
+                # A generator of its own: the loader draws its seed from it, not from the global
+                # RNG, so measuring the figures (or not) leaves the training run unchanged (a
+                # Dataset whose transforms draw from the global RNG still draws for the sample).
+                self.loader = DataLoader(subset, batch_size=EVAL_BATCH,
+                                         collate_fn=loader.collate_fn,
+                                         generator=torch.Generator())
+            else:
+                self.loader = None
+            self.k = k
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        data = self.data
+        if data.fast:
+            for start in range(0, self.k, EVAL_BATCH):
+                end = min(start + EVAL_BATCH, self.k)
+                yield data.x[start:end], data.y[start:end]
+            return
+        if self.cache is not None:
+            yield from self.cache
+            return
+        batches = []
+        size = 0
+        for inputs, targets in self._read():
+            batches.append((inputs, targets))
+            size += inputs.numel() * inputs.element_size() \
+                + targets.numel() * targets.element_size()
+            yield inputs, targets
+        if size <= HEAD_CACHE_BYTES:
+            self.cache = batches
+
+    def _read(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        data = self.data
+        if self.loader is not None:
+            for batch in self.loader:
+                yield (batch[0].to(data.device, non_blocking=True),
+                       batch[1].to(data.device, non_blocking=True))
+            return
+        seen = 0
+        for inputs, targets in data.batches():
+            yield inputs, targets
+            seen += targets.shape[0]
+            if seen >= self.k:
+                break

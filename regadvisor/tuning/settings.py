@@ -1,0 +1,131 @@
+"""How to tune: the settings of a run, and the sampler and pruner they name."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from regadvisor._secrets import register
+from regadvisor.errors import ConfigError
+from regadvisor.tuning import defaults
+
+__all__ = [
+    "PRUNERS",
+    "SAMPLER_SETTINGS",
+    "TuneSettings",
+    "make_pruner",
+    "make_sampler",
+    "sampler_text",
+]
+
+PRUNERS = ("median", "patient", "hyperband", "none")
+
+
+@dataclass(frozen=True)
+class TuneSettings:
+    """How to tune.
+
+    Attributes:
+        n_trials: Trials in the study in all (a resumed study counts the ones it has).
+        objective: ``"val_metric"`` (the user's metric) or ``"val_loss"``.
+        monitor: What early stopping watches in the trials (``"val_metric"`` or ``"val_loss"``);
+            None: the objective.
+        min_delta: The smallest change of the monitored figure that early stopping counts as an
+            improvement.
+        min_resource: Epochs every trial trains before Hyperband may prune it.
+        winner: ``"rerun"`` (the top trials re-run over extra seeds, the best mean wins) or
+            ``"best"`` (the best single trial; no re-runs).
+        reference_loss: The user's own validation loss (the diagnosis'); a candidate whose
+            validation loss exceeds ``loss_guard`` times it is ranked after every other one (its
+            predictions have become over-confident, whatever its metric).
+        seed: Seeds the sampler (same seed, same trials in one worker) and the training runs.
+        pruner: One of :data:`PRUNERS`.
+        top_k: Top trials re-run over extra seeds to choose the winner.
+        extra_seeds: Extra training seeds per top trial.
+        storage: Optuna storage URL; None for the SQLite file in the run folder.
+        study_name: Study name; None for ``regadvisor-<experiment>``.
+        device: Where to train. threads: torch threads in this process (None: leave).
+        timeout_seconds: Stop starting new trials after this wall time.
+        heartbeat_seconds: A running trial records a heartbeat this often; one silent for 3×
+            as long (a killed worker) is failed and retried once.
+    """
+
+    n_trials: int = defaults.N_TRIALS
+    objective: str = "val_metric"
+    monitor: str | None = None
+    min_delta: float = 0.0
+    min_resource: int = 5
+    winner: str = defaults.WINNER
+    reference_loss: float | None = None
+    loss_guard: float = 1.5
+    seed: int = 0
+    pruner: str = defaults.PRUNER
+    top_k: int = 3
+    extra_seeds: int = 2
+    storage: str | None = None
+    study_name: str | None = None
+    device: Any = "cpu"
+    timeout_seconds: float | None = None
+    heartbeat_seconds: int = 10
+
+    def __post_init__(self) -> None:
+        register(self.storage)
+        if self.n_trials < 1:
+            raise ConfigError(f"--n-trials must be at least 1. Got {self.n_trials}.")
+        if self.objective not in ("val_metric", "val_loss"):
+            raise ConfigError(f"--objective must be 'metric' or 'loss'. Got {self.objective!r}.")
+        if self.monitor not in (None, "val_metric", "val_loss"):
+            raise ConfigError(f"monitor must be 'val_metric' or 'val_loss'. Got {self.monitor!r}.")
+        if self.min_delta < 0 or self.min_resource < 1:
+            raise ConfigError("min_delta must be >= 0 and min_resource >= 1.")
+        if self.winner not in ("rerun", "best"):
+            raise ConfigError(f"winner must be 'rerun' or 'best'. Got {self.winner!r}.")
+        if self.pruner not in PRUNERS:
+            raise ConfigError(f"--pruner must be one of {', '.join(PRUNERS)}. Got "
+                              f"{self.pruner!r}.")
+        if self.heartbeat_seconds < 1:
+            raise ConfigError(f"--heartbeat must be at least 1 second. Got "
+                              f"{self.heartbeat_seconds}.")
+        if self.top_k < 1 or self.extra_seeds < 0:
+            raise ConfigError("top_k must be >= 1 and extra_seeds >= 0.")
+
+
+#: The sampler's settings, passed explicitly (not through Optuna's defaults, which changed in
+#: Optuna 5) and named in the report as they are.
+SAMPLER_SETTINGS = {"n_startup_trials": 8, "multivariate": True, "constant_liar": True}
+
+
+def make_sampler(seed: int) -> optuna.samplers.TPESampler:
+    """TPE with :data:`SAMPLER_SETTINGS`: multivariate (it models the parameters jointly) and
+    with the constant liar (parallel workers do not all sample the same point)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=seed, **SAMPLER_SETTINGS)
+
+
+def sampler_text(seed: int) -> str:
+    """How the report names the sampler that ran."""
+    return (f"TPESampler(seed={seed}, "
+            + ", ".join(f"{k}={v}" for k, v in SAMPLER_SETTINGS.items()) + ")")
+
+
+def make_pruner(name: str, min_resource: int = 5) -> optuna.pruners.BasePruner:
+    """The pruner for ``--pruner``.
+
+    ``patient`` (the default, :data:`regadvisor.tuning.defaults.PRUNER`): the median pruner,
+    which waits 10 epochs and 5 trials, and then prunes a trial only after 5 epochs in a row
+    below the median. ``hyperband`` (trials of at least ``min_resource`` epochs, a third kept at
+    each rung) spends fewer epochs but, on the case suite, pruned the strongly regularized
+    trials that win (``docs/benchmarks.md``, section 8).
+    """
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10)
+    if name == "patient":
+        return optuna.pruners.PatientPruner(
+            optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10), patience=5)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=min_resource, reduction_factor=3)
+    return optuna.pruners.NopPruner()

@@ -1,0 +1,209 @@
+"""Where a study lives: its storage URL, the checks before Optuna touches a database, the
+study's identity (experiment and search space), and storage faults as :class:`StorageError`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from regadvisor._secrets import mask_url
+from regadvisor.errors import ConfigError, StorageError
+from regadvisor.experiment import Experiment
+from regadvisor.tuning.settings import TuneSettings
+from regadvisor.tuning.space import SearchSpace
+
+__all__ = [
+    "claim_study",
+    "failed_during_tuning",
+    "open_storage",
+    "storage_fault",
+    "storage_url",
+    "stored_space",
+    "unusable_study",
+]
+
+
+def storage_url(settings: TuneSettings, run_dir: Path) -> str:
+    """``--storage``, or the SQLite file ``study.db`` in the run folder."""
+    return settings.storage or f"sqlite:///{(run_dir / 'study.db').resolve()}"
+
+
+def open_storage(settings: TuneSettings,
+                 run_dir: Path) -> tuple[str, optuna.storages.BaseStorage]:
+    """The storage URL and the storage behind it, after the checks that keep Optuna out of a
+    database that is not its own.
+
+    Raises:
+        ConfigError: A SQLite file given as the storage is not an Optuna database.
+        StorageError: The storage cannot be opened.
+    """
+    if settings.storage is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    url = storage_url(settings, run_dir)
+    _check_sqlite_file(url)
+    return url, _storage(url, settings.heartbeat_seconds)
+
+
+def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStorage:
+    """Open the RDB storage; a worker racing another to create the tables tries again."""
+    if url.startswith("sqlite"):
+        engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}}
+    elif url.startswith("postgresql"):
+        engine_kwargs = {"connect_args": {"connect_timeout": 10}, "pool_pre_ping": True}
+    else:
+        engine_kwargs = {}
+    for attempt in range(6):
+        try:
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_seconds,
+                grace_period=3 * heartbeat_seconds,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=1),
+            )
+        except Exception as e:  # malformed URL, missing driver, unreachable server, races
+            text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            # Two workers creating the same tables at once: SQLite and PostgreSQL say so in
+            # different words; the loser retries and finds the tables made.
+            racing = any(w in text for w in ("already exists", "duplicate key",
+                                             "UNIQUE constraint failed", "database is locked"))
+            if racing and attempt < 5:
+                time.sleep(0.5 + attempt)
+                continue
+            raise StorageError(
+                f"Cannot open the study storage {mask_url(url)}: {mask_url(text)}. Check the URL "
+                "(e.g. sqlite:///study.db or postgresql://user:password@host/db) and that the "
+                "database server is running.") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_sqlite_file(url: str) -> None:
+    """A SQLite file given as the storage must be empty, new or an Optuna database: Optuna would
+    silently add its tables to any other database."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    import sqlite3
+
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+        if header != b"SQLite format 3\x00":
+            raise ConfigError(f"{path} is not a SQLite database. Pass --storage with a new file "
+                              "or an Optuna study database (or leave it out: the run folder "
+                              "gets its own study.db).")
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            tables = {row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error as e:
+        raise ConfigError(f"{path} cannot be read as a SQLite database ({e}). Pass --storage "
+                          "with a new file or an Optuna study database.") from None
+    if tables and not {"studies", "trials"} <= tables:
+        shown = ", ".join(sorted(tables)[:4])
+        raise ConfigError(f"{path} is a SQLite database of something else (tables {shown}), "
+                          "not an Optuna study database: regadvisor will not add its tables to "
+                          "it. Pass --storage with a new file, or leave it out.")
+
+
+def unusable_study(name: str, url: str, error: Exception) -> StorageError:
+    """The error for a study that Optuna could not create or load from the storage."""
+    if isinstance(error, ValueError):
+        return StorageError(f"Study {name!r} in {mask_url(url)} cannot be used: {error}. Pass a "
+                            "new --study-name to start fresh.")
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return StorageError(f"Cannot open study {name!r} in {mask_url(url)}: {mask_url(text)}.")
+
+
+def claim_study(study: optuna.Study, experiment: Experiment, space: SearchSpace,
+                settings: TuneSettings, name: str, url: str) -> None:
+    """Mark a new study with this experiment and search space; refuse to resume one of another.
+
+    Raises:
+        ConfigError: The study belongs to another experiment.
+        StorageError: The study was made with another search space or objective.
+    """
+    _claim_experiment(study, experiment, name, url)
+    _claim_space(study, space, settings, name, url)
+
+
+def _claim_experiment(study: optuna.Study, experiment: Experiment, name: str, url: str) -> None:
+    owner = study.user_attrs.get("experiment")
+    if owner is None:
+        study.set_user_attr("experiment", experiment.fingerprint)
+        study.set_user_attr("experiment_name", experiment.name)
+    elif experiment.fingerprint and owner != experiment.fingerprint:
+        raise ConfigError(
+            f"Study {name!r} in {mask_url(url)} belongs to another experiment "
+            f"({study.user_attrs.get('experiment_name', '?')}, identity {owner}; this one is "
+            f"{experiment.name}, identity {experiment.fingerprint}): resuming it would mix the "
+            "two. Pass a new --output folder (or --study-name) for this experiment.")
+
+
+def _claim_space(study: optuna.Study, space: SearchSpace, settings: TuneSettings, name: str,
+                 url: str) -> None:
+    signature = space.signature()
+    stored = study.user_attrs.get("space")
+    if stored is None:
+        study.set_user_attr("space", signature)
+        study.set_user_attr("space_full", space.to_dict())
+        study.set_user_attr("objective", settings.objective)
+    elif stored != signature or study.user_attrs.get("objective") != settings.objective:
+        raise StorageError(
+            f"Study {name!r} in {mask_url(url)} was created with another search space or "
+            f"objective ({_describe(stored)}; now {_describe(signature)}). Pass a new "
+            "--study-name (or a new --output folder) to start fresh, or the same ranges and "
+            "objective to resume it.")
+
+
+def _describe(signature: dict[str, Any]) -> str:
+    return ", ".join(f"{k} [{v[0]:g}, {v[1]:g}]" for k, v in signature.items())
+
+
+def stored_space(url: str, study_name: str, heartbeat_seconds: int) -> SearchSpace:
+    """The search space stored with an existing study (what a worker process tunes over).
+
+    Raises:
+        StorageError: The storage cannot be opened or holds no study of that name.
+    """
+    storage = _storage(url, heartbeat_seconds)
+    try:
+        summary = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        raise StorageError(f"No study named {study_name!r} in {mask_url(url)}.") from None
+    return SearchSpace.from_dict(summary.user_attrs["space_full"])
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """A sentence for an error that comes from the storage (its connection dropped, the file
+    was damaged), looking through the chain of causes; ``None`` for any other error.
+
+    Optuna's own bookkeeping can fail with ``UnboundLocalError`` ('updated_state') when the
+    storage dies while a trial is being told; the original error is in its context.
+    """
+    seen = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        module = type(current).__module__
+        if module.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+            text = str(current).strip().splitlines()
+            return f"{type(current).__name__}: {mask_url(text[0]) if text else ''}"
+        current = current.__cause__ or current.__context__
+    if isinstance(error, UnboundLocalError) and "updated_state" in str(error):
+        return "it stopped answering while a trial was being recorded"
+    return None
+
+
+def failed_during_tuning(settings: TuneSettings, fault: str) -> StorageError:
+    """The error for a storage that failed while trials ran (``fault`` from
+    :func:`storage_fault`); every finished trial is kept in it."""
+    return StorageError(
+        f"The study storage {mask_url(settings.storage or 'study.db')} failed during "
+        f"tuning ({fault}). Every finished trial is kept in it; once it answers again, run "
+        "the same command to resume.")

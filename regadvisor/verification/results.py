@@ -1,0 +1,115 @@
+"""What verification records: one training run per seed and arm, each arm over its seeds, and
+the whole comparison as the report and the terminal read it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from regadvisor.verification.calibration import Calibration, Uncertainty
+from regadvisor.verification.comparison import Comparison
+
+__all__ = ["ArmResult", "SeedResult", "Verification"]
+
+
+@dataclass
+class SeedResult:
+    """One training run of one arm, evaluated on the held-out split."""
+
+    seed: int
+    loss: float
+    metric: float
+    ece: float | None
+    epochs_run: int
+    best_epoch: int
+    restored_epoch: int
+    stop_reason: str
+    stop_message: str
+    seconds: float
+
+
+@dataclass
+class ArmResult:
+    """One configuration over the seeds.
+
+    ``calibration`` and ``uncertainty`` pool the held-out predictions of every seed that did not
+    diverge (classification only; ``None`` otherwise).
+    """
+
+    name: str
+    config: dict[str, Any]
+    runs: list[SeedResult] = field(default_factory=list)
+    calibration: Calibration | None = None
+    uncertainty: Uncertainty | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArmResult:
+        d = dict(d)
+        d["runs"] = [SeedResult(**r) for r in d["runs"]]
+        if d.get("calibration") is not None:
+            d["calibration"] = Calibration.from_dict(d["calibration"])
+        if d.get("uncertainty") is not None:
+            d["uncertainty"] = Uncertainty.from_dict(d["uncertainty"])
+        return cls(**d)
+
+    def values(self, key: str) -> list[float]:
+        return [getattr(r, key) for r in self.runs]
+
+    def mean(self, key: str) -> float:
+        vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
+        return statistics.fmean(vals) if vals else math.nan
+
+    def std(self, key: str) -> float:
+        vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
+        return statistics.stdev(vals) if len(vals) >= 2 else 0.0
+
+
+@dataclass
+class Verification:
+    """Baseline against recommendation on held-out data.
+
+    Attributes:
+        split: ``"test"`` or ``"validation"`` (when the experiment has no test loader).
+        seeds: The training seeds, shared by both arms.
+        baseline, recommended: The two arms.
+        metric, loss: Paired comparisons on the user's metric and on the loss.
+        verdict: The verdict on the user's metric (for a loss metric, on the loss).
+        keep_baseline: True when the recommendation measured worse: the baseline stays.
+        summary: One sentence for the terminal and the report.
+        warnings: What makes the comparison less certain than its interval suggests (few
+            seeds, a small held-out set), in sentences.
+        flags: What the recommendation made worse beside the metric, in sentences for the
+            verdict box: a held-out loss far above the user's on some seed (over-confident
+            predictions), a worse calibration.
+        histories: The first seed's learning curves of each arm.
+    """
+
+    split: str
+    seeds: list[int]
+    metric_name: str
+    baseline: ArmResult
+    recommended: ArmResult
+    metric: Comparison
+    loss: Comparison
+    verdict: str
+    keep_baseline: bool
+    summary: str
+    warnings: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    histories: dict[str, dict] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verification:
+        d = dict(d)
+        for arm in ("baseline", "recommended"):
+            d[arm] = ArmResult.from_dict(d[arm])
+        d["metric"] = Comparison(**d["metric"])
+        d["loss"] = Comparison(**d["loss"])
+        return cls(**d)
