@@ -40,13 +40,8 @@ def advise(
         experiment: A ``.py`` path, a module name, a bundled example's name, or an
             :class:`Experiment`; None (with no pieces given) means the bundled default
             (``digits_noisy``).
-        model: Returns a fresh, untrained ``nn.Module`` at each call.
-        data: Returns ``(train_loader, val_loader)`` or ``(train, val, test)``.
-        optimizer: ``optimizer(params)`` returns the user's optimizer; default Adam, lr 1e-3.
-        loss: Returns the loss module; default by task.
-        task: ``"classification"`` or ``"regression"``; inferred when None.
-        epochs: The user's usual training length; default 100.
-        metric: ``"accuracy"`` or ``"loss"``; default by task.
+        model, data, optimizer, loss, task, epochs, metric: The experiment's pieces, as
+            :func:`regadvisor.experiment.build_experiment` takes and documents them.
         output: The run folder; None makes ``reports/<name>-<timestamp>``.
         device: ``"auto"`` (CUDA, then MPS, then the CPU) or a device name.
         **options: :class:`~regadvisor.pipeline.AdviseOptions` fields (``n_trials``,

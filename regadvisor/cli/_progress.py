@@ -110,6 +110,6 @@ class EpochTable:
         if not self.show:
             return
         if not self.header_done:
-            console.print(self.header())
+            console.print(self.header(), markup=False)
             self.header_done = True
-        console.print(self.row(record, history.best_epoch == record.epoch))
+        console.print(self.row(record, history.best_epoch == record.epoch), markup=False)

@@ -39,7 +39,7 @@ from regadvisor.cli._common import (
 )
 from regadvisor.cli._progress import progress_bar
 from regadvisor.cli._stages import stage_hooks
-from regadvisor.tuning import defaults
+from regadvisor.tuning import defaults, trial_counts_text
 
 
 @handle_errors
@@ -85,11 +85,11 @@ def advise_command(
     exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
                           device=str(dev))
     if exp.bundled and experiment is None:
-        console.print(f"No experiment given: advising on the bundled example [bold]{exp.name}[/] "
-                      "(digits, 20 % noisy labels, wide MLP).")
+        console.print("No experiment given: advising on the bundled example "
+                      f"[bold]{escape(exp.name)}[/] (digits, 20 % noisy labels, wide MLP).")
     run_dir = make_run_dir(output, exp.name)
     console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(storage)})" if storage
-                                               else ""))
+                                               else ""), markup=False)
     options = AdviseOptions(
         diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
@@ -103,7 +103,8 @@ def advise_command(
     except KeyboardInterrupt:
         err_console.print(
             f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "
-            f"says what finished. Resume with the same command and --output {run_dir}.")
+            f"says what finished. Resume with the same command and --output {run_dir}.",
+            markup=False)
         raise typer.Exit(130) from None
     _print_result(result, run_dir)
 
@@ -141,13 +142,10 @@ def _print_result(result, run_dir) -> None:
             f"{i}. {f['title']}" for i, f in enumerate(diag["findings"][:3], start=1)),
             markup=False)
     tuning = result.tuning
-    counts: dict[str, int] = {}
-    for t in tuning["trials"]:
-        counts[t["state"].lower()] = counts.get(t["state"].lower(), 0) + 1
-    console.print(f"Tuning: {len(tuning['trials'])} trials ("
-                  + ", ".join(f"{n} {k}" for k, n in counts.items())
+    console.print(f"Tuning: {len(tuning['trials'])} trials ({trial_counts_text(tuning['trials'])}"
                   + f"); winner trial {tuning['best_trial']}: "
-                  + ", ".join(f"{k}={v:.4g}" for k, v in tuning["best_params"].items()))
+                  + ", ".join(f"{k}={v:.4g}" for k, v in tuning["best_params"].items()),
+                  markup=False)
     for note in tuning.get("notes") or []:
         console.print(f"  Note: {note}", markup=False)
     rec = result.recommendation
@@ -161,8 +159,9 @@ def _print_result(result, run_dir) -> None:
         metric = result.experiment.get("metric", "accuracy")
         console.print("Recommended change: " + "; ".join(
             f"{setting_label(d['setting'])}: {setting_value(d['before'], d['setting'], metric)}"
-            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rec["diff"]))
+            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rec["diff"]),
+            markup=False)
     times = ", ".join(f"{k} {s:.1f} s" for k, s in result.timings.items())
-    console.print(f"Timings: {times}.")
+    console.print(f"Timings: {times}.", markup=False)
     console.print(f"Report: {run_dir / 'report.html'} (data in report.json, histories.csv, "
-                  "trials.csv).")
+                  "trials.csv).", markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from regadvisor._io import atomic_write_text, make_run_dir
 from regadvisor.cli._common import (
@@ -69,7 +70,7 @@ def diagnose_command(
                           device=str(dev))
     say = err_console.print if json_out else console.print
     if exp.bundled and experiment is None and not quiet:
-        say(f"No experiment given: diagnosing the bundled example [bold]{exp.name}[/].")
+        say(f"No experiment given: diagnosing the bundled example [bold]{escape(exp.name)}[/].")
     run_dir = make_run_dir(output, exp.name)
     with progress_bar(quiet or json_out) as progress:
         callbacks = []
@@ -93,27 +94,28 @@ def diagnose_command(
         return
     _print_summary(result, exp)
     console.print(f"\nDiagnostic training: {result.history.epochs_run} epochs in "
-                  f"{result.seconds:.1f} s. Saved {path}.")
+                  f"{result.seconds:.1f} s. Saved {path}.", markup=False)
 
 
 def _print_summary(result, exp) -> None:
+    """The verdict and the findings; the rules' text (and the user's values) print literally."""
     v = result.verdict
     style = VERDICT_STYLE.get(v.name, "bold")
-    console.print(f"\nVerdict: [{style}]{v.name.replace('_', ' ').upper()}[/]")
-    console.print(f"  {v.reason}")
-    console.print(f"  Evidence: {_evidence(v.evidence)}")
+    console.print(f"\nVerdict: [{style}]{escape(v.name.replace('_', ' ').upper())}[/]")
+    console.print(f"  {v.reason}", markup=False)
+    console.print(f"  Evidence: {_evidence(v.evidence)}", markup=False)
     for note in result.notes:
-        console.print(f"  Note: {note}")
+        console.print(f"  Note: {note}", markup=False)
     if not result.findings:
         console.print("\nNo recommendations: no rule fired.")
         return
     console.print(f"\nRecommendations, most important first ({len(result.findings)}):")
     for i, f in enumerate(result.findings, start=1):
-        console.print(f"\n {i}. [bold]{f.title}[/]  [dim](rule {f.rule_id}, priority "
-                      f"{f.priority}; guide: {f.source})[/]")
-        console.print(f"    {f.advice}")
-        console.print(f"    [dim]Why:[/] {f.why}")
-        console.print(f"    [dim]Observed:[/] {_evidence(f.evidence)}")
+        console.print(f"\n {i}. [bold]{escape(f.title)}[/]  [dim](rule {escape(f.rule_id)}, "
+                      f"priority {f.priority}; guide: {escape(f.source)})[/]")
+        console.print(f"    {f.advice}", markup=False)
+        console.print(f"    [dim]Why:[/] {escape(f.why)}")
+        console.print(f"    [dim]Observed:[/] {escape(_evidence(f.evidence))}")
 
 
 def _evidence(evidence: dict) -> str:

@@ -40,4 +40,4 @@ def report_command(
     except Exception as e:  # a file edited by hand: any part may have the wrong type
         raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
                           "cannot be rendered. Run 'regadvisor advise' again.") from None
-    console.print(f"Rendered {out}.")
+    console.print(f"Rendered {out}.", markup=False)

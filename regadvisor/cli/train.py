@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from regadvisor._io import atomic_write_text, make_run_dir
 from regadvisor.cli._common import (
@@ -48,14 +49,14 @@ def train_command(
     exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
                           device=str(dev))
     if exp.bundled and experiment is None:
-        console.print(f"No experiment given: running the bundled example [bold]{exp.name}[/] "
-                      "(digits, 20 % noisy labels, wide MLP).")
+        console.print("No experiment given: running the bundled example "
+                      f"[bold]{escape(exp.name)}[/] (digits, 20 % noisy labels, wide MLP).")
     config = baseline_config(exp, seed=seed, max_epochs=epochs)
     run_dir = make_run_dir(output, exp.name)
     console.print(
         f"Training {exp.model_class} from {exp.source}: {exp.task}, {exp.n_train} training / "
         f"{exp.n_val} validation samples, {exp.optimizer.name} lr {exp.optimizer.lr:g}, "
-        f"{config.max_epochs} epochs on {dev}.")
+        f"{config.max_epochs} epochs on {dev}.", markup=False)
     table = EpochTable(exp.metric if exp.metric == "loss" else "accuracy", show=not quiet)
     with progress_bar(quiet) as progress:
         callbacks = [table]
@@ -78,14 +79,14 @@ def train_command(
         console.print(
             f"Last epoch {last.epoch}: train loss {last.train_loss:.4f}, val loss "
             f"{last.val_loss:.4f}, train {exp.metric} {fmt(last.train_metric)}, val "
-            f"{exp.metric} {fmt(last.val_metric)}.")
+            f"{exp.metric} {fmt(last.val_metric)}.", markup=False)
         if best is not None:
             console.print(f"Best epoch {best.epoch}: val loss {best.val_loss:.4f}, val "
-                          f"{exp.metric} {fmt(best.val_metric)}.")
-    console.print(history.stop_message)
+                          f"{exp.metric} {fmt(best.val_metric)}.", markup=False)
+    console.print(history.stop_message, markup=False)
     total = sum(r.seconds for r in history.records)
     console.print(f"{history.epochs_run} epochs in {total:.1f} s "
                   f"({1000 * total / max(history.epochs_run, 1):.0f} ms per epoch). "
-                  f"Saved {path}.")
+                  f"Saved {path}.", markup=False)
     if history.diverged:
         raise typer.Exit(1)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from regadvisor._io import atomic_write_text, make_run_dir
 from regadvisor.cli._common import (
@@ -149,7 +150,8 @@ def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: T
 
     exp = load_experiment(experiment, **pieces, device=str(settings.device))
     if exp.bundled and experiment is None:
-        console.print(f"No experiment given: tuning the bundled example [bold]{exp.name}[/].")
+        console.print("No experiment given: tuning the bundled example "
+                      f"[bold]{escape(exp.name)}[/].")
     run_dir = make_run_dir(output, exp.name)
     diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
                          seed=settings.seed, ruleset=ruleset)
@@ -172,7 +174,7 @@ def _search(exp: Experiment, search: SearchSpace, settings: TuneSettings, run_di
                         on_rerun=hooks.rerun, start_workers=start)
         except KeyboardInterrupt:
             console.print(f"Interrupted: finished trials are kept in the study. Resume with the "
-                          f"same command and --output {run_dir}.")
+                          f"same command and --output {run_dir}.", markup=False)
             raise typer.Exit(130) from None
 
 
@@ -191,22 +193,20 @@ def _print_plan(diagnosis: Diagnosis, search: SearchSpace, n_trials: int, worker
                   + ", ".join(f"{k} [{r.low:g}, {r.high:g}]{' (log)' if r.log else ''}"
                               for k, r in search.params.items())
                   + f" over {n_trials} trials, {workers} worker{'s' if workers > 1 else ''} "
-                    f"× {n_threads} thread{'s' if n_threads > 1 else ''}.")
+                    f"× {n_threads} thread{'s' if n_threads > 1 else ''}.", markup=False)
 
 
 def _print_result(result: TuningResult, run_dir: Path) -> None:
     """The trials by state, the re-runs over extra seeds, the winner, and the files saved."""
-    from regadvisor.tuning import mask_url
+    from regadvisor.tuning import mask_url, trial_counts_text
 
-    counts = result.counts()
     console.print(f"{len(result.trials)} trials in {mask_url(result.storage)} (study "
-                  f"{result.study_name}): " + ", ".join(f"{n} {s.lower()}"
-                                                       for s, n in counts.items()) + ".")
+                  f"{result.study_name}): {trial_counts_text(result.trials)}.", markup=False)
     for r in result.reruns:
         console.print(f"  trial {r.trial_number}: " + ", ".join(
             f"{k}={v:.4g}" for k, v in r.params.items())
-            + f" → mean {r.mean:.4f} ± {r.std:.4f} over seeds {r.seeds}")
+            + f" → mean {r.mean:.4f} ± {r.std:.4f} over seeds {r.seeds}", markup=False)
     if result.best_trial is not None:
         console.print(f"Best (noise-aware): trial {result.best_trial}: " + ", ".join(
-            f"{k}={v:.4g}" for k, v in result.best_params.items()) + ".")
-    console.print(f"Saved {run_dir / 'tuning.json'} and {run_dir / 'trials.csv'}.")
+            f"{k}={v:.4g}" for k, v in result.best_params.items()) + ".", markup=False)
+    console.print(f"Saved {run_dir / 'tuning.json'} and {run_dir / 'trials.csv'}.", markup=False)

@@ -1,4 +1,8 @@
-"""Facts read off the learning curves of the diagnostic training."""
+"""Facts read off the learning curves of the diagnostic training.
+
+The facts are measurements only: every threshold that turns them into a verdict or a finding
+(how far above its noise a rise counts, how many epochs make a trend) is in the rules' YAML.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from regadvisor.training.history import History
 
 __all__ = ["curve_facts"]
 
-#: The last third of the epochs (at least 3) is where noise and slopes are measured.
+#: The last third of the epochs (at least 3) is where noise and slopes are measured. These say
+#: which epochs a measurement reads, not what its value means, so they are not thresholds and
+#: stay here rather than in the rules.
 _TAIL_FRACTION = 1 / 3
 _MIN_TAIL = 3
 
@@ -48,7 +54,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
     tail_val = _tail(val)
     diffs = np.diff(tail_val)
     noise = float(np.std(diffs) / math.sqrt(2)) if len(diffs) >= 2 else 0.0
-    noise = max(noise, 1e-12)
+    noise = max(noise, 1e-12)  # a floor against dividing by zero, not a threshold
     gap_last = last.val_loss - last.train_loss
     rise = last.val_loss - best.val_loss
     epochs_since_best = last.epoch - best.epoch
@@ -63,7 +69,6 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
     val_slope = -float(np.polyfit(np.arange(len(tail_v)), np.log(tail_v), 1)[0]) \
         if len(tail_v) >= 2 else 0.0
 
-    val_loss_rising = rise > 2 * noise and epochs_since_best >= 3
     facts.update({
         "train_loss": best.train_loss,
         "val_loss": best.val_loss,
@@ -91,12 +96,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         "best_epoch": best.epoch,
         "best_epoch_fraction": best.epoch / last.epoch,
         "train_loss_slope": train_slope,
-        "train_loss_falling": train_slope > 0.01,
         "val_loss_slope": val_slope,
-        "val_loss_rising": val_loss_rising,
-        "loss_metric_disagree": bool(
-            higher and val_loss_rising and epochs_since_best >= 5
-            and last.val_metric >= best.val_metric),
         "seconds_per_epoch": statistics.median(r.seconds for r in history.records),
         "implied_l2": 1.0 / (lr * best.epoch * steps_per_epoch) if lr > 0 and steps_per_epoch
         else None,

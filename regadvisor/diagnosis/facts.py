@@ -73,12 +73,6 @@ FACT_SPECS: dict[str, FactSpec] = {
     }),
     **_specs("curves", "bool", {
         "diverged": "The training or validation loss became NaN or infinite.",
-        "val_loss_rising": "The validation loss ended well above its minimum (more than twice "
-                           "its noise) and its minimum is at least 3 epochs old.",
-        "train_loss_falling": "The training loss still falls by more than 1 % per epoch over the "
-                              "last third of the epochs.",
-        "loss_metric_disagree": "The validation loss rose for several epochs while the "
-                                "validation metric held or improved (over-confidence).",
         "can_train_longer": "The diagnostic training could still go on: it has not reached the "
                             "user's epochs and its time budget is not spent. While the verdict "
                             "rules say 'undecided', it does.",

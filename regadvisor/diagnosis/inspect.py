@@ -64,26 +64,22 @@ class Inspection:
         return cls(**d)
 
 
+#: A layer's kind by its type; the first entry that matches wins.
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (nn.Linear, "linear"),
+    (nn.modules.conv._ConvNd, "conv"),
+    (_BATCHNORM, "batchnorm"),
+    (_OTHER_NORM, "norm"),
+    (DROPOUT_TYPES, "dropout"),
+    ((nn.Embedding, nn.EmbeddingBag), "embedding"),
+    (_ACTIVATIONS, "activation"),
+    (_POOL, "pool"),
+    (_SHAPE_ONLY, "shape"),
+)
+
+
 def _kind(module: nn.Module) -> str:
-    if isinstance(module, nn.Linear):
-        return "linear"
-    if isinstance(module, nn.modules.conv._ConvNd):
-        return "conv"
-    if isinstance(module, _BATCHNORM):
-        return "batchnorm"
-    if isinstance(module, _OTHER_NORM):
-        return "norm"
-    if isinstance(module, DROPOUT_TYPES):
-        return "dropout"
-    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
-        return "embedding"
-    if isinstance(module, _ACTIVATIONS):
-        return "activation"
-    if isinstance(module, _POOL):
-        return "pool"
-    if isinstance(module, _SHAPE_ONLY):
-        return "shape"
-    return "other"
+    return next((kind for types, kind in _KINDS if isinstance(module, types)), "other")
 
 
 def _detail(module: nn.Module) -> str:

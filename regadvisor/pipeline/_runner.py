@@ -251,9 +251,10 @@ def _interruption(result: RunResult) -> str:
 def _no_winner(tuning: dict[str, Any]) -> str:
     """Why tuning has no winner: no trial completed, with the counts and the commonest cause."""
     trials = tuning.get("trials") or []
-    states = Counter(t["state"].lower() for t in trials)
+    from regadvisor.tuning import trial_counts_text
+
     causes = Counter(t["error"] for t in trials if t.get("error"))
-    counts = ", ".join(f"{n} {state}" for state, n in states.items()) or "no trials"
+    counts = trial_counts_text(trials) or "no trials"
     cause = f" The commonest cause: {causes.most_common(1)[0][0]}" if causes else ""
     return (f"No trial completed ({counts}), so there is nothing to verify.{cause.rstrip('.')}."
             " Fix the cause (a validation loss that becomes NaN usually means a learning rate "

@@ -13,6 +13,7 @@ from typing import Any
 from regadvisor.report import format as fmt
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
+from regadvisor.verification.results import arm_ece
 from regadvisor.verification.verify import format_difference, t975
 
 __all__ = ["calibration", "diagnosis", "early_stopping", "reproducibility", "tuning",
@@ -68,6 +69,8 @@ def diagnosis(diag: dict[str, Any], ver: dict[str, Any] | None, metric: str) -> 
 
 def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
     """Optimization history, importances, slices, the trials and the search space."""
+    from regadvisor.tuning import trial_counts
+
     trials = tun.get("trials") or []
     space = (tun.get("space") or {}).get("params") or {}
     maximize = tun.get("direction") == "maximize"
@@ -77,9 +80,7 @@ def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
         svg = plots.param_slice(trials, name, bool(rng.get("log")), best_trial=best)
         if svg:
             slices.append({"param": name, "svg": svg})
-    counts: dict[str, int] = {}
-    for t in trials:
-        counts[t["state"].lower()] = counts.get(t["state"].lower(), 0) + 1
+    counts = trial_counts(trials)
     imp = param_importances(trials, space, tun.get("direction", "minimize")) if space else None
     objective = tun.get("objective") or ""
     label = {"val_metric": f"validation {metric}", "val_loss": "validation loss"}.get(
@@ -165,10 +166,7 @@ def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
 
 
 def _arm_ece(arm: dict[str, Any]) -> float | None:
-    cal = arm.get("calibration")
-    if cal and cal.get("ece") is not None:
-        return cal["ece"]
-    return _mean([r.get("ece") for r in arm["runs"]])
+    return arm_ece((arm.get("calibration") or {}).get("ece"), [r.get("ece") for r in arm["runs"]])
 
 
 def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:

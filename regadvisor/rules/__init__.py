@@ -24,8 +24,8 @@ from regadvisor.rules._conditions import (
 from regadvisor.rules._engine import Evaluation, Finding, Verdict, evaluate_rules
 from regadvisor.rules._loader import RuleSet, bundled_rules_dir, check_rules_dir, load_rules
 from regadvisor.rules._names import VERDICT_NAMES
+from regadvisor.rules._params import PARAMETERS, check_range
 from regadvisor.rules._schema import (
-    PARAMETERS,
     Actions,
     ConfigChanges,
     Rule,
@@ -50,6 +50,7 @@ __all__ = [
     "Verdict",
     "VerdictRule",
     "bundled_rules_dir",
+    "check_range",
     "check_rules_dir",
     "compile_condition",
     "compile_number",

@@ -24,14 +24,10 @@ from pydantic import (
 from regadvisor.rules._conditions import Condition, compile_condition, compile_number
 from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten, yaml_repr
 from regadvisor.rules._names import SCOPES, VerdictName
+from regadvisor.rules._params import PARAMETERS, check_range
 from regadvisor.rules._templates import Template, compile_template
 
-__all__ = ["PARAMETERS", "Actions", "ConfigChanges", "Rule", "SearchRange", "VerdictRule",
-           "check_id"]
-
-#: The parameters a rule may ask the tuner to search.
-PARAMETERS: tuple[str, ...] = ("weight_decay", "dropout", "patience_epochs", "label_smoothing",
-                               "l1")
+__all__ = ["Actions", "ConfigChanges", "Rule", "SearchRange", "VerdictRule", "check_id"]
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MAX_ID = 64
@@ -115,11 +111,12 @@ class ConfigChanges(_Model):
 
 
 class SearchRange(_Model):
-    """A range for the tuner: ``low < high``; with ``log: true`` also ``low > 0``.
+    """A range for the tuner.
 
-    A bound may be an expression over facts (``high: weight_decay`` searches down from the
-    user's setting); it is checked when the rule is loaded and computed when the search space
-    is built. A range whose bounds then come out empty or invalid is not used.
+    Its bounds are checked with the parameter it belongs to (:func:`check_range`, by
+    :class:`Actions`). A bound may be an expression over facts (``high: weight_decay`` searches
+    down from the user's setting); it is checked when the rule is loaded and computed when the
+    search space is built. A range whose bounds then come out empty or invalid is not used.
     """
 
     low: Bound
@@ -130,26 +127,6 @@ class SearchRange(_Model):
     def fixed(self) -> bool:
         """Both bounds are numbers."""
         return not isinstance(self.low, str) and not isinstance(self.high, str)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SearchRange:
-        if not self.fixed:
-            return self
-        if not self.low < self.high:
-            raise ValueError(f"low must be below high, got low={self.low:g}, high={self.high:g}")
-        if self.log and self.low <= 0:
-            raise ValueError(f"a log-scale range needs low > 0, got low={self.low:g} (use "
-                             "log: false, or a small positive low such as 1.0e-5)")
-        return self
-
-
-_RANGE_LIMITS = {  # parameter -> (smallest low, high must be below, must be whole numbers)
-    "weight_decay": (0.0, math.inf, False),
-    "l1": (0.0, math.inf, False),
-    "dropout": (0.0, 1.0, False),
-    "label_smoothing": (0.0, 1.0, False),
-    "patience_epochs": (1.0, math.inf, True),
-}
 
 
 class Actions(_Model):
@@ -175,6 +152,14 @@ class Actions(_Model):
                 _check_parameter(key, "search")
         return value
 
+    @field_validator("search")
+    @classmethod
+    def _ranges_fit(cls, value: dict[str, SearchRange]) -> dict[str, SearchRange]:
+        for name, r in value.items():
+            if r.fixed:
+                check_range(name, r.low, r.high, r.log)
+        return value
+
     @field_validator("tune", "increase", "decrease")
     @classmethod
     def _known_tune_names(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
@@ -183,18 +168,7 @@ class Actions(_Model):
         return value
 
     @model_validator(mode="after")
-    def _ranges_fit(self) -> Actions:
-        for name, r in self.search.items():
-            if not r.fixed:
-                continue
-            lowest, below, whole = _RANGE_LIMITS[name]
-            bounds = f"{lowest:g} <= low < high" + (f" < {below:g}" if below < math.inf else "")
-            if r.low < lowest or r.high >= below:
-                raise ValueError(f"'actions.search.{name}' needs {bounds}, got low={r.low:g}, "
-                                 f"high={r.high:g}")
-            if whole and not (float(r.low).is_integer() and float(r.high).is_integer()):
-                raise ValueError(f"'actions.search.{name}' counts epochs: low and high must be "
-                                 f"whole numbers, got low={r.low:g}, high={r.high:g}")
+    def _one_direction(self) -> Actions:
         both = set(self.increase) & set(self.decrease)
         if both:
             raise ValueError(f"'{sorted(both)[0]}' is in both 'actions.increase' and "

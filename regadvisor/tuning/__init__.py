@@ -3,10 +3,15 @@
 Tuning drives Optuna; the report also uses it, read-only, for parameter importances.
 """
 
-from regadvisor.tuning._records import Rerun, TrialRecord, TuningResult
+from regadvisor.tuning._records import (
+    Rerun,
+    TrialRecord,
+    TuningResult,
+    trial_counts,
+    trial_counts_text,
+)
 from regadvisor.tuning.space import (
     DEFAULT_RANGES,
-    PARAMS,
     ParamRange,
     SearchSpace,
     build_space,
@@ -16,7 +21,6 @@ from regadvisor.tuning.study import PRUNERS, TuneSettings, config_for, mask_url,
 
 __all__ = [
     "DEFAULT_RANGES",
-    "PARAMS",
     "PRUNERS",
     "ParamRange",
     "Rerun",
@@ -28,5 +32,7 @@ __all__ = [
     "config_for",
     "load_space_file",
     "mask_url",
+    "trial_counts",
+    "trial_counts_text",
     "tune",
 ]

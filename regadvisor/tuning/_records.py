@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Rerun", "TrialRecord", "TuningResult"]
+__all__ = ["Rerun", "TrialRecord", "TuningResult", "trial_counts", "trial_counts_text"]
 
 
 @dataclass
@@ -95,7 +96,26 @@ class TuningResult:
         return cls(**d)
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for t in self.trials:
-            out[t.state] = out.get(t.state, 0) + 1
-        return out
+        """The trials by state (see :func:`trial_counts`)."""
+        return trial_counts(self.trials)
+
+
+def trial_counts(trials: Iterable[TrialRecord | Mapping[str, Any]]) -> dict[str, int]:
+    """How many trials ended in each state, in the order the states first occur.
+
+    Args:
+        trials: Records, or their dicts as report.json holds them.
+
+    Returns:
+        ``state -> count``, the state in lower case (``complete``, ``pruned``, ``fail``, ...).
+    """
+    out: dict[str, int] = {}
+    for t in trials:
+        state = (t["state"] if isinstance(t, Mapping) else t.state).lower()
+        out[state] = out.get(state, 0) + 1
+    return out
+
+
+def trial_counts_text(trials: Iterable[TrialRecord | Mapping[str, Any]]) -> str:
+    """The counts in words: ``"12 complete, 3 pruned"`` (empty without trials)."""
+    return ", ".join(f"{n} {state}" for state, n in trial_counts(trials).items())

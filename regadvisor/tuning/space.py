@@ -9,22 +9,17 @@ Every bound records the reason it was chosen.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from regadvisor.errors import ConfigError
+from regadvisor.rules import PARAMETERS, check_range
 
-__all__ = ["DEFAULT_RANGES", "PARAMS", "ParamRange", "SearchSpace", "build_space",
-           "load_space_file"]
-
-#: Tunable parameters, as named in RegConfig and in the rules' actions.
-PARAMS = ("weight_decay", "dropout", "patience_epochs", "label_smoothing", "l1")
-
-#: Values that mean "off" for each parameter (used to enqueue the user's own setup).
-_OFF = {"weight_decay": 0.0, "dropout": 0.0, "label_smoothing": 0.0, "l1": 0.0}
+__all__ = ["DEFAULT_RANGES", "ParamRange", "SearchSpace", "build_space", "load_space_file"]
 
 
 @dataclass(frozen=True)
@@ -46,28 +41,13 @@ class ParamRange:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.name not in PARAMS:
+        if self.name not in PARAMETERS:
             raise ConfigError(f"Unknown search parameter {self.name!r}; use one of "
-                              f"{', '.join(PARAMS)}.")
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise ConfigError(f"The range of {self.name} must be finite numbers. Got "
-                              f"[{self.low}, {self.high}].")
-        if self.low >= self.high:
-            raise ConfigError(f"The range of {self.name} must have low < high. Got low="
-                              f"{self.low:g}, high={self.high:g}.")
-        if self.log and self.low <= 0:
-            raise ConfigError(f"The range of {self.name} is on a log scale, so low must be > 0. "
-                              f"Got low={self.low:g}.")
-        if self.low < 0:
-            raise ConfigError(f"The range of {self.name} cannot be negative. Got low="
-                              f"{self.low:g}.")
-        if self.name in ("dropout", "label_smoothing") and self.high >= 1:
-            raise ConfigError(f"The range of {self.name} must stay below 1. Got high="
-                              f"{self.high:g}.")
-        if self.name == "patience_epochs" and (self.low < 1 or self.low != int(self.low)
-                                               or self.high != int(self.high)):
-            raise ConfigError("The range of patience_epochs must be whole epochs >= 1. Got "
-                              f"[{self.low:g}, {self.high:g}].")
+                              f"{', '.join(PARAMETERS)}.")
+        try:
+            check_range(self.name, self.low, self.high, self.log)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
     @property
     def is_int(self) -> bool:
@@ -238,8 +218,35 @@ def _plain(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
+class _SpaceEntry(BaseModel):
+    """One parameter of a search space file: ``{low: 1e-5, high: 1e-1, log: true}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: float
+    high: float
+    log: Annotated[bool, BeforeValidator(bool)] = False
+
+
+def _entry(path: Path, name: Any, spec: Any) -> _SpaceEntry:
+    """Validate one entry of a space file; its first problem as one line."""
+    try:
+        return _SpaceEntry.model_validate(spec)
+    except ValidationError as e:
+        errors = e.errors()
+    where = f"{path}, parameter {name!r}"
+    if any(err["type"] in ("missing", "model_type") for err in errors):
+        raise ConfigError(f"{where}: give low and high, e.g. {{low: 1e-5, high: 1e-1, log: true}}.")
+    extra = sorted(str(err["loc"][0]) for err in errors if err["type"] == "extra_forbidden")
+    if extra:
+        raise ConfigError(f"{where}: unknown key {extra[0]!r}; use low, high and log.")
+    raise ConfigError(f"{where}: low and high must be numbers.")
+
+
 def load_space_file(path: str | Path) -> dict[str, ParamRange]:
     """Read ranges from a YAML file: ``{weight_decay: {low: 1e-5, high: 1e-1, log: true}}``.
+
+    Each entry is validated by a pydantic model, then checked as a :class:`ParamRange`.
 
     Raises:
         ConfigError: The file is missing, malformed, or a range is invalid.
@@ -262,18 +269,7 @@ def load_space_file(path: str | Path) -> dict[str, ParamRange]:
                           "log: true}.")
     out = {}
     for name, spec in data.items():
-        if not isinstance(spec, dict) or "low" not in spec or "high" not in spec:
-            raise ConfigError(f"{path}, parameter {name!r}: give low and high, e.g. "
-                              "{low: 1e-5, high: 1e-1, log: true}.")
-        extra = set(spec) - {"low", "high", "log"}
-        if extra:
-            raise ConfigError(f"{path}, parameter {name!r}: unknown key {sorted(extra)[0]!r}; "
-                              "use low, high and log.")
-        try:
-            low, high = float(spec["low"]), float(spec["high"])
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}, parameter {name!r}: low and high must be numbers.") \
-                from None
-        out[name] = ParamRange(str(name), low, high, bool(spec.get("log", False)),
+        entry = _entry(path, name, spec)
+        out[name] = ParamRange(str(name), entry.low, entry.high, entry.log,
                                f"space file {path.name}")
     return out

@@ -62,8 +62,7 @@ def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStora
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_seconds,
                 grace_period=3 * heartbeat_seconds,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                    max_retry=1),
+                **_retry_once(),
             )
         except Exception as e:  # malformed URL, missing driver, unreachable server, races
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -109,6 +108,15 @@ def _check_sqlite_file(url: str) -> None:
         raise ConfigError(f"{path} is a SQLite database of something else (tables {shown}), "
                           "not an Optuna study database: regadvisor will not add its tables to "
                           "it. Pass --storage with a new file, or leave it out.")
+
+
+def _retry_once() -> dict:
+    """``RDBStorage`` keyword: fail a trial whose worker went silent and retry it once (Optuna 5
+    renamed the callback and its keyword; the behaviour is the same)."""
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    if retry is not None:
+        return {"heartbeat_stale_trial_callback": retry(max_retry=1)}
+    return {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
 
 
 def unusable_study(name: str, url: str, error: Exception) -> StorageError:

@@ -6,13 +6,28 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from regadvisor.verification.calibration import Calibration, Uncertainty
 from regadvisor.verification.comparison import Comparison
 
-__all__ = ["ArmResult", "SeedResult", "Verification"]
+__all__ = ["ArmResult", "SeedResult", "Verification", "arm_ece"]
+
+
+def arm_ece(pooled: float | None, seed_eces: Iterable[float | None]) -> float | None:
+    """An arm's expected calibration error: that of its pooled predictions when there are
+    any, else the mean of its seeds' own (``None`` without either).
+
+    Args:
+        pooled: ``Calibration.ece`` of the arm's pooled predictions, or ``None``.
+        seed_eces: Each seed's ECE (``None`` for a run that diverged or has no predictions).
+    """
+    if pooled is not None:
+        return pooled
+    values = [v for v in seed_eces if v is not None and math.isfinite(v)]
+    return statistics.fmean(values) if values else None
 
 
 @dataclass
@@ -61,6 +76,12 @@ class ArmResult:
     def mean(self, key: str) -> float:
         vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
         return statistics.fmean(vals) if vals else math.nan
+
+    @property
+    def ece(self) -> float | None:
+        """The arm's ECE (see :func:`arm_ece`)."""
+        return arm_ece(self.calibration.ece if self.calibration is not None else None,
+                       self.values("ece"))
 
     def std(self, key: str) -> float:
         vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]

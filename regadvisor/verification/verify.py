@@ -13,7 +13,6 @@ predictive entropy (MC dropout when the trained model has dropout), pooled over 
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -193,20 +192,13 @@ def _flags(base: ArmResult, rec: ArmResult, split: str, metric: str) -> list[str
                        f"setup's ({r.loss:.4g} against {b.loss:.4g}; means "
                        f"{rec.mean('loss'):.4g} against {base.mean('loss'):.4g}): it is "
                        "over-confident where it is wrong, even where its accuracy is higher.")
-    before, after = _pooled_ece(base), _pooled_ece(rec)
+    before, after = base.ece, rec.ece
     if before is not None and after is not None and after - before > ECE_FLAG:
         out.append(f"Calibration: the recommendation's expected calibration error on the {split} "
                    f"set is {after:.3f} against {before:.3f} for your setup "
                    f"(+{after - before:.3f}): its confidence is a worse guide to how often it is "
                    "right.")
     return out
-
-
-def _pooled_ece(arm: ArmResult) -> float | None:
-    if arm.calibration is not None:
-        return arm.calibration.ece
-    values = [r.ece for r in arm.runs if r.ece is not None]
-    return statistics.fmean(values) if values else None
 
 
 def _sample_diffs(held: dict[str, list[HeldOut | None]], field_name: str) -> list[float] | None:

@@ -25,8 +25,8 @@ def facts(**overrides) -> Facts:
         val_loss_noise=0.005, gap_over_noise=6.0, val_loss_rise=0.0, val_loss_rise_over_noise=0.0,
         epochs_since_best=0, epochs_since_best_metric=0, epochs_run=20, best_epoch=20,
         best_epoch_fraction=1.0, train_loss_slope=0.005, val_loss_slope=0.001,
-        seconds_per_epoch=0.02, diverged=False, val_loss_rising=False, train_loss_falling=False,
-        loss_metric_disagree=False, n_params=50_000, n_params_decayed=0, params_per_sample=50.0,
+        seconds_per_epoch=0.02, diverged=False, n_params=50_000, n_params_decayed=0,
+        params_per_sample=50.0,
         n_linear=3, n_dropout_targets=2, n_conv=0, n_norm=0, n_dropout=0, dropout_p=0.0,
         has_batchnorm=False,
         has_layernorm=False, has_dropout=False, has_conv=False, has_embedding=False,
@@ -47,10 +47,10 @@ def facts(**overrides) -> Facts:
 # The guide's exercise: 99 % train, 72 % validation accuracy, no regularization.
 EXERCISE = dict(train_metric_last=0.99, val_metric_last=0.72, metric_gap=0.27, train_loss_last=0.04,
                 val_loss_last=1.1, val_loss=0.9, gap_last=1.06, gap_ratio=0.96, gap_over_noise=80.0,
-                val_loss_rise=0.2, val_loss_rise_over_noise=9.0, val_loss_rising=True,
+                val_loss_rise=0.2, val_loss_rise_over_noise=9.0,
                 val_loss_rise_ratio=0.22,
                 epochs_since_best=12, best_epoch=8, best_epoch_fraction=0.4,
-                train_loss_vs_chance=0.017, train_loss_falling=True, train_loss_slope=0.2,
+                train_loss_vs_chance=0.017, train_loss_slope=0.2,
                 val_loss_slope=-0.02, implied_l2=12.5)
 
 
@@ -99,9 +99,9 @@ TABLE = {
     "mc-dropout-available": ({"has_dropout": True, "dropout_p": 0.2}, {"has_dropout": False}),
     "add-early-stopping": (EXERCISE, {"early_stopping": True}),
     "early-stopping-safety-net": ({}, {"early_stopping": True}),
-    "monitor-metric-not-loss": ({**EXERCISE, "loss_metric_disagree": True},
-                                {"loss_metric_disagree": False}),
-    "early-stopping-implied-l2": (EXERCISE, {"val_loss_rising": False}),
+    "monitor-metric-not-loss": ({**EXERCISE, "val_metric_last": 0.96},
+                                {"val_metric_last": 0.94}),
+    "early-stopping-implied-l2": (EXERCISE, {"val_loss_rise_over_noise": 1.5}),
     "data-augmentation": (EXERCISE, {"has_augmentation": True}),
     "more-data-or-smaller-model": ({**EXERCISE, "params_per_sample": 50.0},
                                    {"params_per_sample": 5.0, "n_train": 5000}),
@@ -205,3 +205,14 @@ def test_every_technique_section_of_the_guide_has_a_rule(ruleset):
         assert all(section in text for section in GUIDE_SECTIONS)
     sources = {r.source for r in ruleset.rules}
     assert set(GUIDE_SECTIONS) <= sources, set(GUIDE_SECTIONS) - sources
+
+
+@pytest.mark.parametrize(("rise_over_noise", "epochs_since_best", "fires"), [
+    (2.01, 3, True), (2.0, 3, False), (9.0, 2, False),
+])
+def test_a_rising_validation_loss_is_decided_in_the_rules(ruleset, rise_over_noise,
+                                                          epochs_since_best, fires):
+    """Rising: more than twice its noise above its minimum, the minimum at least 3 epochs old."""
+    _, findings = judge(ruleset, facts(**{**EXERCISE, "val_loss_rise_over_noise": rise_over_noise,
+                                          "epochs_since_best": epochs_since_best}))
+    assert ("early-stopping-implied-l2" in {f.rule_id for f in findings}) is fires

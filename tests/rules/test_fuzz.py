@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from regadvisor.diagnosis.facts import FACT_SPECS
 from regadvisor.errors import RulesError
-from regadvisor.rules import compile_condition, compile_template
+from regadvisor.rules import PARAMETERS, compile_condition, compile_template
 from regadvisor.rules._loader import parse_rules_text
-from regadvisor.rules._schema import PARAMETERS
 
 FACTS = sorted(FACT_SPECS)
 RULE_KEYS = ["id", "title", "when", "priority", "advice", "why", "evidence", "actions", "snippet",

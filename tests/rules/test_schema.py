@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from regadvisor.errors import RulesError
-from regadvisor.rules import Actions, Rule, SearchRange, VerdictRule, check_rules_dir
+from regadvisor.rules import Actions, Rule, VerdictRule, check_rules_dir
 from tests.rules.conftest import a_rule, a_verdict
 
 
@@ -104,21 +104,22 @@ def test_actions_are_parsed(rules_dir):
     ({"actions": {"tune": ["dropuot"]}}, "unknown parameter 'dropuot' in 'tune' (did you mean "
                                          "'dropout'?)"),
     ({"actions": {"search": {"weight_decay": {"low": 0.1, "high": 0.01}}}},
-     "rule 'a-rule', actions.search.weight_decay: low must be below high, got low=0.1, "
-     "high=0.01"),
+     "rule 'a-rule', actions.search: The range of weight_decay must have low < high. Got "
+     "low=0.1, high=0.01."),
     ({"actions": {"search": {"weight_decay": {"low": 0.1, "high": 0.1}}}},
-     "low must be below high"),
+     "must have low < high"),
     ({"actions": {"search": {"weight_decay": {"low": 0, "high": 0.1, "log": True}}}},
-     "actions.search.weight_decay: a log-scale range needs low > 0, got low=0"),
+     "actions.search: The range of weight_decay is on a log scale, so low must be > 0. Got "
+     "low=0."),
     ({"actions": {"search": {"weight_decay": {"low": -1, "high": 0.1}}}},
-     "rule 'a-rule': 'actions.search.weight_decay' needs 0 <= low < high, got low=-1, high=0.1"),
+     "rule 'a-rule', actions.search: The range of weight_decay cannot be negative. Got low=-1."),
     ({"actions": {"search": {"dropout": {"low": 0.1, "high": 1.5}}}},
-     "rule 'a-rule': 'actions.search.dropout' needs 0 <= low < high < 1, got low=0.1, high=1.5"),
+     "rule 'a-rule', actions.search: The range of dropout must stay below 1. Got high=1.5."),
     ({"actions": {"search": {"patience_epochs": {"low": 2.5, "high": 10}}}},
-     "rule 'a-rule': 'actions.search.patience_epochs' counts epochs: low and high must be "
-     "whole numbers"),
+     "rule 'a-rule', actions.search: The range of patience_epochs must be whole epochs >= 1. "
+     "Got [2.5, 10]."),
     ({"actions": {"search": {"patience_epochs": {"low": 0, "high": 10}}}},
-     "rule 'a-rule': 'actions.search.patience_epochs' needs 1 <= low < high"),
+     "The range of patience_epochs must be whole epochs >= 1. Got [0, 10]."),
     ({"actions": {"search": {"dropout": {"low": 0.1}}}},
      "actions.search.dropout: 'high' is required"),
     ({"actions": {"search": {"dropout": {"low": 0.1, "high": 0.5, "step": 0.1}}}},
@@ -165,8 +166,8 @@ def test_models_validate_on_their_own():
         Rule.model_validate(a_rule(when="gapp > 1"))
     with pytest.raises(ValidationError):
         Rule.model_validate(a_rule(extra_key=1))
-    with pytest.raises(ValidationError, match="low must be below high"):
-        SearchRange(low=1, high=0)
+    with pytest.raises(ValidationError, match="must have low < high"):
+        Actions.model_validate({"search": {"weight_decay": {"low": 1, "high": 0}}})
     verdict = VerdictRule.model_validate(a_verdict())
     assert verdict.evidence_facts == ("gap_ratio",)
     with pytest.raises(ValidationError):  # frozen

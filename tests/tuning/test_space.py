@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from pydantic import ValidationError
 
 from regadvisor.errors import ConfigError
 from regadvisor.pipeline import judge
-from regadvisor.rules import load_rules
+from regadvisor.rules import Actions, load_rules
 from regadvisor.tuning import DEFAULT_RANGES, ParamRange, build_space, load_space_file
 from tests.diagnosis.test_rules_table import EXERCISE, facts
 
@@ -86,3 +89,31 @@ def test_space_file(tmp_path):
         load_space_file(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_space_file(tmp_path / "missing.yaml")
+
+
+def test_a_range_is_checked_alike_everywhere(tmp_path):
+    """A rule's range, a space file's and a ParamRange break the same rule in the same words."""
+    message = re.escape("The range of dropout must stay below 1. Got high=1.5.")
+    with pytest.raises(ValidationError, match=message):
+        Actions.model_validate({"search": {"dropout": {"low": 0.1, "high": 1.5}}})
+    path = tmp_path / "space.yaml"
+    path.write_text("dropout: {low: 0.1, high: 1.5}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_space_file(path)
+    with pytest.raises(ConfigError, match=message):
+        ParamRange("dropout", 0.1, 1.5)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("- 1\n", "a search space file maps parameter names to {low, high, log}"),
+    ("dropout: {low: 0.1}\n", "parameter 'dropout': give low and high"),
+    ("dropout: 0.3\n", "parameter 'dropout': give low and high"),
+    ("dropout: {low: 0.1, high: 0.5, step: 0.1, a: 1}\n",
+     "parameter 'dropout': unknown key 'a'; use low, high and log."),
+    ("dropout: {low: a, high: 0.5}\n", "parameter 'dropout': low and high must be numbers."),
+])
+def test_space_file_shape_errors(tmp_path, text, message):
+    path = tmp_path / "space.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_space_file(path)
