@@ -1,7 +1,7 @@
 """End to end: ``regadvisor advise`` wall time per stage on each bundled example.
 
-Runs the real command with its default settings (30 trials, Hyperband pruner, 3 verification
-seeds, the CPU's default thread count) in a fresh output folder,
+Runs the real command with its default settings (25 trials, the patient median pruner,
+3 verification seeds, the CPU's default thread count) in a fresh output folder,
 
     regadvisor advise EXAMPLE --output DIR --quiet
 
