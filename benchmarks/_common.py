@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from regadvisor._io import replace_nonfinite
+
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,19 +96,8 @@ def write_result(name: str, payload: dict, clock: Clock | None = None) -> Path:
     payload = {"benchmark": name, "command": command(), "machine": machine(),
                **(clock.fields() if clock else {}), **payload}
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(_clean(payload), indent=2) + "\n")
+    path.write_text(json.dumps(replace_nonfinite(payload), indent=2) + "\n")
     return path
-
-
-def _clean(obj):
-    """NaN and infinities as None, so the JSON is standard."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def median(values):

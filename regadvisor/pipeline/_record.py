@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from regadvisor._io import replace_nonfinite
 from regadvisor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -63,17 +63,6 @@ class RunResult:
     def from_dict(cls, d: dict[str, Any]) -> RunResult:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
-
-
-def replace_nonfinite(obj: Any) -> Any:
-    """Replace NaN and infinities by None so the JSON is standard."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): replace_nonfinite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [replace_nonfinite(v) for v in obj]
-    return obj
 
 
 def versions() -> dict[str, str]:
