@@ -132,7 +132,8 @@ def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "hyperband
     with counting(counter), override, tempfile.TemporaryDirectory() as run_dir:
         diagnosis = diagnose(exp, seed=seed)
         diag_epochs = counter.n
-        space = build_space(diagnosis.findings, diagnosis.facts)
+        space = build_space(diagnosis.findings, diagnosis.facts,
+                            dropout_layers=diagnosis.inspection.dropout_targets)
         settings = TuneSettings(n_trials=n_trials, seed=seed,
                                 pruner=pruner if pruner in ("median", "patient", "hyperband",
                                                             "none") else "median")

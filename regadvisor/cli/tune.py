@@ -156,7 +156,8 @@ def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: T
     diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
                          seed=settings.seed, ruleset=ruleset)
     atomic_write_text(run_dir / "diagnosis.json", diagnosis.to_json())
-    search = build_space(diagnosis.findings, diagnosis.facts, overrides)
+    search = build_space(diagnosis.findings, diagnosis.facts, overrides,
+                         diagnosis.inspection.dropout_targets)
     _print_plan(diagnosis, search, settings.n_trials, workers, n_threads)
     return exp, run_dir, search
 

@@ -84,7 +84,8 @@ FACT_SPECS: dict[str, FactSpec] = {
         "n_linear": "Fully connected (nn.Linear) layers.",
         "n_dropout_targets": "Fully connected layers that injected dropout would go in front of: "
                              "those reading hidden units (not the input layer; for regression "
-                             "not the output layer either).",
+                             "not the output layer either), in the order the forward pass runs "
+                             "them.",
         "n_conv": "Convolution layers.",
         "n_norm": "Normalisation layers (BatchNorm, LayerNorm, GroupNorm, InstanceNorm).",
         "n_dropout": "Dropout modules.",

@@ -43,7 +43,9 @@ class Inspection:
 
     ``decayed`` and ``not_decayed`` list the parameter names the user's optimizer does and does
     not apply weight decay to; ``recommended_decay`` and ``recommended_no_decay`` are the split
-    regadvisor recommends (biases and 1-D parameters exempt).
+    regadvisor recommends (biases and 1-D parameters exempt). ``dropout_targets`` names the
+    linear layers that injected dropout goes in front of (those that read hidden units, in the
+    order the forward pass runs them).
     """
 
     layers: list[LayerInfo] = field(default_factory=list)
@@ -52,6 +54,7 @@ class Inspection:
     not_decayed: list[str] = field(default_factory=list)
     recommended_decay: list[str] = field(default_factory=list)
     recommended_no_decay: list[str] = field(default_factory=list)
+    dropout_targets: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -119,6 +122,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
     rec_no_decay = [n for n, p in params.items() if is_exempt(n, p)]
 
     dropout_ps = [m.p for _, m in leaves if isinstance(m, DROPOUT_TYPES)]
+    targets = dropout_targets(model, experiment.task, experiment.layer_order)
     n_train = experiment.n_train or 0
     facts: dict[str, Any] = {
         "model_class": experiment.model_class,
@@ -126,7 +130,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "n_params_decayed": sum(params[n].numel() for n in decayed),
         "params_per_sample": n_params / n_train if n_train else None,
         "n_linear": kinds.count("linear"),
-        "n_dropout_targets": len(dropout_targets(model, experiment.task)),
+        "n_dropout_targets": len(targets),
         "n_conv": kinds.count("conv"),
         "n_norm": kinds.count("batchnorm") + kinds.count("norm"),
         "n_dropout": kinds.count("dropout"),
@@ -165,7 +169,8 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
     facts["features_per_sample"] = n_features / n_train if n_features and n_train else None
     facts["max_feature_correlation"] = _max_correlation(experiment.train_loader, n_features)
     return Inspection(layers=layers, facts=facts, decayed=decayed, not_decayed=not_decayed,
-                      recommended_decay=rec_decay, recommended_no_decay=rec_no_decay)
+                      recommended_decay=rec_decay, recommended_no_decay=rec_no_decay,
+                      dropout_targets=targets)
 
 
 def _input_dropout(leaves: list[tuple[str, nn.Module]]) -> float:

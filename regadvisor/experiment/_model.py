@@ -86,12 +86,24 @@ def _check_device(model: nn.Module, where: str, device: str | torch.device) -> N
             f"CPU; regadvisor moves it to --device ({target}) itself.")
 
 
-def run_batch(model: nn.Module, inputs: torch.Tensor, where: str) -> torch.Tensor:
-    """The model's outputs on one batch of inputs (in eval mode, without gradients).
+def run_batch(model: nn.Module, inputs: torch.Tensor,
+              where: str) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """The model's outputs on one batch of inputs (in eval mode, without gradients), and the
+    names of its linear and convolutional layers in the order the forward pass ran them.
+
+    The order is what :func:`~regadvisor.training.dropout.dropout_targets` reads to tell the
+    layer that reads the raw inputs and the output layer apart from the hidden ones: the order
+    in which ``__init__`` registered the layers need not be the order ``forward`` calls them.
 
     Raises:
         ExperimentError: The model fails on the batch or does not return one tensor.
     """
+    from regadvisor.training.dropout import WEIGHT_LAYERS
+
+    order: list[str] = []
+    hooks = [module.register_forward_pre_hook(
+                 lambda _m, _a, name=name: order.append(name) if name not in order else None)
+             for name, module in model.named_modules() if isinstance(module, WEIGHT_LAYERS)]
     model.eval()
     try:
         with torch.no_grad():
@@ -101,10 +113,13 @@ def run_batch(model: nn.Module, inputs: torch.Tensor, where: str) -> torch.Tenso
             f"{where}: the model rejected a training batch of inputs with shape "
             f"{tuple(inputs.shape)} ({type(e).__name__}: {first_line(e)}). Make model() accept "
             "the batches data() yields.") from None
+    finally:
+        for hook in hooks:
+            hook.remove()
     if not torch.is_tensor(outputs):
         raise ExperimentError(f"{where}: the model returned {kind(outputs)} for a batch; it must "
                               "return one tensor of predictions (logits for classification).")
-    return outputs
+    return outputs, tuple(order)
 
 
 def read_optimizer(optimizer: Callable | None, model: nn.Module, where: str,

@@ -32,6 +32,8 @@ class Experiment:
         n_train, n_val, n_test: Samples per split, where the loaders tell.
         batch_size: The training loader's batch size, where it tells.
         input_shape: Shape of one input sample.
+        layer_order: Names of the linear and convolutional layers in the order the model's
+            forward pass ran them on the first training batch.
         model_class: Class name of the model.
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
@@ -59,6 +61,7 @@ class Experiment:
     n_test: int | None = None
     batch_size: int | None = None
     input_shape: tuple[int, ...] = ()
+    layer_order: tuple[str, ...] = ()
     model_class: str = ""
     target_variance: float | None = None
     label_smoothing: float = 0.0

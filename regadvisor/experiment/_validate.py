@@ -65,7 +65,7 @@ def build_experiment(
     read = read_loaders(data, where)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
-    outputs = run_batch(first, inputs, where)
+    outputs, layer_order = run_batch(first, inputs, where)
     soft = soft_labels(targets, outputs)
     task = infer_task(task, loss_module, targets, where, notes, soft)
     n_classes, target_variance = check_targets(task, soft, outputs, read, where, notes)
@@ -92,6 +92,7 @@ def build_experiment(
         n_test=len_dataset(test_loader) if test_loader is not None else None,
         batch_size=getattr(train_loader, "batch_size", None) or int(targets.shape[0]),
         input_shape=tuple(inputs.shape[1:]),
+        layer_order=layer_order,
         model_class=type(first).__name__,
         target_variance=target_variance,
         label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),

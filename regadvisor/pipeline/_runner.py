@@ -134,7 +134,8 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
         return TuningResult.from_dict(run.result.tuning)
     options, result = run.options, run.result
     t0 = run.begin("tune")
-    space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides)
+    space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides,
+                        diagnosis.inspection.dropout_targets)
     result.space = space.to_dict()
     settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
                             seed=options.seed, pruner=options.pruner,

@@ -166,6 +166,9 @@ class RegConfig:
         dropout: Set ``p`` of every existing dropout module to this value; ``None`` leaves them.
         inject_dropout: Where the model has no dropout, put ``Dropout(dropout)`` in front of each
             hidden fully connected layer.
+        dropout_layers: The linear layers injected dropout goes in front of, by name (found
+            from the order the user's forward pass runs its layers); empty: those that
+            :func:`~regadvisor.training.dropout.dropout_targets` finds in the model.
         label_smoothing: ε of label smoothing, classification only: the ε the training loss uses
             (the user's setup carries the ε of the user's own loss; 0 trains without).
         patience_epochs: Early-stopping patience in epochs (validation checks: one per epoch);
@@ -186,6 +189,7 @@ class RegConfig:
     l1: float = 0.0
     dropout: float | None = None
     inject_dropout: bool = False
+    dropout_layers: tuple[str, ...] = ()
     label_smoothing: float = 0.0
     patience_epochs: int | None = None
     min_delta: float = 0.0
@@ -231,6 +235,7 @@ class RegConfig:
         d["optimizer"]["decayed_params"] = list(d["optimizer"]["decayed_params"])
         d["optimizer"]["undecayed_params"] = list(d["optimizer"]["undecayed_params"])
         d["no_decay"] = list(d["no_decay"])
+        d["dropout_layers"] = list(d["dropout_layers"])
         return d
 
     @classmethod
@@ -242,4 +247,5 @@ class RegConfig:
         opt["decayed_params"] = tuple(opt.get("decayed_params") or ())
         opt["undecayed_params"] = tuple(opt.get("undecayed_params") or ())
         d["no_decay"] = tuple(d.get("no_decay") or ())
+        d["dropout_layers"] = tuple(d.get("dropout_layers") or ())
         return cls(optimizer=OptimizerSpec(**opt), **d)

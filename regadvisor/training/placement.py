@@ -85,8 +85,9 @@ def apply_regularization(model: nn.Module, config: RegConfig,
     """Put ``config``'s dropout into ``model`` (in place) and split its parameters for decay.
 
     Dropout: with ``config.dropout`` set, every dropout module of the model gets that p; a model
-    without dropout modules gets ``nn.Dropout(p)`` in front of the layers of
-    :func:`~regadvisor.training.dropout.dropout_targets` when ``config.inject_dropout`` is set.
+    without dropout modules gets ``nn.Dropout(p)`` in front of ``config.dropout_layers`` (by
+    default the layers of :func:`~regadvisor.training.dropout.dropout_targets`) when
+    ``config.inject_dropout`` is set.
 
     Returns:
         The placement, and the param groups for the optimizer (see
@@ -101,7 +102,7 @@ def apply_regularization(model: nn.Module, config: RegConfig,
     if config.dropout is not None:
         changed = set_dropout(model, config.dropout)
         if config.inject_dropout and not changed and config.dropout > 0:
-            injected = inject_dropout(model, config.dropout, task)
+            injected = inject_dropout(model, config.dropout, task, config.dropout_layers)
     split, groups = split_parameters(model, exempt=config.exempt == "bias_and_norm",
                                      exempt_embeddings=config.exempt_embeddings,
                                      no_decay=config.no_decay, names=names)

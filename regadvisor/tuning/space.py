@@ -106,6 +106,7 @@ def build_space(
     findings: Sequence[Any],
     facts: Mapping[str, Any],
     overrides: Mapping[str, ParamRange] | None = None,
+    dropout_layers: Sequence[str] = (),
 ) -> SearchSpace:
     """Build the search space from ranked findings.
 
@@ -119,6 +120,8 @@ def build_space(
             ``set``, ``search`` and ``tune``.
         facts: The diagnosis facts.
         overrides: Ranges from flags or a space file; they win over everything else.
+        dropout_layers: Where injected dropout goes (the inspection's ``dropout_targets``);
+            every trial that injects dropout puts it there.
     """
     verdict = facts.get("verdict")
     chosen: dict[str, ParamRange] = {}
@@ -181,6 +184,8 @@ def build_space(
         reasons.setdefault("inject_dropout", "the model has no dropout: it is injected in "
                                              "front of the fully connected layers that read "
                                              "hidden units")
+        if dropout_layers:
+            base.setdefault("dropout_layers", list(dropout_layers))
     return SearchSpace(params=params, base=base, reasons=reasons)
 
 

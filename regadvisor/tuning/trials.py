@@ -25,6 +25,8 @@ def config_for(base: RegConfig, space: SearchSpace, params: dict[str, Any]) -> R
         changes["inject_dropout"] = True
     if "patience_epochs" in changes and changes["patience_epochs"] is not None:
         changes["patience_epochs"] = int(changes["patience_epochs"])
+    if "dropout_layers" in changes:
+        changes["dropout_layers"] = tuple(changes["dropout_layers"] or ())
     allowed = {f for f in RegConfig.__dataclass_fields__}
     return base.replace(**{k: v for k, v in changes.items() if k in allowed})
 
