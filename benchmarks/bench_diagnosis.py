@@ -4,12 +4,12 @@ For every case of ``benchmarks/cases`` (``cases.yaml`` holds its expected verdic
 findings a correct diagnosis ranks near the top), ``regadvisor.pipeline.diagnose`` runs with its
 defaults. Printed per case: the verdict against the expected one, whether the expected findings
 are near the top (all of them among the first ``len(expected) + 2`` findings), the epochs the
-verdict rests on (and their share of the user's full run), and the seconds. The calibration and
-held-out halves are summarized apart. Targets: every verdict and top finding right on both
-halves; the diagnosis at most the user's full run, and at most 20 % of it wherever the verdict is
-settled by then.
+verdict rests on (and their share of the user's full run), and the seconds. The calibration,
+held-out and fresh halves (see benchmarks/cases/README.md) are summarized apart. Targets: every
+verdict and top finding right on every half; the diagnosis at most the user's full run, and at
+most 20 % of it wherever the verdict is settled by then.
 
-    python benchmarks/bench_diagnosis.py [--threads 1] [--half calibration|held_out] [--quick]
+    python benchmarks/bench_diagnosis.py [--threads 1] [--half calibration|held_out|fresh] [--quick]
 
 ``--quick`` runs the first two cases of each half.
 """
@@ -32,6 +32,9 @@ from regadvisor.diagnosis.run import default_diagnostic_epochs  # noqa: E402
 from regadvisor.experiment import load_experiment  # noqa: E402
 from regadvisor.pipeline import diagnose  # noqa: E402
 from regadvisor.rules import load_rules  # noqa: E402
+
+#: The halves of the case suite: calibration (tuned on), held_out and fresh (measured only).
+HALVES = ("calibration", "held_out", "fresh")
 
 
 def findings_ok(found: list[str], expected: list[str]) -> bool:
@@ -77,7 +80,7 @@ def summarize(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--half", choices=("calibration", "held_out"))
+    parser.add_argument("--half", choices=HALVES)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -87,8 +90,7 @@ def main() -> None:
     if args.half:
         cases = [c for c in cases if c["half"] == args.half]
     if args.quick:
-        cases = ([c for c in cases if c["half"] == "calibration"][:2]
-                 + [c for c in cases if c["half"] == "held_out"][:2])
+        cases = [c for half in HALVES for c in [c for c in cases if c["half"] == half][:2]]
     rows = []
     for case in cases:
         row = diagnose_case(case, ruleset)
@@ -99,7 +101,7 @@ def main() -> None:
               f"  {row['epochs']}/{row['user_epochs']} epochs ({row['fraction']:.0%}), "
               f"{row['seconds']:.1f} s", flush=True)
     summary = {half: summarize([r for r in rows if r["half"] == half])
-               for half in ("calibration", "held_out") if any(r["half"] == half for r in rows)}
+               for half in HALVES if any(r["half"] == half for r in rows)}
     for half, s in summary.items():
         print(f"{half}: verdicts {s['verdicts_right']}/{s['cases']}, findings "
               f"{s['findings_right']}/{s['cases']}, settled in the short run "

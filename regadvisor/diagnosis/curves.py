@@ -82,6 +82,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         "gap": best.val_loss - best.train_loss,
         "gap_last": gap_last,
         "gap_ratio": gap_last / last.val_loss if last.val_loss > 0 else None,
+        "gap_vs_chance": gap_last / chance_loss if chance_loss else None,
         "metric_gap": (last.train_metric - last.val_metric) if higher else None,
         "chance_loss": chance_loss,
         "train_loss_vs_chance": last.train_loss / chance_loss if chance_loss else None,

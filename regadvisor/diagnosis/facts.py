@@ -42,6 +42,9 @@ FACT_SPECS: dict[str, FactSpec] = {
         "gap_last": "val_loss_last − train_loss_last.",
         "gap_ratio": "gap_last / val_loss_last: the share of the validation loss that training "
                      "does not show (0: none, near 1: training loss near zero).",
+        "gap_vs_chance": "gap_last / chance_loss: the gap on the scale of the problem (a gap of "
+                         "0.02 nats when a constant prediction scores 1.1 is no gap to act on, "
+                         "however large gap_ratio is).",
         "metric_gap": "train_metric_last − val_metric_last for classification, as a fraction "
                       "(0.27 = 27 points); None for regression.",
         "chance_loss": "Loss of the constant predictor: log K for K classes, the training "
