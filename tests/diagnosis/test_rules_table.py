@@ -41,6 +41,8 @@ def facts(**overrides) -> Facts:
         val_loss_rise_ratio=0.0,
     )
     f.update(overrides)
+    if "gap_vs_chance" not in overrides:  # derived as the diagnosis derives it
+        f["gap_vs_chance"] = f["gap_last"] / f["chance_loss"] if f["chance_loss"] else None
     return f
 
 
@@ -171,13 +173,18 @@ def test_rule_fires_and_stays_silent_on_its_near_miss(ruleset, rule_id):
      "good_fit"),
     # A moderate gap while the validation loss still improves is not overfitting.
     ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 0}, "good_fit"),
-    ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 6}, "overfitting"),
+    ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 6, "gap_last": 0.5},
+     "overfitting"),
+    # The same ratios on losses near zero (a near-perfect fit): a gap of 0.02 nats against 2.3
+    # for a constant prediction is no gap to act on.
+    ({"metric_gap": 0.06, "gap_ratio": 0.85, "epochs_since_best": 6, "gap_last": 0.02,
+      "val_loss_rise_over_noise": 5.0, "val_loss_rise_ratio": 0.2}, "good_fit"),
     ({"train_loss_vs_chance": 0.6, "gap_ratio": 0.02, "train_loss_slope": -0.001,
       "best_epoch_fraction": 0.6, "val_loss_slope": -0.002, "weight_decay": 0.01},
      "underfitting"),
     (EXERCISE, "overfitting"),
-    ({"task": "regression", "metric_gap": None, "gap_ratio": 0.8, "gap_over_noise": 50.0},
-     "overfitting"),
+    ({"task": "regression", "metric_gap": None, "gap_ratio": 0.8, "gap_over_noise": 50.0,
+      "gap_last": 0.8}, "overfitting"),
     ({}, "good_fit"),
 ])
 def test_verdicts(ruleset, overrides, verdict):
