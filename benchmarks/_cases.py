@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.cases import case_path, load_manifest  # noqa: E402
+from regadvisor._record import to_plain  # noqa: E402
 
 #: Retraining seeds: regadvisor's verification uses seed + 100·k for k < 3.
 N_SEEDS = 3
@@ -116,7 +117,6 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
     """``advise`` with its defaults, or with the settings of ``variant`` (AdviseOptions fields,
     and TuneSettings fields under ``tuning``)."""
     from regadvisor.pipeline import AdviseOptions, run_stages
-    from regadvisor.training import RegConfig
 
     exp = load_case(name)
     variant = dict(variant or {})
@@ -124,8 +124,9 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
     with tempfile.TemporaryDirectory() as run_dir:
         result = run_stages(exp, Path(run_dir), AdviseOptions(seed=seed, render=False, **variant))
     seconds = time.perf_counter() - t0
-    diag, tun, ver, rec = (result.diagnosis, result.tuning, result.verification,
-                           result.recommendation)
+    plain = to_plain(result)
+    diag, tun, ver, rec = (plain["diagnosis"], plain["tuning"], plain["verification"],
+                           plain["recommendation"])
     epochs = {
         "diagnose": len(diag["history"]["records"]),
         "trials": sum(t.get("epochs_run") or 0 for t in tun["trials"]),
@@ -133,7 +134,7 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
         "verify": sum(r["epochs_run"] for arm in ("baseline", "recommended")
                       for r in ver[arm]["runs"]),
     }
-    final = RegConfig.from_dict(rec["config"])
+    final = result.recommendation.config
     return {
         "case": name, "method": label, "seed": seed, "variant": variant,
         "epochs": sum(epochs.values()), "epochs_by_stage": epochs, "seconds": seconds,
@@ -211,7 +212,7 @@ def run_peer(name: str, seed: int, method: str = "optuna",
     test = score(exp, chosen, seeds_for(seed))
     return {"case": name, "method": method, "seed": seed, "trials": n_trials,
             "epochs": epochs + sum(test["epochs"]), "seconds": time.perf_counter() - t0,
-            "best_params": study.best_params if done else {}, "chosen": chosen.to_dict(),
+            "best_params": study.best_params if done else {}, "chosen": to_plain(chosen),
             "test": test}
 
 

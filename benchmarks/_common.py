@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from regadvisor._io import replace_nonfinite
+from regadvisor._record import to_plain
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +96,7 @@ def write_result(name: str, payload: dict, clock: Clock | None = None) -> Path:
     payload = {"benchmark": name, "command": command(), "machine": machine(),
                **(clock.fields() if clock else {}), **payload}
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(replace_nonfinite(payload), indent=2) + "\n")
+    path.write_text(json.dumps(to_plain(payload), indent=2) + "\n")
     return path
 
 

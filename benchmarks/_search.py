@@ -38,6 +38,8 @@ from typing import Any
 
 import torch
 
+from regadvisor._record import from_plain, to_plain
+
 RETRAIN_SEEDS = (9001, 9002, 9003)
 GRID_WD = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 GRID_DROPOUT = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -147,7 +149,7 @@ def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "hyperband
     complete = [t for t in trials if t["state"] == "COMPLETE" and t["value"] is not None]
     single = ((max if result.direction == "maximize" else min)(complete, key=lambda t: t["value"])
               if complete else None)
-    single_config = (config_for(tuning_base(exp, settings), space, single["params"]).to_dict()
+    single_config = (to_plain(config_for(tuning_base(exp, settings), space, single["params"]))
                      if single else {})
     trial_epochs = sum(t["epochs"] for t in trials)
     return {
@@ -160,12 +162,12 @@ def run_regadvisor(name: str, seed: int, n_trials: int, pruner: str = "hyperband
         "pruned": sum(t["state"] == "PRUNED" for t in trials),
         "reruns": [{"trial": r.trial_number, "values": r.values, "mean": r.mean}
                    for r in result.reruns],
-        "chosen_params": result.best_params, "chosen_config": result.best_config,
+        "chosen_params": result.best_params, "chosen_config": to_plain(result.best_config) or {},
         "single_best_trial": single["number"] if single else None,
         "single_best_params": single["params"] if single else {},
         "single_best_config": single_config,
         "verdict": diagnosis.verdict.name,
-        "space": {k: [v["low"], v["high"], v["log"]] for k, v in space.to_dict()["params"].items()},
+        "space": {k: [v.low, v.high, v.log] for k, v in space.params.items()},
         "search_seconds": time.perf_counter() - started,
     }
 
@@ -253,7 +255,7 @@ def run_plain(name: str, method: str, seed: int, budget: int) -> dict:
                        "value": value, "cut_at_budget": cut})
     done = [t for t in trials if t["value"] is not None]
     best = (max if maximize else min)(done, key=lambda t: t["value"]) if done else None
-    chosen = _plain_config(exp, seed, best["params"]).to_dict() if best else {}
+    chosen = to_plain(_plain_config(exp, seed, best["params"])) if best else {}
     return {
         "problem": name, "method": method, "seed": seed, "budget": budget,
         "direction": "maximize" if maximize else "minimize",
@@ -270,7 +272,7 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
     from regadvisor.verification import evaluate_model
 
     exp = load_experiment(name)
-    base = RegConfig.from_dict(config) if config else baseline_config(exp)
+    base = from_plain(RegConfig, config) if config else baseline_config(exp)
     loader = exp.test_loader or exp.val_loader
     out = {"seeds": list(seeds), "metric": [], "loss": [], "epochs": []}
     for s in seeds:

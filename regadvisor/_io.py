@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from regadvisor._secrets import scrub
 from regadvisor.errors import ConfigError
 
-__all__ = ["atomic_write_text", "make_run_dir", "replace_nonfinite"]
+__all__ = ["atomic_write_text", "make_run_dir"]
 
 
 def _umask() -> int:
@@ -69,14 +67,3 @@ def make_run_dir(output: str | Path | None, name: str, root: str | Path = "repor
         raise ConfigError(f"Run folder '{path}' cannot be written ({e.strerror or e}). Pass "
                           "--output with a folder you can write to.") from None
     return path
-
-
-def replace_nonfinite(obj: Any) -> Any:
-    """Replace NaN and infinities by None so the JSON is standard."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): replace_nonfinite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [replace_nonfinite(v) for v in obj]
-    return obj

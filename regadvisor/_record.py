@@ -23,7 +23,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
-__all__ = ["from_plain", "not_recorded", "to_plain"]
+__all__ = ["from_plain", "json_schema", "not_recorded", "to_json", "to_plain"]
 
 
 def not_recorded(default: Any = None) -> Any:
@@ -38,7 +38,7 @@ def to_plain(obj: Any) -> Any:
         return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
                 if f.metadata.get("record", True)}
     if hasattr(obj, "model_dump"):
-        return to_plain(obj.model_dump(exclude_none=True))
+        return to_plain(obj.model_dump(mode="json", exclude_none=True))
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, Mapping):
@@ -52,6 +52,13 @@ def to_plain(obj: Any) -> Any:
     if hasattr(obj, "item") and callable(obj.item):  # NumPy and torch scalars
         return to_plain(obj.item())
     return obj
+
+
+def to_json(obj: Any) -> str:
+    """``obj`` as indented JSON text (strict: no NaN or infinity)."""
+    import json
+
+    return json.dumps(to_plain(obj), indent=2, allow_nan=False)
 
 
 def from_plain(tp: Any, data: Any) -> Any:
@@ -126,9 +133,14 @@ def _dataclass(cls: type, data: Mapping[str, Any]) -> Any:
 
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
-    """The dataclass's field types; a hint that cannot be resolved counts as ``Any``."""
+    """The dataclass's field types; a hint that cannot be resolved counts as ``Any``.
+
+    A class whose annotations name types its module imports only for type checking (to keep an
+    import light) lists them in a static ``__record_namespace__()``.
+    """
+    namespace = getattr(cls, "__record_namespace__", None)
     try:
-        return typing.get_type_hints(cls)
+        return typing.get_type_hints(cls, localns=namespace() if namespace else None)
     except (NameError, TypeError):
         out: dict[str, Any] = {}
         for klass in reversed(cls.__mro__):
@@ -141,3 +153,59 @@ def _hints(cls: type) -> dict[str, Any]:
                 except (NameError, TypeError, AttributeError):
                     out[name] = Any
         return out
+
+
+def json_schema(tp: Any) -> dict[str, Any]:
+    """The JSON Schema of what :func:`to_plain` writes for a value of type ``tp``.
+
+    Records are closed objects (``additionalProperties: false``) that require every field
+    (:func:`to_plain` writes them all), so a renamed or dropped field fails validation;
+    ``float`` admits ``null`` (a non-finite number). Reading is more lenient: a missing key takes
+    the field's default.
+    """
+    definitions: dict[str, Any] = {}
+    root = _schema(tp, definitions)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root,
+            "$defs": dict(sorted(definitions.items()))}
+
+
+def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    simple = {str: "string", bool: "boolean", int: "integer"}
+    if tp is Any or tp is object:
+        return {}
+    if tp is float:
+        return {"type": ["number", "null"]}
+    if tp in simple:
+        return {"type": simple[tp]}
+    if tp is type(None):
+        return {"type": "null"}
+    if origin is Union or origin is types.UnionType:
+        return {"anyOf": [_schema(a, defs) for a in args]}
+    if origin is typing.Literal:
+        return {"enum": list(args)}
+    if origin in (list, Sequence) or (origin is tuple and len(args) == 2 and args[1] is ...):
+        return {"type": "array", "items": _schema(args[0], defs) if args else {}}
+    if origin is tuple:
+        return {"type": "array", "prefixItems": [_schema(a, defs) for a in args]}
+    if origin in (dict, Mapping):
+        return {"type": "object",
+                "additionalProperties": _schema(args[1], defs) if len(args) == 2 else {}}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [m.value for m in tp]}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        name = tp.__name__
+        if name not in defs:
+            defs[name] = {}  # placeholder: a record may refer to itself
+            hints = _hints(tp)
+            fields = [f for f in dataclasses.fields(tp) if f.metadata.get("record", True)]
+            defs[name] = {
+                "type": "object",
+                "properties": {f.name: _schema(hints.get(f.name, Any), defs) for f in fields},
+                "required": [f.name for f in fields],
+                "additionalProperties": False,
+            }
+        return {"$ref": f"#/$defs/{name}"}
+    if isinstance(tp, type) and issubclass(tp, dict):
+        return {"type": "object"}
+    return {"type": "object"} if isinstance(tp, type) and hasattr(tp, "model_validate") else {}

@@ -16,8 +16,8 @@ def test_advise_api_with_objects(tmp_path):
                             epochs=6, output=tmp_path / "api", n_trials=3, seeds=2,
                             device="cpu")
     assert run.status == "complete"
-    assert run.diagnosis["verdict"]["name"] in ("overfitting", "good_fit", "not_converged",
+    assert run.diagnosis.verdict.name in ("overfitting", "good_fit", "not_converged",
                                                 "underfitting")
     saved = json.loads((tmp_path / "api" / "report.json").read_text())
-    assert saved["recommendation"]["summary"] == run.recommendation["summary"]
+    assert saved["recommendation"]["summary"] == run.recommendation.summary
     assert (tmp_path / "api" / "report.html").exists()

@@ -132,34 +132,32 @@ def _say_what_resumes(run_dir, options, exp) -> None:
 
 def _print_result(result, run_dir) -> None:
     diag = result.diagnosis
-    v = diag["verdict"]
-    console.print(f"\nVerdict: [bold]{v['name'].replace('_', ' ').upper()}[/]: "
-                  f"{escape(v['reason'])}")
-    for note in diag.get("notes") or []:
+    v = diag.verdict
+    console.print(f"\nVerdict: [bold]{v.name.replace('_', ' ').upper()}[/]: {escape(v.reason)}")
+    for note in diag.notes:
         console.print(f"  Note: {note}", markup=False)
-    if diag["findings"]:
+    if diag.findings:
         console.print("Top recommendations: " + "; ".join(
-            f"{i}. {f['title']}" for i, f in enumerate(diag["findings"][:3], start=1)),
-            markup=False)
+            f"{i}. {f.title}" for i, f in enumerate(diag.findings[:3], start=1)), markup=False)
     tuning = result.tuning
-    console.print(f"Tuning: {len(tuning['trials'])} trials ({trial_counts_text(tuning['trials'])}"
-                  + f"); winner trial {tuning['best_trial']}: "
-                  + ", ".join(f"{k}={v:.4g}" for k, v in tuning["best_params"].items()),
+    console.print(f"Tuning: {len(tuning.trials)} trials ({trial_counts_text(tuning.trials)}"
+                  + f"); winner trial {tuning.best_trial}: "
+                  + ", ".join(f"{k}={v:.4g}" for k, v in tuning.best_params.items()),
                   markup=False)
-    for note in tuning.get("notes") or []:
+    for note in tuning.notes:
         console.print(f"  Note: {note}", markup=False)
     rec = result.recommendation
-    console.print(f"Verification: {rec['summary']}", markup=False)
-    ver = result.verification or {}
-    for caution in [*(ver.get("flags") or []), *(ver.get("warnings") or [])]:
+    console.print(f"Verification: {rec.summary}", markup=False)
+    ver = result.verification
+    for caution in [*ver.flags, *ver.warnings]:
         console.print(f"  Caution: {caution}", markup=False)
-    if not rec["kept_baseline"] and rec["diff"]:
+    if not rec.kept_baseline and rec.diff:
         from regadvisor.report.format import setting_label, setting_value
 
         metric = result.experiment.get("metric", "accuracy")
         console.print("Recommended change: " + "; ".join(
             f"{setting_label(d['setting'])}: {setting_value(d['before'], d['setting'], metric)}"
-            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rec["diff"]),
+            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rec.diff),
             markup=False)
     times = ", ".join(f"{k} {s:.1f} s" for k, s in result.timings.items())
     console.print(f"Timings: {times}.", markup=False)

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from regadvisor._io import atomic_write_text, make_run_dir
+from regadvisor._record import to_json, to_plain
 from regadvisor.cli._common import (
     DataOpt,
     DebugOpt,
@@ -84,9 +85,9 @@ def diagnose_command(
             callbacks.append(advance)
         result = diagnose(exp, epochs=epochs, budget_seconds=budget, device=dev, seed=seed,
                           ruleset=ruleset, callbacks=callbacks)
-    path = atomic_write_text(run_dir / "diagnosis.json", result.to_json())
+    path = atomic_write_text(run_dir / "diagnosis.json", to_json(result))
     if json_out:
-        payload = result.to_dict()
+        payload = to_plain(result)
         payload = {"verdict": payload["verdict"], "facts": payload["facts"],
                    "findings": payload["findings"], "experiment": payload["experiment"],
                    "diagnosis_json": str(path)}

@@ -18,7 +18,8 @@ def report_command(
     debug: DebugOpt = False,
 ) -> None:
     """Re-render report.html from a run folder's report.json (no training)."""
-    from regadvisor.pipeline import RUN_SCHEMA_VERSION
+    from regadvisor._record import from_plain
+    from regadvisor.pipeline import RUN_SCHEMA_VERSION, RunResult
     from regadvisor.report import render_report
 
     path = run_dir / "report.json"
@@ -36,7 +37,8 @@ def report_command(
                           f"{RUN_SCHEMA_VERSION}). Pass a run folder written by "
                           "'regadvisor advise'.")
     try:
-        out = render_report(data, run_dir)
+        # Read through the typed record, as advise wrote it: a field of the wrong type fails here.
+        out = render_report(from_plain(RunResult, data), run_dir)
     except Exception as e:  # a file edited by hand: any part may have the wrong type
         raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
                           "cannot be rendered. Run 'regadvisor advise' again.") from None

@@ -6,7 +6,6 @@ study; ``--workers N`` starts N processes on this machine.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from regadvisor._io import atomic_write_text, make_run_dir
+from regadvisor._record import to_json
 from regadvisor.cli._common import (
     DataOpt,
     DebugOpt,
@@ -155,7 +155,7 @@ def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: T
     run_dir = make_run_dir(output, exp.name)
     diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
                          seed=settings.seed, ruleset=ruleset)
-    atomic_write_text(run_dir / "diagnosis.json", diagnosis.to_json())
+    atomic_write_text(run_dir / "diagnosis.json", to_json(diagnosis))
     search = build_space(diagnosis.findings, diagnosis.facts, overrides,
                          diagnosis.inspection.dropout_targets)
     _print_plan(diagnosis, search, settings.n_trials, workers, n_threads)
@@ -183,8 +183,8 @@ def _save(result: TuningResult, run_dir: Path) -> None:
     """tuning.json and trials.csv in the run folder."""
     from regadvisor.pipeline import write_trials_csv
 
-    atomic_write_text(run_dir / "tuning.json", json.dumps(result.to_dict(), indent=2))
-    write_trials_csv(result.to_dict(), run_dir / "trials.csv")
+    atomic_write_text(run_dir / "tuning.json", to_json(result))
+    write_trials_csv(result, run_dir / "trials.csv")
 
 
 def _print_plan(diagnosis: Diagnosis, search: SearchSpace, n_trials: int, workers: int,

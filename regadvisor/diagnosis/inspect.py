@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,17 +55,6 @@ class Inspection:
     recommended_decay: list[str] = field(default_factory=list)
     recommended_no_decay: list[str] = field(default_factory=list)
     dropout_targets: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Inspection:
-        d = dict(d)
-        d["layers"] = [LayerInfo(**x) for x in d.get("layers", [])]
-        return cls(**d)
-
 
 #: A layer's kind by its type; the first entry that matches wins.
 _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (

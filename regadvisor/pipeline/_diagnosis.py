@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from regadvisor._record import not_recorded
 from regadvisor.diagnosis.facts import Facts
 from regadvisor.diagnosis.inspect import Inspection
 from regadvisor.diagnosis.run import DiagnosticRun, run_diagnostic
@@ -35,46 +34,9 @@ class Diagnosis:
     epochs_requested: int
     rule_files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    trained: Any = None  # the full-length run of the user's setup, when it went that far
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": DIAGNOSIS_SCHEMA_VERSION,
-            "experiment": self.experiment,
-            "verdict": self.verdict.to_dict(),
-            "facts": {k: _json_value(v) for k, v in self.facts.items()},
-            "findings": [f.to_dict() for f in self.findings],
-            "history": self.history.to_dict(),
-            "inspection": self.inspection.to_dict(),
-            "seconds": self.seconds,
-            "epochs_requested": self.epochs_requested,
-            "rule_files": self.rule_files,
-            "notes": self.notes,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Diagnosis:
-        return cls(
-            experiment=d["experiment"],
-            facts=Facts(d["facts"]),
-            verdict=Verdict.from_dict(d["verdict"]),
-            findings=[Finding.from_dict(f) for f in d["findings"]],
-            history=History.from_dict(d["history"]),
-            inspection=Inspection.from_dict(d["inspection"]),
-            seconds=d["seconds"],
-            epochs_requested=d["epochs_requested"],
-            rule_files=list(d.get("rule_files", [])),
-            notes=list(d.get("notes", [])),
-        )
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
+    # The full-length run of the user's setup, when it went that far (memory only).
+    trained: Any = not_recorded()
+    schema_version: int = DIAGNOSIS_SCHEMA_VERSION
 
 
 def judge(ruleset: RuleSet, facts: Facts) -> tuple[Verdict, list[Finding]]:

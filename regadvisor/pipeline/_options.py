@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regadvisor.pipeline._record import replace_nonfinite
+from regadvisor._record import to_plain
 from regadvisor.tuning import defaults
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class AdviseOptions:
         """The settings that shape the results, comparable between runs (JSON-ready)."""
         from regadvisor._secrets import mask_url
 
-        return replace_nonfinite({
+        return to_plain({
             "n_trials": self.n_trials, "seeds": self.seeds, "seed": self.seed,
             "objective": self.objective, "pruner": self.pruner,
             "diagnostic_epochs": self.diagnostic_epochs, "budget_seconds": self.budget_seconds,

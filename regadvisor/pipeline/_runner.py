@@ -14,11 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from regadvisor._record import to_plain
 from regadvisor.errors import RegAdvisorError, RunError
 from regadvisor.experiment import Experiment
 from regadvisor.pipeline._diagnosis import Diagnosis, diagnose
 from regadvisor.pipeline._options import AdviseOptions, Hooks
-from regadvisor.pipeline._record import RunResult, start_record, write_outputs
+from regadvisor.pipeline._record import (
+    ArmPlacement,
+    Recommendation,
+    RunResult,
+    start_record,
+    write_outputs,
+)
 from regadvisor.training import RegConfig
 
 if TYPE_CHECKING:
@@ -101,7 +108,7 @@ def _run_all(run: _Run) -> None:
     diagnosis = _diagnose_stage(run)
     baseline = baseline_config(run.experiment, seed=run.options.seed)
     tuning = _tune_stage(run, diagnosis, baseline)
-    recommended = RegConfig.from_dict(tuning.best_config)
+    recommended = tuning.best_config
     if "verify" not in run.done:
         _verify_stage(run, diagnosis, baseline, recommended)
     if run.options.render and ("report" not in run.done
@@ -112,7 +119,7 @@ def _run_all(run: _Run) -> None:
 def _diagnose_stage(run: _Run) -> Diagnosis:
     """The diagnosis: the record's, or a new one."""
     if "diagnose" in run.done:
-        return Diagnosis.from_dict(run.result.diagnosis)
+        return run.result.diagnosis
     options, hooks = run.options, run.hooks
     t0 = run.begin("diagnose")
     with _user_code("the diagnosis", options.device):
@@ -121,22 +128,22 @@ def _diagnose_stage(run: _Run) -> Diagnosis:
                              device=options.device, seed=options.seed,
                              rules_dirs=options.rules_dirs,
                              callbacks=[hooks.epoch] if hooks.epoch else [])
-    run.result.diagnosis = diagnosis.to_dict()
+    run.result.diagnosis = diagnosis
     run.finish("diagnose", t0)
     return diagnosis
 
 
 def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningResult:
     """The tuning result: the record's, or a new study over the space the findings open."""
-    from regadvisor.tuning import TuneSettings, TuningResult, build_space, tune
+    from regadvisor.tuning import TuneSettings, build_space, tune
 
     if "tune" in run.done:
-        return TuningResult.from_dict(run.result.tuning)
+        return run.result.tuning
     options, result = run.options, run.result
     t0 = run.begin("tune")
     space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides,
                         diagnosis.inspection.dropout_targets)
-    result.space = space.to_dict()
+    result.space = space
     settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
                             seed=options.seed, pruner=options.pruner,
                             storage=options.storage, study_name=options.study_name,
@@ -145,27 +152,24 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
                             **options.tuning)
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
                   on_rerun=run.hooks.rerun)
-    result.tuning = tuning.to_dict()
-    if not tuning.best_config:
-        raise RunError(_no_winner(tuning.to_dict()))
+    result.tuning = tuning
+    if tuning.best_config is None:
+        raise RunError(_no_winner(tuning))
     with _user_code("tuning", options.device):
-        result.placements = _placements(run.experiment, baseline,
-                                        RegConfig.from_dict(tuning.best_config))
+        result.placements = _placements(run.experiment, baseline, tuning.best_config)
     run.finish("tune", t0)
     return tuning
 
 
 def _placements(experiment: Experiment, baseline: RegConfig,
-                recommended: RegConfig) -> dict[str, Any]:
+                recommended: RegConfig) -> dict[str, ArmPlacement]:
     """For the user's setup and the tuned candidate: the config and where it puts weight decay
     and dropout in the user's model."""
     from regadvisor.training import placement
 
-    return {
-        key: {"config": config.to_dict(),
-              "placement": placement(experiment.model_factory, config,
-                                     experiment.task).to_dict()}
-        for key, config in (("baseline", baseline), ("recommended", recommended))}
+    return {key: ArmPlacement(config, placement(experiment.model_factory, config,
+                                                experiment.task))
+            for key, config in (("baseline", baseline), ("recommended", recommended))}
 
 
 def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
@@ -182,7 +186,7 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
         verification = verify(run.experiment, baseline, recommended, seeds=options.seeds,
                               seed=options.seed, device=options.device,
                               on_run=run.hooks.verify, reuse=reuse)
-    result.verification = verification.to_dict()
+    result.verification = verification
     result.recommendation = _recommendation(verification, baseline, recommended,
                                             result.placements or {})
     result.status = "complete"
@@ -190,20 +194,16 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
 
 
 def _recommendation(verification: Verification, baseline: RegConfig, recommended: RegConfig,
-                    placements: dict[str, Any]) -> dict[str, Any]:
+                    placements: dict[str, ArmPlacement]) -> Recommendation:
     """The config to use (the user's own when verification keeps it) and its changes."""
     from regadvisor.report.format import config_changes
 
     kept = verification.keep_baseline
-    return {
-        "kept_baseline": kept,
-        "config": (baseline if kept else recommended).to_dict(),
-        "diff": [] if kept else config_changes(
-            baseline.to_dict(), recommended.to_dict(),
-            (placements.get("baseline") or {}).get("placement"),
-            (placements.get("recommended") or {}).get("placement")),
-        "summary": verification.summary,
-    }
+    arms = {key: to_plain(arm.placement) for key, arm in placements.items()}
+    diff = [] if kept else config_changes(to_plain(baseline), to_plain(recommended),
+                                          arms.get("baseline"), arms.get("recommended"))
+    return Recommendation(kept_baseline=kept, config=baseline if kept else recommended,
+                          diff=to_plain(diff), summary=verification.summary)
 
 
 def _report_stage(run: _Run) -> None:
@@ -249,12 +249,12 @@ def _interruption(result: RunResult) -> str:
             + (", ".join(result.finished_stages) or "none") + ".")
 
 
-def _no_winner(tuning: dict[str, Any]) -> str:
+def _no_winner(tuning: TuningResult) -> str:
     """Why tuning has no winner: no trial completed, with the counts and the commonest cause."""
-    trials = tuning.get("trials") or []
+    trials = tuning.trials
     from regadvisor.tuning import trial_counts_text
 
-    causes = Counter(t["error"] for t in trials if t.get("error"))
+    causes = Counter(t.error for t in trials if t.error)
     counts = trial_counts_text(trials) or "no trials"
     cause = f" The commonest cause: {causes.most_common(1)[0][0]}" if causes else ""
     return (f"No trial completed ({counts}), so there is nothing to verify.{cause.rstrip('.')}."

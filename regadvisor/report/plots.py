@@ -63,7 +63,7 @@ def learning_curves(histories: dict[str, dict[str, Any]], metric: str,
     """Train (dashed) and validation (solid) loss and metric per epoch; one colour per run.
 
     Args:
-        histories: ``label -> History.to_dict()``.
+        histories: ``label -> History`` as report.json holds it.
         metric: The metric's name (``accuracy`` or ``loss``).
         marks: ``label -> epoch`` to mark with a dotted line (the restored epoch).
         size: Figure size in inches.

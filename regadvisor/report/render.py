@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from regadvisor._io import atomic_write_text
+from regadvisor._record import to_plain
 from regadvisor.report import format as fmt
 from regadvisor.report.model import build_report_data
 
@@ -58,7 +59,7 @@ def render_report(run: Any, run_dir: Path) -> Path:
     Returns:
         The path of the written file.
     """
-    payload = run.to_dict() if hasattr(run, "to_dict") else run
+    payload = run if isinstance(run, dict) else to_plain(run)
     # Round-trip through JSON: the report shows exactly what report.json holds.
     payload = json.loads(json.dumps(payload))
     return atomic_write_text(Path(run_dir) / "report.html", render_html(payload))

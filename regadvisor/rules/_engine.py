@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,18 +32,6 @@ class Verdict:
     reason: str
     evidence: dict[str, Any]
     condition: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (a non-finite number in the evidence becomes ``None``)."""
-        return {"name": self.name, "reason": self.reason,
-                "evidence": _plain_dict(self.evidence), "condition": self.condition}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
-        """The inverse of :meth:`to_dict`."""
-        return cls(name=data["name"], reason=data["reason"],
-                   evidence=dict(data.get("evidence") or {}),
-                   condition=data.get("condition", ""))
 
 
 @dataclass(frozen=True)
@@ -78,24 +64,6 @@ class Finding:
     condition: str
     file: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (a non-finite number in the evidence becomes ``None``)."""
-        return {"rule_id": self.rule_id, "title": self.title, "priority": self.priority,
-                "advice": self.advice, "why": self.why,
-                "evidence": _plain_dict(self.evidence), "actions": self.actions.to_dict(),
-                "snippet": self.snippet, "source": self.source, "condition": self.condition,
-                "file": self.file}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        """The inverse of :meth:`to_dict`."""
-        return cls(rule_id=data["rule_id"], title=data["title"], priority=int(data["priority"]),
-                   advice=data["advice"], why=data["why"],
-                   evidence=dict(data.get("evidence") or {}),
-                   actions=Actions.model_validate(data.get("actions") or {}),
-                   snippet=data.get("snippet"), source=data["source"],
-                   condition=data.get("condition", ""), file=data.get("file", ""))
-
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -103,17 +71,6 @@ class Evaluation:
 
     verdict: Verdict
     findings: list[Finding]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {"verdict": self.verdict.to_dict(),
-                "findings": [f.to_dict() for f in self.findings]}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
-        """The inverse of :meth:`to_dict`."""
-        return cls(verdict=Verdict.from_dict(data["verdict"]),
-                   findings=[Finding.from_dict(f) for f in data.get("findings", [])])
 
 
 def evaluate_rules(ruleset: RuleSet, facts: Mapping[str, Any]) -> Evaluation:
@@ -177,20 +134,3 @@ def _check_kinds(values: Mapping[str, Any]) -> None:
         if not ok(value):
             raise TypeError(f"fact '{name}' should be a {kind} or None, got {value!r} "
                             f"({type(value).__name__})")
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    if is_bool(value):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return str(value)
-
-
-def _plain_dict(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _plain(value) for name, value in values.items()}

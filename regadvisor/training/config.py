@@ -10,7 +10,8 @@ import torch
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["ADAM_FAMILY", "Exempt", "Monitor", "OptimizerSpec", "RegConfig", "optimizer_choice"]
+__all__ = ["ADAM_FAMILY", "Exempt", "Monitor", "OptimizerSpec", "RegConfig", "optimizer_choice",
+           "settings_tuples"]
 
 Monitor = Literal["val_loss", "val_metric"]
 Exempt = Literal["none", "bias_and_norm"]
@@ -76,6 +77,10 @@ class OptimizerSpec:
     undecayed_params: tuple[str, ...] = ()
     module: str = "torch.optim"
 
+    def __post_init__(self) -> None:
+        # A record read back from JSON holds lists where the optimizer had tuples (betas).
+        object.__setattr__(self, "kwargs", settings_tuples(self.kwargs))
+
     @property
     def is_adaptive(self) -> bool:
         """Whether the optimizer divides by a second-moment estimate (Adam's family)."""
@@ -136,6 +141,11 @@ class OptimizerSpec:
         import importlib
 
         return getattr(importlib.import_module(self.module), name), kwargs
+
+
+def settings_tuples(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Optimizer settings with list values as tuples, as torch's optimizers hold them."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -228,24 +238,3 @@ class RegConfig:
         """A copy with some settings changed."""
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["optimizer"]["kwargs"] = {k: list(v) if isinstance(v, tuple) else v
-                                    for k, v in d["optimizer"]["kwargs"].items()}
-        d["optimizer"]["decayed_params"] = list(d["optimizer"]["decayed_params"])
-        d["optimizer"]["undecayed_params"] = list(d["optimizer"]["undecayed_params"])
-        d["no_decay"] = list(d["no_decay"])
-        d["dropout_layers"] = list(d["dropout_layers"])
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RegConfig:
-        d = dict(d)
-        opt = dict(d.pop("optimizer", {}) or {})
-        opt["kwargs"] = {k: tuple(v) if isinstance(v, list) else v
-                         for k, v in (opt.get("kwargs") or {}).items()}
-        opt["decayed_params"] = tuple(opt.get("decayed_params") or ())
-        opt["undecayed_params"] = tuple(opt.get("undecayed_params") or ())
-        d["no_decay"] = tuple(d.get("no_decay") or ())
-        d["dropout_layers"] = tuple(d.get("dropout_layers") or ())
-        return cls(optimizer=OptimizerSpec(**opt), **d)

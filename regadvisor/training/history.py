@@ -102,25 +102,6 @@ class History:
         return [(r.train_loss, r.train_metric, r.val_loss, r.val_metric, r.step_loss, r.lr)
                 for r in self.records]
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["stop_reason"] = self.stop_reason.value
-        d["records"] = [{k: _finite(v) for k, v in dataclasses.asdict(r).items()}
-                        for r in self.records]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> History:
-        d = dict(d)
-        d["records"] = [EpochRecord(**{k: (math.nan if v is None else v) for k, v in r.items()})
-                        for r in d.get("records", [])]
-        d["stop_reason"] = StopReason(d.get("stop_reason", "max_epochs"))
-        if d.get("diverged_at") is not None:
-            d["diverged_at"] = tuple(d["diverged_at"])
-        for key in ("decay_params", "no_decay_params", "dropout_changed", "dropout_injected"):
-            d[key] = tuple(d.get(key, ()))
-        return cls(**d)
-
     def to_frame(self):
         """The records as a pandas DataFrame, one row per epoch."""
         import pandas as pd

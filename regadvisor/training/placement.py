@@ -15,13 +15,11 @@ from typing import Any
 
 from torch import nn
 
-from regadvisor.training.config import RegConfig
+from regadvisor.training.config import RegConfig, settings_tuples
 from regadvisor.training.dropout import DROPOUT_TYPES, inject_dropout, set_dropout
 from regadvisor.training.param_groups import is_exempt, split_parameters
 
 __all__ = ["Placement", "apply_regularization", "placement"]
-
-_NAME_LISTS = ("decay", "no_decay", "no_decay_extra", "dropout_changed", "dropout_injected")
 
 
 @dataclass(frozen=True)
@@ -53,28 +51,13 @@ class Placement:
     dropout_injected: tuple[str, ...] = ()
     model_dropout: dict[str, float] = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "optimizer_kwargs", settings_tuples(self.optimizer_kwargs))
+
     @property
     def decayed(self) -> tuple[str, ...]:
         """The parameters that really get weight decay (none when λ is 0)."""
         return self.decay if self.weight_decay > 0 else ()
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        for key in _NAME_LISTS:
-            d[key] = list(d[key])
-        d["optimizer_kwargs"] = {k: list(v) if isinstance(v, tuple) else v
-                                 for k, v in d["optimizer_kwargs"].items()}
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Placement:
-        d = dict(d)
-        for key in _NAME_LISTS:
-            d[key] = tuple(d.get(key) or ())
-        d["optimizer_kwargs"] = {k: tuple(v) if isinstance(v, list) else v
-                                 for k, v in (d.get("optimizer_kwargs") or {}).items()}
-        return cls(**d)
-
 
 def _dropout_ps(model: nn.Module) -> dict[str, float]:
     return {name: float(m.p) for name, m in model.named_modules() if isinstance(m, DROPOUT_TYPES)}

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from regadvisor._record import to_plain
 from regadvisor.errors import ConfigError
 from regadvisor.training.config import RegConfig
 from regadvisor.training.data import HeadSample, LoaderData, is_tensor_loader
@@ -172,5 +173,5 @@ def _empty_history(placed: Placement, config: RegConfig, classification: bool,
         dropout_injected=placed.dropout_injected,
         device=str(device),
         fast_path=fast_path,
-        config=config.to_dict(),
+        config=to_plain(config),
     )

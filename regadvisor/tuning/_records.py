@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from regadvisor.training.config import RegConfig
+from regadvisor.tuning.space import SearchSpace
 
 __all__ = ["Rerun", "TrialRecord", "TuningResult", "trial_counts", "trial_counts_text"]
 
@@ -58,10 +60,10 @@ class TuningResult:
         study_name, storage: Where the study lives (passwords masked).
         direction: ``"maximize"`` or ``"minimize"``; objective: ``"val_metric"`` or
             ``"val_loss"``.
-        space: The search space (``SearchSpace.to_dict()``).
+        space: The search space.
         trials: Every trial of the study.
         reruns: The top trials re-run over extra seeds.
-        best_params: Parameters of the winner; best_config: its RegConfig as a dict.
+        best_params: Parameters of the winner; best_config: its RegConfig (None without one).
         best_trial: Number of the winning trial.
         seconds: Wall time.
         sampler, pruner: What drove the search, as text.
@@ -73,27 +75,17 @@ class TuningResult:
     storage: str
     direction: str
     objective: str
-    space: dict[str, Any]
+    space: SearchSpace
     trials: list[TrialRecord] = field(default_factory=list)
     reruns: list[Rerun] = field(default_factory=list)
     best_params: dict[str, Any] = field(default_factory=dict)
-    best_config: dict[str, Any] = field(default_factory=dict)
+    best_config: RegConfig | None = None
     best_trial: int | None = None
     seconds: float = 0.0
     sampler: str = ""
     pruner: str = ""
     stopped_early: str | None = None
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TuningResult:
-        d = dict(d)
-        d["trials"] = [TrialRecord(**t) for t in d.get("trials", [])]
-        d["reruns"] = [Rerun(**r) for r in d.get("reruns", [])]
-        return cls(**d)
 
     def counts(self) -> dict[str, int]:
         """The trials by state (see :func:`trial_counts`)."""

@@ -57,10 +57,6 @@ class ParamRange:
         v = min(max(value, self.low), self.high)
         return int(round(v)) if self.is_int else v
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
 DEFAULT_RANGES: dict[str, ParamRange] = {
     "weight_decay": ParamRange("weight_decay", 1e-6, 1e-1, True,
                                "guide: λ on a log scale, 1e-6 to 1e-1"),
@@ -87,15 +83,6 @@ class SearchSpace:
     params: dict[str, ParamRange]
     base: dict[str, Any] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"params": {k: v.to_dict() for k, v in self.params.items()},
-                "base": dict(self.base), "reasons": dict(self.reasons)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> SearchSpace:
-        return cls(params={k: ParamRange(**v) for k, v in d["params"].items()},
-                   base=dict(d.get("base", {})), reasons=dict(d.get("reasons", {})))
 
     def signature(self) -> dict[str, Any]:
         """What must match for a stored study to be resumed with this space."""
@@ -166,14 +153,7 @@ def build_space(
         if wd is not None and wd.low > 1e-8:
             params["weight_decay"] = dataclasses.replace(
                 wd, low=1e-8, reason=wd.reason + "; underfitting: down to 1e-8 (practically 0)")
-    # Weight decay the guide's way in every trial, whatever the verdict: decoupled for the Adam
-    # family (AdamW), biases and 1-D parameters exempt.
-    base.setdefault("decoupled", True)
-    reasons.setdefault("decoupled", "the guide: decoupled weight decay (AdamW for Adam), never "
-                                    "Adam's L2 term (rule adam-l2-to-adamw)")
-    base.setdefault("exempt", "bias_and_norm")
-    reasons.setdefault("exempt", "the guide: biases and normalization parameters are never "
-                                 "decayed (rule exempt-biases-and-norms)")
+    _guide_base(base, reasons)
     if "dropout" in base and "dropout" in params:
         base.pop("dropout")
         reasons.pop("dropout", None)
@@ -187,6 +167,17 @@ def build_space(
         if dropout_layers:
             base.setdefault("dropout_layers", list(dropout_layers))
     return SearchSpace(params=params, base=base, reasons=reasons)
+
+
+def _guide_base(base: dict[str, Any], reasons: dict[str, str]) -> None:
+    """Weight decay the guide's way in every trial, whatever the verdict: decoupled for the Adam
+    family (AdamW), biases and 1-D parameters exempt."""
+    base.setdefault("decoupled", True)
+    reasons.setdefault("decoupled", "the guide: decoupled weight decay (AdamW for Adam), never "
+                                    "Adam's L2 term (rule adam-l2-to-adamw)")
+    base.setdefault("exempt", "bias_and_norm")
+    reasons.setdefault("exempt", "the guide: biases and normalization parameters are never "
+                                 "decayed (rule exempt-biases-and-norms)")
 
 
 def _bound(value: Any, facts: Mapping[str, Any]) -> float | None:

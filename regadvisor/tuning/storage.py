@@ -9,6 +9,7 @@ from typing import Any
 
 import optuna
 
+from regadvisor._record import from_plain, to_plain
 from regadvisor._secrets import mask_url
 from regadvisor.errors import ConfigError, StorageError
 from regadvisor.experiment import Experiment
@@ -159,7 +160,7 @@ def _claim_space(study: optuna.Study, space: SearchSpace, settings: TuneSettings
     stored = study.user_attrs.get("space")
     if stored is None:
         study.set_user_attr("space", signature)
-        study.set_user_attr("space_full", space.to_dict())
+        study.set_user_attr("space_full", to_plain(space))
         study.set_user_attr("objective", settings.objective)
     elif stored != signature or study.user_attrs.get("objective") != settings.objective:
         raise StorageError(
@@ -184,7 +185,7 @@ def stored_space(url: str, study_name: str, heartbeat_seconds: int) -> SearchSpa
         summary = optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:
         raise StorageError(f"No study named {study_name!r} in {mask_url(url)}.") from None
-    return SearchSpace.from_dict(summary.user_attrs["space_full"])
+    return from_plain(SearchSpace, summary.user_attrs["space_full"])
 
 
 def storage_fault(error: BaseException) -> str | None:

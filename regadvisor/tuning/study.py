@@ -340,14 +340,14 @@ def tune(
     reruns, winner = choose_winner(experiment, space, settings, study, on_rerun=on_rerun,
                                    trainer=train)
     base = tuning_base(experiment, settings)
-    best_config = (config_for(base, space, winner.params).to_dict() if winner else {})
+    best_config = config_for(base, space, winner.params) if winner else None
     trials = records(study)
     return TuningResult(
         study_name=study.study_name,
         storage=mask_url(url),
         direction=study.direction.name.lower(),
         objective=settings.objective,
-        space=space.to_dict(),
+        space=space,
         trials=trials,
         reruns=reruns,
         best_params=dict(winner.params) if winner else {},

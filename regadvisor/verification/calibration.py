@@ -66,13 +66,6 @@ class Calibration:
     ece: float
     n_samples: int = 0
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Calibration:
-        d = dict(d)
-        d["bins"] = [ReliabilityBin(**b) for b in d["bins"]]
-        return cls(**d)
-
-
 @dataclass
 class Uncertainty:
     """Predictive entropy on held-out data, pooled over seeds (entropies in nats).
@@ -98,11 +91,6 @@ class Uncertainty:
     n_correct: int
     n_wrong: int
     accuracy: float
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Uncertainty:
-        return cls(**d)
-
 
 @dataclass
 class Predictions:

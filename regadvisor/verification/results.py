@@ -3,13 +3,13 @@ the whole comparison as the report and the terminal read it."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from regadvisor.training.config import RegConfig
+from regadvisor.training.history import History
 from regadvisor.verification.calibration import Calibration, Uncertainty
 from regadvisor.verification.comparison import Comparison
 
@@ -55,20 +55,10 @@ class ArmResult:
     """
 
     name: str
-    config: dict[str, Any]
+    config: RegConfig
     runs: list[SeedResult] = field(default_factory=list)
     calibration: Calibration | None = None
     uncertainty: Uncertainty | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ArmResult:
-        d = dict(d)
-        d["runs"] = [SeedResult(**r) for r in d["runs"]]
-        if d.get("calibration") is not None:
-            d["calibration"] = Calibration.from_dict(d["calibration"])
-        if d.get("uncertainty") is not None:
-            d["uncertainty"] = Uncertainty.from_dict(d["uncertainty"])
-        return cls(**d)
 
     def values(self, key: str) -> list[float]:
         return [getattr(r, key) for r in self.runs]
@@ -120,17 +110,6 @@ class Verification:
     summary: str
     warnings: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
-    histories: dict[str, dict] = field(default_factory=dict)
+    histories: dict[str, History] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Verification:
-        d = dict(d)
-        for arm in ("baseline", "recommended"):
-            d[arm] = ArmResult.from_dict(d[arm])
-        d["metric"] = Comparison(**d["metric"])
-        d["loss"] = Comparison(**d["loss"])
-        return cls(**d)

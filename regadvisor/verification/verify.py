@@ -70,9 +70,9 @@ def verify(
     loader = experiment.test_loader or experiment.val_loader
     split = "test" if experiment.test_loader is not None else "validation"
     seed_list = [seed + 100 * k for k in range(seeds)]
-    arms = {"baseline": ArmResult("your setup", baseline.to_dict()),
-            "recommended": ArmResult("recommendation", recommended.to_dict())}
-    histories: dict[str, dict] = {}
+    arms = {"baseline": ArmResult("your setup", baseline),
+            "recommended": ArmResult("recommendation", recommended)}
+    histories: dict[str, History] = {}
     held: dict[str, list[HeldOut | None]] = {"baseline": [], "recommended": []}
     total, done = 2 * seeds, 0
     for s in seed_list:
@@ -85,7 +85,7 @@ def verify(
             held[key].append(measured)
             arms[key].runs.append(record)
             if key not in histories:
-                histories[key] = h.to_dict()
+                histories[key] = h
             done += 1
             if on_run is not None:
                 on_run(done, total)
@@ -128,7 +128,7 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
 
 def _conclude(experiment: Experiment, split: str, seeds: int, seed_list: list[int],
               arms: dict[str, ArmResult], held: dict[str, list[HeldOut | None]],
-              histories: dict[str, dict], started: float) -> Verification:
+              histories: dict[str, History], started: float) -> Verification:
     """Pool each arm's predictions, compare the arms and write the verdict.
 
     ``started`` is the ``time.perf_counter()`` reading at the start of :func:`verify`.

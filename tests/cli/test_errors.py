@@ -148,8 +148,8 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypat
 
 
 def test_partial_report_renders_with_a_note(run_cli, tmp_path):
-    import json
 
+    from regadvisor._record import to_json
     from regadvisor.pipeline import RunResult, versions
 
     run = RunResult(command="regadvisor advise x", versions=versions(), device="cpu", seed=0,
@@ -157,7 +157,7 @@ def test_partial_report_renders_with_a_note(run_cli, tmp_path):
                                 "metric": "accuracy", "model_class": "M", "n_train": 1,
                                 "n_val": 1, "n_test": None},
                     status="partial", error="Interrupted during tune; finished stages: none.")
-    (tmp_path / "report.json").write_text(json.dumps(run.to_dict()))
+    (tmp_path / "report.json").write_text(to_json(run))
     result = run_cli("report", tmp_path)
     assert result.exit_code == 0, result.stderr
     html = (tmp_path / "report.html").read_text()

@@ -115,9 +115,8 @@ def test_advise_on_the_overregularized_setup_verifies_an_improvement(tmp_path):
     torch.set_num_threads(1)
     exp = _scenario("overregularized")
     result = run_stages(exp, tmp_path, AdviseOptions(n_trials=10, seeds=3, render=False))
-    assert result.diagnosis["verdict"]["name"] == "underfitting"
-    config = result.recommendation["config"]
-    assert not result.recommendation["kept_baseline"]
-    assert config["weight_decay"] < 5.0 and config["dropout"] < 0.8
-    assert result.verification["metric"]["verdict"] == "improves", \
-        result.verification["summary"]
+    assert result.diagnosis.verdict.name == "underfitting"
+    config = result.recommendation.config
+    assert not result.recommendation.kept_baseline
+    assert config.weight_decay < 5.0 and config.dropout < 0.8
+    assert result.verification.metric.verdict == "improves", result.verification.summary

@@ -111,7 +111,7 @@ def test_a_finding_is_not_credited_with_a_change_the_other_way():
 def test_regression_evidence_does_not_repeat_the_loss():
     verdict, findings = judge(load_rules(), facts(
         task="regression", metric="loss", metric_gap=None, gap_ratio=0.8, gap_over_noise=50.0,
-        train_metric_last=0.2, val_metric_last=1.0))
+        gap_last=0.8, train_metric_last=0.2, val_metric_last=1.0))
     assert verdict.name == "overfitting"
     for evidence in [verdict.evidence, *(f.evidence for f in findings)]:
         assert not [k for k in evidence if "metric" in k]

@@ -10,6 +10,7 @@ import torch
 from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
+from regadvisor._record import from_plain, to_plain
 from regadvisor.experiment import build_experiment
 from regadvisor.report.snippet import code_parts, full_code
 from regadvisor.training import placement, split_parameters, train
@@ -178,7 +179,7 @@ def test_emitted_code_builds_exactly_the_placement(case):
     base = baseline_config(exp)
     space = SearchSpace(params={}, base={"decoupled": True, "exempt": "bias_and_norm"})
     config = config_for(base.replace(patience_epochs=2), space, changes)
-    placed = placement(exp.model_factory, config, task).to_dict()
+    placed = to_plain(placement(exp.model_factory, config, task))
     # The same placement as the training loop's.
     history = train(exp.model_factory, exp.train_loader, exp.val_loader,
                     config.replace(max_epochs=1), task=task).history
@@ -188,8 +189,8 @@ def test_emitted_code_builds_exactly_the_placement(case):
     # Never decays what the user's setup or the rules exempt.
     assert not set(placed["decay"]) & set(exp.optimizer.undecayed_params)
     assert not [n for n in placed["decay"] if n.endswith("bias")]
-    code = full_code(code_parts(config.to_dict(), placed, metric="loss"))
-    _check_code_builds_the_placement(code, model_factory(), config.to_dict(), placed)
+    code = full_code(code_parts(to_plain(config), placed, metric="loss"))
+    _check_code_builds_the_placement(code, model_factory(), to_plain(config), placed)
     if case == "regression_mlp":
         assert placed["dropout_injected"] == ["2"]  # not "4", the output layer
     if case == "transformer":
@@ -248,7 +249,7 @@ def test_snippets_for_other_configurations(changes, expected):
         config["optimizer"] = {**config["optimizer"], **changes["optimizer"]}
     from regadvisor.training import RegConfig
 
-    placed = placement(_conv, RegConfig.from_dict(config)).to_dict()
+    placed = to_plain(placement(_conv, from_plain(RegConfig, config)))
     parts = code_parts(config, placed, model_class="Net")
     model = _conv()
     code = full_code(parts)
@@ -275,4 +276,4 @@ def test_no_change_gives_no_code():
     from regadvisor.training import RegConfig
 
     config = _config()
-    assert code_parts(config, placement(_conv, RegConfig.from_dict(config)).to_dict()) == []
+    assert code_parts(config, to_plain(placement(_conv, from_plain(RegConfig, config)))) == []

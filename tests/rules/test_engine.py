@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from regadvisor._record import from_plain, to_plain
 from regadvisor.rules import (
     Evaluation,
     Finding,
@@ -115,17 +116,17 @@ def test_wrong_kinds_of_fact_values_are_a_type_error(base):
 def test_round_trip_through_json(base):
     facts = {**OVERFIT, "val_loss_last": math.inf, "weight_decay": 1e-4}
     result = evaluate_rules(base, facts)
-    text = json.dumps(result.to_dict(), allow_nan=False)
-    back = Evaluation.from_dict(json.loads(text))
+    text = json.dumps(to_plain(result), allow_nan=False)
+    back = from_plain(Evaluation, json.loads(text))
     assert back.verdict.name == result.verdict.name
     assert back.findings == result.findings
-    assert Finding.from_dict(result.findings[0].to_dict()) == result.findings[0]
-    assert Verdict.from_dict(result.verdict.to_dict()).evidence["val_loss_last"] is None
+    assert from_plain(Finding, to_plain(result.findings[0])) == result.findings[0]
+    assert from_plain(Verdict, to_plain(result.verdict)).evidence["val_loss_last"] is None
 
 
 def test_numpy_values_become_plain_json():
     np = pytest.importorskip("numpy")
     verdict = Verdict("overfitting", "r", {"a": np.float64(0.5), "b": np.int64(3),
                                            "c": np.bool_(True), "d": np.float32(np.nan)}, "c")
-    assert verdict.to_dict()["evidence"] == {"a": 0.5, "b": 3, "c": True, "d": None}
-    json.dumps(verdict.to_dict(), allow_nan=False)
+    assert to_plain(verdict)["evidence"] == {"a": 0.5, "b": 3, "c": True, "d": None}
+    json.dumps(to_plain(verdict), allow_nan=False)

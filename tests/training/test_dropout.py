@@ -80,8 +80,8 @@ def test_dropout_goes_where_the_forward_pass_says_not_where_init_registered():
                         {"dropout": ParamRange("dropout", 0.0, 0.5)}, inspection.dropout_targets)
     config = config_for(baseline_config(exp), space, {"dropout": 0.3, "weight_decay": 1e-3,
                                                       "patience_epochs": 5})
-    placed = _placements(exp, baseline_config(exp), config)["recommended"]["placement"]
-    assert placed["dropout_injected"] == ["body.2"]
+    placed = _placements(exp, baseline_config(exp), config)["recommended"].placement
+    assert placed.dropout_injected == ("body.2",)
     result = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
                    task="regression", loss_factory=exp.loss_factory)
     dropouts = [n for n, m in result.model.named_modules() if isinstance(m, nn.Dropout)]

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from regadvisor._record import to_plain
 from regadvisor.training import RegConfig, StopReason, train
 from tests.conftest import make_loaders, small_mlp
 
@@ -223,7 +224,7 @@ def test_skipping_training_figures_leaves_the_run_unchanged(digits_loaders, fast
         [(r.step_loss, r.val_loss, r.val_metric) for r in full.records]
     assert (lean.best_epoch, lean.stop_reason) == (full.best_epoch, full.stop_reason)
     # The JSON form holds null for the figures that were not measured.
-    assert lean.to_dict()["records"][0]["train_loss"] is None
+    assert to_plain(lean)["records"][0]["train_loss"] is None
 
 
 def test_skipped_figures_still_catch_divergence(digits_loaders):

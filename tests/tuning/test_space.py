@@ -7,6 +7,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
+from regadvisor._record import to_plain
 from regadvisor.errors import ConfigError
 from regadvisor.pipeline import judge
 from regadvisor.rules import Actions, load_rules
@@ -33,7 +34,7 @@ def test_overfitting_searches_more_regularization(ruleset):
     assert set(space.params) >= {"weight_decay", "dropout", "patience_epochs"}
     assert space.base["decoupled"] is True and space.base["exempt"] == "bias_and_norm"
     assert space.base["inject_dropout"] is True
-    assert "reasons" in space.to_dict() and space.reasons["decoupled"].startswith("rule ")
+    assert "reasons" in to_plain(space) and space.reasons["decoupled"].startswith("rule ")
 
 
 def test_underfitting_lets_regularization_reach_zero(ruleset):

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from regadvisor._record import from_plain, to_plain
 from regadvisor.experiment import baseline_config, build_experiment
 from regadvisor.verification import Verification, calibration, predict, uncertainty, verify
 from regadvisor.verification.calibration import Predictions
@@ -120,10 +121,10 @@ def test_verify_records_calibration_and_uncertainty_per_arm():
         assert arm.uncertainty.n_correct + arm.uncertainty.n_wrong == 2 * n_test
     assert not v.baseline.uncertainty.mc_dropout and v.baseline.uncertainty.passes == 1
     assert v.recommended.uncertainty.mc_dropout and v.recommended.uncertainty.passes == 5
-    # report.json is made by dataclasses.asdict; it must come back whole.
-    text = json.dumps(v.to_dict())
-    again = Verification.from_dict(json.loads(text))
-    assert json.dumps(again.to_dict()) == text
+    # report.json is written by the record's serializer; it must come back whole.
+    text = json.dumps(to_plain(v))
+    again = from_plain(Verification, json.loads(text))
+    assert json.dumps(to_plain(again)) == text
     assert again.recommended.calibration.bins[0].low == 0.0
 
 
@@ -139,5 +140,5 @@ def test_regression_has_no_calibration():
     base = baseline_config(exp)
     v = verify(exp, base, base.replace(weight_decay=1e-3), seeds=2)
     assert v.baseline.calibration is None and v.recommended.uncertainty is None
-    assert Verification.from_dict(json.loads(json.dumps(v.to_dict()))).baseline.calibration \
+    assert from_plain(Verification, json.loads(json.dumps(to_plain(v)))).baseline.calibration \
         is None

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from regadvisor._record import from_plain, to_plain
 from regadvisor.experiment import baseline_config
 from regadvisor.verification import paired_comparison, verify
 from tests.tuning.conftest import tiny_experiment
@@ -47,7 +48,7 @@ def test_verify_trains_both_arms_over_seeds():
     assert v.keep_baseline == (v.verdict == "worse")
     assert "On the test set over 2 seeds" in v.summary
     assert set(v.histories) == {"baseline", "recommended"}
-    again = type(v).from_dict(v.to_dict())
+    again = from_plain(type(v), to_plain(v))
     assert again.metric.mean_diff == v.metric.mean_diff
 
 

@@ -1,0 +1,54 @@
+"""report.json is written and read through one typed record, and its schema says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from regadvisor._record import from_plain, to_plain
+from regadvisor.pipeline import RunResult, report_schema
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "report.schema.json"
+
+
+def test_the_documented_schema_is_the_records():
+    assert json.loads(SCHEMA_FILE.read_text()) == report_schema(), (
+        "docs/report.schema.json is out of date: python -m regadvisor.pipeline._record "
+        "> docs/report.schema.json")
+
+
+@pytest.mark.parametrize("fixture", ["small_run", "regression_run", "grouped_run"])
+def test_a_real_report_json_fits_the_schema_and_comes_back_whole(fixture, request):
+    data = json.loads((request.getfixturevalue(fixture) / "report.json").read_text())
+    jsonschema.validate(data, report_schema())
+    run = from_plain(RunResult, data)
+    assert run.verification.metric.verdict in ("improves", "no clear difference", "worse")
+    assert run.recommendation.config.max_epochs >= 1
+    assert run.diagnosis.history.records[0].epoch == 1
+    assert to_plain(run) == data  # every key of the file is a field of the record
+
+
+def test_partial_records_fit_too(partial_runs):
+    for run_dir in partial_runs.values():
+        data = json.loads((run_dir / "report.json").read_text())
+        jsonschema.validate(data, report_schema())
+        assert to_plain(from_plain(RunResult, data)) == data
+
+
+@pytest.mark.parametrize(("path", "change"), [
+    (("verification",), lambda v: v.update(keep_yours=v.pop("keep_baseline"))),  # renamed
+    (("tuning",), lambda t: t.pop("trials")),  # a required field dropped
+    (("recommendation", "config"), lambda c: c.update(weight_decay="0.01")),  # wrong type
+    (("diagnosis", "history"), lambda h: h.update(stop_reason="tired")),  # not a stop reason
+])
+def test_a_renamed_dropped_or_mistyped_field_fails_the_schema(small_run, path, change):
+    data = json.loads((small_run / "report.json").read_text())
+    part = data
+    for key in path:
+        part = part[key]
+    change(part)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, report_schema())
