@@ -35,8 +35,8 @@ def test_tune_runs_seeded_trials_first_and_picks_a_noise_aware_winner(tiny, tmp_
     best_mean = max(r.mean for r in result.reruns)
     winner = next(r for r in result.reruns if r.trial_number == result.best_trial)
     assert winner.mean == best_mean
-    assert result.best_config["decoupled"] is True
-    assert result.best_config["weight_decay"] == pytest.approx(result.best_params["weight_decay"])
+    assert result.best_config.decoupled is True
+    assert result.best_config.weight_decay == pytest.approx(result.best_params["weight_decay"])
     complete = [t for t in result.trials if t.state == "COMPLETE"]
     assert all(t.val_loss is not None and t.epochs_run >= 1 for t in complete)
     assert (tmp_path / "study.db").exists()
