@@ -78,7 +78,8 @@ def score(exp, config, seeds: list[int]) -> dict[str, Any]:
                            "sample_loss": [], "sample_correct": []}
     for s in seeds:
         result = train(exp.model_factory, exp.train_loader, exp.val_loader, config.replace(seed=s),
-                       task=exp.task, loss_factory=exp.loss_factory, train_figures=False)
+                       task=exp.task, loss_factory=exp.loss_factory, train_figures=False,
+                       schedule=exp.schedule)
         h = result.history
         out["epochs"].append(h.epochs_run)
         if h.diverged:
@@ -199,7 +200,8 @@ def run_peer(name: str, seed: int, method: str = "optuna",
             params["dropout"] = trial.suggest_float("dropout", *PEER_SPACE["dropout"])
         config = peer_config(exp, params).replace(seed=seed)
         h = train(exp.model_factory, exp.train_loader, exp.val_loader, config, task=exp.task,
-                  loss_factory=exp.loss_factory, train_figures=False).history
+                  loss_factory=exp.loss_factory, train_figures=False,
+                  schedule=exp.schedule).history
         epochs += h.epochs_run
         best = h.restored or h.best
         if h.diverged or best is None or not math.isfinite(best.val_loss):

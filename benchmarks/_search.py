@@ -242,7 +242,8 @@ def run_plain(name: str, method: str, seed: int, budget: int) -> dict:
         cut = budget - used < config.max_epochs
         config = config.replace(max_epochs=min(config.max_epochs, budget - used))
         history = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
-                        task=exp.task, loss_factory=exp.loss_factory).history
+                        task=exp.task, loss_factory=exp.loss_factory,
+                        schedule=exp.schedule).history
         used += history.epochs_run
         value = _value(history, objective)
         if trial is not None:
@@ -277,7 +278,7 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
     out = {"seeds": list(seeds), "metric": [], "loss": [], "epochs": []}
     for s in seeds:
         result = train(exp.model_factory, exp.train_loader, exp.val_loader, base.replace(seed=s),
-                       task=exp.task, loss_factory=exp.loss_factory)
+                       task=exp.task, loss_factory=exp.loss_factory, schedule=exp.schedule)
         if result.history.diverged:
             loss, metric = math.inf, (0.0 if exp.higher_is_better else math.inf)
         else:

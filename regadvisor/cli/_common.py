@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from regadvisor._secrets import register, scrub
 from regadvisor.errors import RegAdvisorError
+from regadvisor.examples import DEFAULT_EXAMPLE, EXAMPLES
 
 
 class _Scrubbed:
@@ -55,8 +56,7 @@ ExperimentArg = Annotated[
     str | None,
     typer.Argument(
         help="Experiment: a .py file, an importable module, or a bundled example "
-             "(digits_noisy, digits_mlp, digits_cnn, diabetes, sparse_linear). "
-             "Default: the bundled digits_noisy.",
+             f"({', '.join(EXAMPLES)}). Default: the bundled {DEFAULT_EXAMPLE}.",
         show_default=False,
     ),
 ]

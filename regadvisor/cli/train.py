@@ -70,7 +70,7 @@ def train_command(
             callbacks.append(advance)
         result = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
                        task=exp.task, loss_factory=exp.loss_factory, device=dev, amp=amp,
-                       callbacks=callbacks)
+                       callbacks=callbacks, schedule=exp.schedule)
     history = result.history
     path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
     best, last = history.best, history.last

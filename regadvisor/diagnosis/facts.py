@@ -113,14 +113,17 @@ FACT_SPECS: dict[str, FactSpec] = {
         "optimizer": "Class name of the user's optimizer (Adam, AdamW, SGD, ...).",
     }),
     **_specs("optimizer", "number", {
-        "lr": "The user's learning rate.",
+        "lr": "The user's learning rate (under a schedule, the peak it reached in the diagnosis).",
         "weight_decay": "The user's weight decay (largest over param groups).",
         "label_smoothing": "The user's label smoothing ε (0 when none).",
         "implied_l2": "Early stopping's implied L2 strength 1/(η·t) at the best epoch, with t the "
-                      "optimizer steps taken until then.",
+                      "optimizer steps taken until then (under a schedule, 1/Σ η over those "
+                      "steps).",
     }),
     **_specs("optimizer", "bool", {
         "optimizer_is_adaptive": "The optimizer divides by a second-moment estimate (Adam family).",
+        "has_lr_schedule": "The experiment defines scheduler(optimizer): the learning rate follows "
+                           "a schedule (lr is then its peak, implied_l2 sums the scheduled rate).",
         "decoupled_weight_decay": "The user's weight decay is decoupled (AdamW).",
         "decays_biases": "The user's optimizer applies weight decay to biases.",
         "decays_norms": "The user's optimizer applies weight decay to normalisation scales and "

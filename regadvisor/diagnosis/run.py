@@ -73,8 +73,18 @@ def _facts(experiment: Experiment, inspection: Inspection, history: History,
     steps_per_epoch = math.ceil(n_train / bs) if n_train else 0
     facts = Facts({name: None for name in FACT_SPECS})
     facts.update(inspection.facts)
-    facts.update(curve_facts(history, _chance(experiment), steps_per_epoch,
-                             experiment.optimizer.lr))
+    lr = experiment.optimizer.lr
+    rates = [r.lr for r in history.records if math.isfinite(r.lr)]
+    if experiment.schedule is not None and rates:
+        # What a rule reads as "the learning rate" is the scheduled one: the implied L2 of early
+        # stopping sums the rate over the steps (the mean rate until the best epoch), and the
+        # fact `lr` is the peak the schedule reached.
+        best = max(history.best_epoch, 1)
+        lr = sum(rates[:best]) / len(rates[:best])
+    facts.update(curve_facts(history, _chance(experiment), steps_per_epoch, lr))
+    if experiment.schedule is not None and rates:
+        facts["lr"] = max(rates)
+    facts["has_lr_schedule"] = experiment.schedule is not None
     facts["user_epochs"] = experiment.epochs
     facts["diagnostic_fraction"] = history.epochs_run / experiment.epochs
     facts["can_train_longer"] = can_train_longer
@@ -136,7 +146,8 @@ def run_diagnostic(
         budget if _length(experiment.train_loader) is None else None)
     result = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
                    config, task=experiment.task, loss_factory=experiment.loss_factory,
-                   device=device, callbacks=[*callbacks, check], max_seconds=guard)
+                   device=device, callbacks=[*callbacks, check], max_seconds=guard,
+                   schedule=experiment.schedule)
     history = result.history
     if out_of_time:
         history.stop_reason = StopReason.BUDGET

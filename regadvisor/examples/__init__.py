@@ -9,6 +9,8 @@ EXAMPLES = {
     "digits_cnn": "Digits as 8×8 images, conv net with BatchNorm and dropout",
     "diabetes": "Diabetes regression, MLP, Adam",
     "sparse_linear": "Linear regression, 400 features of which 10 matter, 150 samples",
+    "digits_onecycle": "Digits with 20 % wrong labels, wide MLP, AdamW under a one-cycle "
+                       "learning-rate schedule stepped every batch",
 }
 DEFAULT_EXAMPLE = "digits_noisy"
 

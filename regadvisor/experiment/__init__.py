@@ -14,7 +14,7 @@ from regadvisor.experiment._validate import build_experiment
 
 __all__ = ["Experiment", "build_experiment", "load_experiment"]
 
-_PIECES = ("model", "data", "optimizer", "loss")
+_PIECES = ("model", "data", "optimizer", "loss", "scheduler")
 
 
 def load_experiment(
@@ -59,7 +59,7 @@ def load_experiment(
         for piece in _PIECES:
             if hasattr(module, piece):
                 pieces[piece] = getattr(module, piece)
-        for setting in ("task", "epochs", "metric"):
+        for setting in ("task", "epochs", "metric", "scheduler_interval"):
             if hasattr(module, setting):
                 settings[setting] = getattr(module, setting)
         for required in ("model", "data"):
@@ -75,6 +75,8 @@ def load_experiment(
         data=pieces["data"],  # type: ignore[arg-type]
         optimizer=pieces.get("optimizer"),  # type: ignore[arg-type]
         loss=pieces.get("loss"),  # type: ignore[arg-type]
+        scheduler=pieces.get("scheduler"),  # type: ignore[arg-type]
+        scheduler_interval=settings.get("scheduler_interval"),  # type: ignore[arg-type]
         task=settings.get("task"),  # type: ignore[arg-type]
         epochs=settings.get("epochs"),  # type: ignore[arg-type]
         metric=settings.get("metric"),  # type: ignore[arg-type]

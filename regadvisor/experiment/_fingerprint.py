@@ -24,19 +24,22 @@ def _tensor_digest(h, tensor: torch.Tensor, limit: int = 1 << 22) -> None:
 
 
 def fingerprint(model: nn.Module, loaders: Any, spec: OptimizerSpec, loss_module: Any, task: str,
-                metric: str, epochs: int) -> str:
+                metric: str, epochs: int, schedule: Any = None) -> str:
     """The identity of an experiment, from its content and contract.
 
     It covers the model's parameter and buffer names, shapes and dtypes, the data (the tensors
     of in-memory datasets; otherwise each dataset's type and size and the first batch of the
-    loaders that do not shuffle), the optimizer's settings, the loss, the task, the metric and
-    the epochs. The file's name, path or comments do not enter it.
+    loaders that do not shuffle), the optimizer's settings, the loss, the task, the metric,
+    the epochs and the learning-rate schedule (its class and interval), if any. The file's name,
+    path or comments do not enter it.
     """
     import hashlib
     import json
 
     h = hashlib.sha256()
+    extra = {"schedule": [schedule.name, schedule.interval]} if schedule is not None else {}
     h.update(json.dumps({
+        **extra,
         "model": [type(model).__name__]
         + [(n, list(p.shape), str(p.dtype)) for n, p in model.named_parameters()]
         + [(n, list(b.shape), str(b.dtype)) for n, b in model.named_buffers()],

@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from regadvisor.training.config import OptimizerSpec
+from regadvisor.training.schedule import Schedule
 
 __all__ = ["Experiment"]
 
@@ -34,6 +35,8 @@ class Experiment:
         input_shape: Shape of one input sample.
         layer_order: Names of the linear and convolutional layers in the order the model's
             forward pass ran them on the first training batch.
+        schedule: The user's learning-rate schedule (``scheduler(optimizer)`` and when it
+            steps), or None for a constant rate.
         model_class: Class name of the model.
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
@@ -62,6 +65,7 @@ class Experiment:
     batch_size: int | None = None
     input_shape: tuple[int, ...] = ()
     layer_order: tuple[str, ...] = ()
+    schedule: Schedule | None = None
     model_class: str = ""
     target_variance: float | None = None
     label_smoothing: float = 0.0
@@ -90,6 +94,7 @@ class Experiment:
             "model_class": self.model_class,
             "optimizer": {"name": self.optimizer.name, "lr": self.optimizer.lr,
                           "weight_decay": self.optimizer.weight_decay},
+            "scheduler": self.schedule.describe() if self.schedule is not None else None,
             "bundled": self.bundled,
             "notes": list(self.notes),
             "fingerprint": self.fingerprint,

@@ -18,6 +18,7 @@ from regadvisor.experiment._calls import kind
 from regadvisor.experiment._fingerprint import fingerprint
 from regadvisor.experiment._loaders import len_dataset, read_loaders
 from regadvisor.experiment._model import check_model, read_optimizer, run_batch
+from regadvisor.experiment._schedule import read_schedule
 from regadvisor.experiment._targets import check_targets, infer_task, read_loss, soft_labels
 from regadvisor.experiment._types import Experiment
 
@@ -30,6 +31,8 @@ def build_experiment(
     data: Callable[[], Any],
     optimizer: Callable[[Any], torch.optim.Optimizer] | None = None,
     loss: Callable[[], nn.Module] | None = None,
+    scheduler: Callable[[Any], Any] | None = None,
+    scheduler_interval: str | None = None,
     task: str | None = None,
     epochs: int | None = None,
     metric: str | None = None,
@@ -48,6 +51,9 @@ def build_experiment(
         data: Returns ``(train_loader, val_loader)`` or ``(train, val, test)``.
         optimizer: ``optimizer(params)`` returns the user's optimizer; default Adam, lr 1e-3.
         loss: Returns the loss module; default by task.
+        scheduler: ``scheduler(optimizer)`` returns a learning-rate scheduler built on that
+            optimizer; None trains at a constant rate.
+        scheduler_interval: ``"epoch"`` (default) or ``"step"``: when the scheduler steps.
         task: ``"classification"`` or ``"regression"``; inferred when None.
         epochs: The user's usual training length; default 100.
         metric: ``"accuracy"`` or ``"loss"``; default by task.
@@ -71,35 +77,39 @@ def build_experiment(
     n_classes, target_variance = check_targets(task, soft, outputs, read, where, notes)
     epochs, metric = _check_settings(epochs, metric, task, where, notes)
     spec = read_optimizer(optimizer, first, where, notes)
-    loaders = read.loaders
-    train_loader, val_loader = loaders[0], loaders[1]
-    test_loader = loaders[2] if len(loaders) == 3 else None
+    schedule = read_schedule(scheduler, scheduler_interval, optimizer, first, where)
     return Experiment(
         name=name,
         source=source,
         model_factory=model,
-        train_loader=train_loader,
-        val_loader=val_loader,
-        test_loader=test_loader,
+        **_loader_fields(read.loaders, int(targets.shape[0])),
         optimizer=spec,
         loss_factory=loss,
         task=task,
         metric=metric,
         epochs=epochs,
         n_classes=n_classes,
-        n_train=len_dataset(train_loader),
-        n_val=len_dataset(val_loader),
-        n_test=len_dataset(test_loader) if test_loader is not None else None,
-        batch_size=getattr(train_loader, "batch_size", None) or int(targets.shape[0]),
         input_shape=tuple(inputs.shape[1:]),
         layer_order=layer_order,
+        schedule=schedule,
         model_class=type(first).__name__,
         target_variance=target_variance,
         label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),
         bundled=bundled,
         notes=tuple(notes),
-        fingerprint=fingerprint(first, loaders, spec, loss_module, task, metric, epochs),
+        fingerprint=fingerprint(first, read.loaders, spec, loss_module, task, metric, epochs,
+                                schedule),
     )
+
+
+def _loader_fields(loaders: tuple[Any, ...], first_batch: int) -> dict[str, Any]:
+    """The loaders and what they tell: split sizes and the training batch size."""
+    train_loader, val_loader = loaders[0], loaders[1]
+    test_loader = loaders[2] if len(loaders) == 3 else None
+    return {"train_loader": train_loader, "val_loader": val_loader, "test_loader": test_loader,
+            "n_train": len_dataset(train_loader), "n_val": len_dataset(val_loader),
+            "n_test": len_dataset(test_loader) if test_loader is not None else None,
+            "batch_size": getattr(train_loader, "batch_size", None) or first_batch}
 
 
 def _check_functions(model: Any, data: Any, where: str) -> None:

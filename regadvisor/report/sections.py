@@ -238,11 +238,20 @@ def early_stopping(ver: dict[str, Any], diag: dict[str, Any],
     facts = diag.get("facts") or {}
     n_train, batch = facts.get("n_train"), facts.get("batch_size")
     steps_per_epoch = math.ceil(n_train / batch) if n_train and batch else None
+    # Under a schedule the rate moves: sum it over the steps until the best epoch (the schedule
+    # is the same on every seed; the first seed's record holds each epoch's mean rate).
+    record = (((ver.get("histories") or {}).get("recommended") or {}).get("records") or [])
+    rates = [x["lr"] for x in record if x.get("lr") is not None]
+    scheduled = len(set(rates)) > 1
     rows = []
     for r in runs:
         steps = r["best_epoch"] * steps_per_epoch if steps_per_epoch else None
-        rows.append({**r, "steps": steps,
-                     "implied_l2": 1.0 / (lr * steps) if lr and steps else None})
+        if scheduled and steps:
+            total = sum(rates[:r["best_epoch"]]) * steps_per_epoch
+            implied = 1.0 / total if total > 0 else None
+        else:
+            implied = 1.0 / (lr * steps) if lr and steps else None
+        rows.append({**r, "steps": steps, "implied_l2": implied})
     first = rows[0]
     monitor = config.get("monitor", "val_metric")
     return {

@@ -73,7 +73,7 @@ def _names(names: Sequence[str]) -> str:
 
 
 def _optimizer_part(config: dict[str, Any], placement: dict[str, Any],
-                    model_class: str) -> CodePart | None:
+                    model_class: str, schedule: str | None = None) -> CodePart | None:
     wd = config.get("weight_decay") or 0.0
     if wd <= 0:
         return None
@@ -92,7 +92,8 @@ def _optimizer_part(config: dict[str, Any], placement: dict[str, Any],
     if not no_decay:
         body = f"optimizer = {cls}(model.parameters(), {args}, weight_decay={_g(wd)})"
         return CodePart("optimizer", f"{name} with weight decay {_g(wd)} on every parameter",
-                        ("import torch",), body, ("optimizer", "weight_decay", "exempt"))
+                        ("import torch",), body + _schedule_line(schedule),
+                        ("optimizer", "weight_decay", "exempt"))
     test = " or ".join(([_RULE] if by_rule else []) + (["name in keep_undecayed"] if keep else []))
     lines = []
     if by_rule:
@@ -120,7 +121,7 @@ def _optimizer_part(config: dict[str, Any], placement: dict[str, Any],
         f'    [{{"params": decay, "weight_decay": {_g(wd)}}},',
         '     {"params": no_decay, "weight_decay": 0.0}],',
         f"    {args},",
-        ")",
+        ")" + _schedule_line(schedule),
     ]
     title = (f"{name} with weight decay {_g(wd)} on the weights, none on "
              + ("biases and norms" if by_rule else "the parameters you exempt"))
@@ -129,6 +130,14 @@ def _optimizer_part(config: dict[str, Any], placement: dict[str, Any],
 
 
 _RULE = 'p.ndim <= 1 or name.endswith(".bias")'
+
+
+def _schedule_line(schedule: str | None) -> str:
+    """The user's learning-rate schedule rebuilt on the new optimizer (nothing without one)."""
+    if not schedule:
+        return ""
+    return ("\n# Your learning-rate schedule, rebuilt on this optimizer and stepped as before "
+            f"({_one_line(schedule)}):\nlr_scheduler = scheduler(optimizer)")
 
 
 def _keep_why(config: dict[str, Any], keep: Sequence[str]) -> str:
@@ -236,7 +245,7 @@ def _early_stopping_part(config: dict[str, Any], metric: str) -> CodePart | None
 
 def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
                layers: Sequence[dict[str, Any]] = (), metric: str = "accuracy",
-               model_class: str = "model") -> list[CodePart]:
+               model_class: str = "model", schedule: str | None = None) -> list[CodePart]:
     """The recommended configuration as code, in the order a script applies it.
 
     Args:
@@ -246,12 +255,14 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
         layers: The inspection's layers (for the shapes named in comments).
         metric: The user's metric (``accuracy`` or ``loss``).
         model_class: The model's class name, for the comments.
+        schedule: The user's learning-rate schedule in words (``OneCycleLR, stepped every
+            batch``), rebuilt on the new optimizer in the code; None without one.
 
     Returns:
         The pieces that apply: optimizer (built on the parameter names of the user's model),
         dropout, loss, L1, early stopping.
     """
-    parts = [_optimizer_part(config, placement, model_class),
+    parts = [_optimizer_part(config, placement, model_class, schedule),
              _dropout_part(config, placement, layers),
              _loss_part(config), _l1_part(config), _early_stopping_part(config, metric)]
     return [p for p in parts if p is not None]

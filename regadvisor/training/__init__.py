@@ -8,6 +8,7 @@ from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.loop import EpochCallback, TrainResult, train
 from regadvisor.training.param_groups import ParamSplit, is_exempt, split_parameters
 from regadvisor.training.placement import Placement, apply_regularization, placement
+from regadvisor.training.schedule import Schedule
 
 __all__ = [
     "EarlyStopping",
@@ -18,6 +19,7 @@ __all__ = [
     "ParamSplit",
     "Placement",
     "RegConfig",
+    "Schedule",
     "StopReason",
     "StopTraining",
     "TrainResult",

@@ -19,6 +19,7 @@ from regadvisor.training.early_stopping import StopReason, StopTraining
 from regadvisor.training.evaluation import align_targets, class_labels, evaluate
 from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.prepare import Run, copy_state, prepare_run
+from regadvisor.training.schedule import Schedule, step_after_epoch
 from regadvisor.training.steps import EpochSteps, StepLoop
 from regadvisor.training.stops import Budget, keep_weights, mark_divergence
 
@@ -53,6 +54,7 @@ def train(
     train_eval_samples: int = 512,
     train_figures: bool = True,
     fast_path: bool = True,
+    schedule: Schedule | None = None,
 ) -> TrainResult:
     """Train a fresh model under ``config`` and return its History and best weights.
 
@@ -82,11 +84,14 @@ def train(
         fast_path: Hold in-memory ``TensorDataset`` data on the device and shuffle indices there
             instead of going through the DataLoader per batch. It draws the same random numbers
             as the DataLoader, so both paths give the same History.
+        schedule: The user's learning-rate schedule, rebuilt on the optimizer this run builds
+            and stepped per batch or per epoch as it says; each epoch's record holds the mean
+            rate of its steps.
     """
     run = prepare_run(model_factory, train_loader, val_loader, config, task=task,
                       loss_factory=loss_factory, device=device, amp=amp,
                       train_eval_samples=train_eval_samples, train_figures=train_figures,
-                      fast_path=fast_path)
+                      fast_path=fast_path, schedule=schedule)
     best_state = _run_epochs(run, callbacks, max_seconds)
     keep_weights(run.model, run.history, best_state, config)
     return TrainResult(history=run.history, model=run.model)
@@ -108,9 +113,13 @@ def _run_epochs(run: Run, callbacks: Sequence[EpochCallback],
     for epoch in range(1, run.config.max_epochs + 1):
         t0 = time.perf_counter()
         epoch_steps = steps.epoch(budget)
-        record = _record_epoch(run, epoch, epoch_steps, lr, t0)
+        scheduled = run.scheduler is not None and epoch_steps.n_steps
+        record = _record_epoch(run, epoch, epoch_steps,
+                               epoch_steps.lr_mean if scheduled else lr, t0)
         if mark_divergence(history, record, epoch_steps, run.train_eval is not None):
             break
+        if run.scheduler is not None and not run.step_scheduler:
+            step_after_epoch(run.scheduler, record.val_loss)
 
         improved, should_stop, reason = run.stopper.update(epoch, record.val_loss,
                                                            record.val_metric)

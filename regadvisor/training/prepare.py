@@ -23,6 +23,7 @@ from regadvisor.training.data import HeadSample, LoaderData, is_tensor_loader
 from regadvisor.training.early_stopping import EarlyStopping
 from regadvisor.training.history import History
 from regadvisor.training.placement import Placement, apply_regularization
+from regadvisor.training.schedule import Schedule
 
 __all__ = ["Run", "copy_state", "prepare_run"]
 
@@ -38,6 +39,8 @@ class Run:
         train_eval: The training sample of the eval-mode figures (``None`` when they are not
             measured).
         autocast: The context every forward pass runs in (bf16 autocast, or nothing).
+        scheduler: The user's learning-rate scheduler rebuilt on ``optimizer`` (``None``
+            without a schedule); ``schedule`` says when it steps.
     """
 
     config: RegConfig
@@ -54,6 +57,13 @@ class Run:
     stopper: EarlyStopping
     history: History
     autocast: AbstractContextManager
+    scheduler: Any = None
+    schedule: Schedule | None = None
+
+    @property
+    def step_scheduler(self) -> bool:
+        """The scheduler steps after every optimizer step (``scheduler_interval = "step"``)."""
+        return self.scheduler is not None and self.schedule.interval == "step"
 
 
 def prepare_run(
@@ -69,6 +79,7 @@ def prepare_run(
     train_eval_samples: int,
     train_figures: bool,
     fast_path: bool,
+    schedule: Schedule | None = None,
 ) -> Run:
     """Seed the run, build its model, optimizer, losses and data, in that order.
 
@@ -84,6 +95,7 @@ def prepare_run(
     placed, groups = apply_regularization(model, config, task)
     model.to(device)
     optimizer = _build_optimizer(groups, config, device)
+    scheduler = schedule.build(optimizer) if schedule is not None else None
     l1_params = [p for g in groups if g["decay"] for p in g["params"] if p.ndim >= 2] \
         if config.l1 > 0 else []
 
@@ -108,6 +120,7 @@ def prepare_run(
         history=_empty_history(placed, config, classification, device, use_fast),
         autocast=(torch.autocast(device_type="cuda", dtype=torch.bfloat16)
                   if amp and device.type == "cuda" else nullcontext()),
+        scheduler=scheduler, schedule=schedule,
     )
 
 

@@ -25,6 +25,8 @@ class EpochSteps:
         bad_step: 0-based index of the first step whose loss was not finite, or -1.0 (a float,
             as the device returned it).
         cut_short: The time budget ended the epoch before the loader did.
+        lr_mean: The learning rate of the first parameter group, averaged over the epoch's
+            steps (it moves within the epoch under a per-step schedule).
     """
 
     n_steps: int
@@ -32,6 +34,7 @@ class EpochSteps:
     loss_total: float
     bad_step: float
     cut_short: bool
+    lr_mean: float = math.nan
 
     @property
     def step_loss(self) -> float:
@@ -51,12 +54,14 @@ class StepLoop:
         self.run = run
         self.step_losses = torch.empty(max(steps_per_epoch, 1), dtype=torch.float32,
                                        device=run.device)
+        self.lr_sum = 0.0
 
     def epoch(self, budget: Budget) -> EpochSteps:
         """One pass over the training data in train mode, ended early by ``budget``."""
         self.run.model.train()
         sizes: list[int] = []
         cut_short = False
+        self.lr_sum = 0.0
         for inputs, targets in self.run.train_data.batches():
             self._step(inputs, targets, len(sizes))
             sizes.append(targets.shape[0])
@@ -78,7 +83,11 @@ class StepLoop:
             loss = loss + run.config.l1 * sum(p.abs().sum() for p in run.l1_params)
         run.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        # A Python float unless the optimizer holds its rate as a tensor (then it is read once).
+        self.lr_sum += float(run.optimizer.param_groups[0]["lr"])
         run.optimizer.step()
+        if run.step_scheduler:
+            run.scheduler.step()
         if index == self.step_losses.shape[0]:  # a loader whose length we could not know
             self.step_losses = torch.cat([self.step_losses, torch.empty_like(self.step_losses)])
         self.step_losses[index] = loss.detach()
@@ -96,4 +105,5 @@ class StepLoop:
         step_loss_total, bad_step = torch.stack([(losses * weights).sum(), first_bad_t]).tolist() \
             if sizes else (math.nan, -1.0)
         return EpochSteps(n_steps=len(sizes), n_seen=n_seen, loss_total=step_loss_total,
-                          bad_step=bad_step, cut_short=cut_short)
+                          bad_step=bad_step, cut_short=cut_short,
+                          lr_mean=self.lr_sum / len(sizes) if sizes else math.nan)

@@ -195,7 +195,8 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
             result = train(experiment.model_factory, experiment.train_loader,
                            experiment.val_loader, config, task=experiment.task,
                            loss_factory=experiment.loss_factory, device=device,
-                           callbacks=[_reporter(trial, settings)], train_figures=False)
+                           callbacks=[_reporter(trial, settings)], train_figures=False,
+                           schedule=experiment.schedule)
         except optuna.TrialPruned:
             raise
         except KeyboardInterrupt:

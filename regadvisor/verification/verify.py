@@ -109,7 +109,8 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
         result = train(experiment.model_factory, experiment.train_loader,
                        experiment.val_loader, config,
                        task=experiment.task, loss_factory=experiment.loss_factory,
-                       device=device, train_figures=train_figures)
+                       device=device, train_figures=train_figures,
+                       schedule=experiment.schedule)
         h, model = result.history, result.model
     if h.diverged:
         worst = 0.0 if experiment.higher_is_better else math.inf
