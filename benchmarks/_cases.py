@@ -79,7 +79,8 @@ def score(exp, config, seeds: list[int]) -> dict[str, Any]:
     for s in seeds:
         result = train(exp.model_factory, exp.train_loader, exp.val_loader, config.replace(seed=s),
                        task=exp.task, loss_factory=exp.loss_factory, train_figures=False,
-                       schedule=exp.schedule)
+                       schedule=exp.schedule,
+                       batch=exp.batch)
         h = result.history
         out["epochs"].append(h.epochs_run)
         if h.diverged:
@@ -89,7 +90,8 @@ def score(exp, config, seeds: list[int]) -> dict[str, Any]:
             out["sample_loss"].append(None)
             out["sample_correct"].append(None)
             continue
-        held = evaluate_model(result.model, loader, exp.task, "cpu", exp.loss_factory)
+        held = evaluate_model(result.model, loader, exp.task, "cpu", exp.loss_factory,
+                              batch_fn=exp.batch)
         out["metric"].append(held.metric)
         out["loss"].append(held.loss)
         out["ece"].append(held.ece)
@@ -201,7 +203,8 @@ def run_peer(name: str, seed: int, method: str = "optuna",
         config = peer_config(exp, params).replace(seed=seed)
         h = train(exp.model_factory, exp.train_loader, exp.val_loader, config, task=exp.task,
                   loss_factory=exp.loss_factory, train_figures=False,
-                  schedule=exp.schedule).history
+                  schedule=exp.schedule,
+                  batch=exp.batch).history
         epochs += h.epochs_run
         best = h.restored or h.best
         if h.diverged or best is None or not math.isfinite(best.val_loss):

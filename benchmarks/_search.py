@@ -243,7 +243,8 @@ def run_plain(name: str, method: str, seed: int, budget: int) -> dict:
         config = config.replace(max_epochs=min(config.max_epochs, budget - used))
         history = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
                         task=exp.task, loss_factory=exp.loss_factory,
-                        schedule=exp.schedule).history
+                        schedule=exp.schedule,
+                        batch=exp.batch).history
         used += history.epochs_run
         value = _value(history, objective)
         if trial is not None:
@@ -278,11 +279,13 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
     out = {"seeds": list(seeds), "metric": [], "loss": [], "epochs": []}
     for s in seeds:
         result = train(exp.model_factory, exp.train_loader, exp.val_loader, base.replace(seed=s),
-                       task=exp.task, loss_factory=exp.loss_factory, schedule=exp.schedule)
+                       task=exp.task, loss_factory=exp.loss_factory, schedule=exp.schedule,
+                       batch=exp.batch)
         if result.history.diverged:
             loss, metric = math.inf, (0.0 if exp.higher_is_better else math.inf)
         else:
-            held = evaluate_model(result.model, loader, exp.task, "cpu", exp.loss_factory)
+            held = evaluate_model(result.model, loader, exp.task, "cpu", exp.loss_factory,
+                                  batch_fn=exp.batch)
             loss, metric = held.loss, held.metric
         out["metric"].append(metric)
         out["loss"].append(loss)

@@ -70,7 +70,8 @@ def train_command(
             callbacks.append(advance)
         result = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
                        task=exp.task, loss_factory=exp.loss_factory, device=dev, amp=amp,
-                       callbacks=callbacks, schedule=exp.schedule)
+                       callbacks=callbacks, schedule=exp.schedule,
+                       batch=exp.batch)
     history = result.history
     path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
     best, last = history.best, history.last

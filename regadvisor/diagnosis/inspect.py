@@ -193,11 +193,13 @@ def _has_augmentation(loader: Any) -> bool:
         a, b = dataset[0], dataset[0]
     except Exception:
         return False
-    xa = a[0] if isinstance(a, (tuple, list)) else a
-    xb = b[0] if isinstance(b, (tuple, list)) else b
-    if torch.is_tensor(xa) and torch.is_tensor(xb) and xa.shape == xb.shape:
-        return not torch.equal(xa, xb)
-    return False
+    def tensors(item: Any) -> list[torch.Tensor]:
+        items = item.values() if isinstance(item, dict) else (
+            item if isinstance(item, (tuple, list)) else [item])
+        return [t for t in items if torch.is_tensor(t)]
+
+    return any(xa.shape == xb.shape and not torch.equal(xa, xb)
+               for xa, xb in zip(tensors(a), tensors(b), strict=False))
 
 
 def _max_correlation(loader: Any, n_features: int | None) -> float | None:

@@ -147,7 +147,8 @@ def run_diagnostic(
     result = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
                    config, task=experiment.task, loss_factory=experiment.loss_factory,
                    device=device, callbacks=[*callbacks, check], max_seconds=guard,
-                   schedule=experiment.schedule)
+                   schedule=experiment.schedule,
+                   batch=experiment.batch)
     history = result.history
     if out_of_time:
         history.stop_reason = StopReason.BUDGET

@@ -11,6 +11,8 @@ EXAMPLES = {
     "sparse_linear": "Linear regression, 400 features of which 10 matter, 150 samples",
     "digits_onecycle": "Digits with 20 % wrong labels, wide MLP, AdamW under a one-cycle "
                        "learning-rate schedule stepped every batch",
+    "tabular_embeddings": "Tabular rows, numeric columns and two categorical ones (embeddings); "
+                          "batches (x_num, x_cat, y), model(x_num, x_cat)",
 }
 DEFAULT_EXAMPLE = "digits_noisy"
 

@@ -14,7 +14,7 @@ from regadvisor.experiment._validate import build_experiment
 
 __all__ = ["Experiment", "build_experiment", "load_experiment"]
 
-_PIECES = ("model", "data", "optimizer", "loss", "scheduler")
+_PIECES = ("model", "data", "optimizer", "loss", "scheduler", "batch")
 
 
 def load_experiment(
@@ -77,6 +77,7 @@ def load_experiment(
         loss=pieces.get("loss"),  # type: ignore[arg-type]
         scheduler=pieces.get("scheduler"),  # type: ignore[arg-type]
         scheduler_interval=settings.get("scheduler_interval"),  # type: ignore[arg-type]
+        batch=pieces.get("batch"),  # type: ignore[arg-type]
         task=settings.get("task"),  # type: ignore[arg-type]
         epochs=settings.get("epochs"),  # type: ignore[arg-type]
         metric=settings.get("metric"),  # type: ignore[arg-type]

@@ -59,7 +59,8 @@ def fingerprint(model: nn.Module, loaders: Any, spec: OptimizerSpec, loss_module
                 _tensor_digest(h, tensor)
         elif isinstance(getattr(loader, "sampler", None),
                         torch.utils.data.SequentialSampler):
-            for item in next(iter(loader)):
+            batch = next(iter(loader))
+            for item in (batch.values() if isinstance(batch, dict) else batch):
                 if torch.is_tensor(item):
                     _tensor_digest(h, item)
     return h.hexdigest()[:16]

@@ -9,6 +9,7 @@ import torch
 
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import call, first_line, kind
+from regadvisor.training.batch import BatchFn, BatchShapeError, input_tensors, split_batch
 
 __all__ = ["SPLIT_NAMES", "Loaders", "all_targets", "len_dataset", "max_target", "min_target",
            "read_loaders"]
@@ -25,16 +26,22 @@ class Loaders(NamedTuple):
     """
 
     loaders: tuple[Any, ...] | list[Any]
-    batches: list[tuple[torch.Tensor, torch.Tensor]]
+    batches: list[tuple[Any, torch.Tensor]]
 
 
-def read_loaders(data: Callable[[], Any], where: str) -> Loaders:
+def read_loaders(data: Callable[[], Any], where: str, batch_fn: BatchFn | None = None) -> Loaders:
     """Call ``data()`` once, check its loaders and read the first batch of each.
+
+    Args:
+        data: The experiment's ``data()``.
+        where: The experiment, for messages.
+        batch_fn: The experiment's ``batch(b) -> (inputs, targets)``, if it defines one.
 
     Raises:
         ExperimentError: ``data()`` fails, returns other than 2 or 3 loaders, or a loader is
-            read only once, yields no batch, a batch that is not an (inputs, targets) pair of
-            tensors, or inputs that are not finite.
+            read only once, yields no batch, a batch that is not ``(inputs, targets)`` in one
+            of the accepted forms (:mod:`regadvisor.training.batch`), or inputs that are not
+            finite.
     """
     loaders = call(data, where, "data()")
     if not isinstance(loaders, (tuple, list)):
@@ -48,7 +55,7 @@ def read_loaders(data: Callable[[], Any], where: str) -> Loaders:
     batches = []
     for split, loader in zip(SPLIT_NAMES, loaders, strict=False):
         _check_reiterable(loader, split, where)
-        batches.append(_first_batch(loader, split, where))
+        batches.append(_first_batch(loader, split, where, batch_fn))
     for split, (x, _) in zip(SPLIT_NAMES, batches, strict=False):
         _check_finite(x, loaders[SPLIT_NAMES.index(split)], split, where)
     return Loaders(loaders, batches)
@@ -69,7 +76,8 @@ def _check_reiterable(loader: Any, split: str, where: str) -> None:
             "iter() starts over).")
 
 
-def _first_batch(loader: Any, split: str, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _first_batch(loader: Any, split: str, where: str,
+                 batch_fn: BatchFn | None) -> tuple[Any, torch.Tensor]:
     if torch.is_tensor(loader) or not hasattr(loader, "__iter__"):
         raise ExperimentError(
             f"{where}: data() returned {kind(loader)} as the {split} loader. Return "
@@ -83,18 +91,16 @@ def _first_batch(loader: Any, split: str, where: str) -> tuple[torch.Tensor, tor
     except Exception as e:
         raise ExperimentError(f"{where}: reading the first {split} batch raised "
                               f"{type(e).__name__}: {first_line(e)}.") from None
-    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-        got = f"a {type(batch).__name__}" + (f" of {len(batch)} items"
-                                             if isinstance(batch, (tuple, list)) else "")
-        raise ExperimentError(
-            f"{where}: the {split} loader yields {got}; each batch must be a pair "
-            "(inputs, targets).")
-    x, y = batch
-    if not torch.is_tensor(x) or not torch.is_tensor(y):
-        raise ExperimentError(
-            f"{where}: the {split} batches must be (inputs, targets) tensors; got "
-            f"({type(x).__name__}, {type(y).__name__}).")
-    return x, y
+    try:
+        return split_batch(batch, batch_fn)
+    except BatchShapeError as e:
+        subject = (f"batch(b) on the first {split} batch" if batch_fn is not None
+                   else f"the {split} loader")
+        raise ExperimentError(f"{where}: {subject} {e}.") from None
+    except Exception as e:  # the user's batch(b) failed
+        raise ExperimentError(f"{where}: batch(b) raised {type(e).__name__} on the first "
+                              f"{split} batch: {first_line(e)}. Fix batch() and run "
+                              "again.") from None
 
 
 def _tensors(loader: Any) -> tuple[torch.Tensor, ...] | None:
@@ -102,20 +108,20 @@ def _tensors(loader: Any) -> tuple[torch.Tensor, ...] | None:
     return getattr(dataset, "tensors", None) if dataset is not None else None
 
 
-def _check_finite(x: torch.Tensor, loader: Any, split: str, where: str) -> None:
+def _check_finite(x: Any, loader: Any, split: str, where: str) -> None:
     tensors = _tensors(loader)
-    checked = tensors[0] if tensors else x
-    if checked.is_floating_point() and not bool(torch.isfinite(checked).all()):
-        n_bad = int((~torch.isfinite(checked)).sum())
-        raise ExperimentError(
-            f"{where}: the {split} inputs contain {n_bad} NaN or infinite value"
-            f"{'s' if n_bad != 1 else ''}. Clean or impute them before training.")
+    for checked in (list(tensors[:-1]) if tensors else input_tensors(x)):
+        if checked.is_floating_point() and not bool(torch.isfinite(checked).all()):
+            n_bad = int((~torch.isfinite(checked)).sum())
+            raise ExperimentError(
+                f"{where}: the {split} inputs contain {n_bad} NaN or infinite value"
+                f"{'s' if n_bad != 1 else ''}. Clean or impute them before training.")
 
 
 def all_targets(loader: Any) -> torch.Tensor | None:
-    """All the targets of an in-memory dataset (a TensorDataset's second tensor), else None."""
+    """All the targets of an in-memory dataset (a TensorDataset's last tensor), else None."""
     tensors = _tensors(loader)
-    return tensors[1] if tensors and len(tensors) >= 2 else None
+    return tensors[-1] if tensors and len(tensors) >= 2 else None
 
 
 def max_target(loader: Any, y: torch.Tensor) -> int:

@@ -11,6 +11,7 @@ from torch import nn
 
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import call, first_line, kind
+from regadvisor.training.batch import describe_inputs, forward
 from regadvisor.training.config import OptimizerSpec
 
 __all__ = ["check_model", "read_optimizer", "run_batch"]
@@ -86,7 +87,7 @@ def _check_device(model: nn.Module, where: str, device: str | torch.device) -> N
             f"CPU; regadvisor moves it to --device ({target}) itself.")
 
 
-def run_batch(model: nn.Module, inputs: torch.Tensor,
+def run_batch(model: nn.Module, inputs: Any,
               where: str) -> tuple[torch.Tensor, tuple[str, ...]]:
     """The model's outputs on one batch of inputs (in eval mode, without gradients), and the
     names of its linear and convolutional layers in the order the forward pass ran them.
@@ -107,12 +108,12 @@ def run_batch(model: nn.Module, inputs: torch.Tensor,
     model.eval()
     try:
         with torch.no_grad():
-            outputs = model(inputs)
+            outputs = forward(model, inputs)
     except Exception as e:
         raise ExperimentError(
-            f"{where}: the model rejected a training batch of inputs with shape "
-            f"{tuple(inputs.shape)} ({type(e).__name__}: {first_line(e)}). Make model() accept "
-            "the batches data() yields.") from None
+            f"{where}: the model rejected a training batch of inputs {describe_inputs(inputs)} "
+            f"({type(e).__name__}: {first_line(e)}). Make model() accept the batches data() "
+            "yields.") from None
     finally:
         for hook in hooks:
             hook.remove()

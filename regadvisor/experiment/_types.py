@@ -37,6 +37,9 @@ class Experiment:
             forward pass ran them on the first training batch.
         schedule: The user's learning-rate schedule (``scheduler(optimizer)`` and when it
             steps), or None for a constant rate.
+        batch: The user's ``batch(b) -> (inputs, targets)``, or None when the batches are
+            ``(inputs, targets)`` or ``(input_1, ..., input_k, targets)`` already.
+        inputs: How a batch's inputs reach the model, in words.
         model_class: Class name of the model.
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
@@ -66,6 +69,8 @@ class Experiment:
     input_shape: tuple[int, ...] = ()
     layer_order: tuple[str, ...] = ()
     schedule: Schedule | None = None
+    batch: Callable[[Any], Any] | None = None
+    inputs: str = "one tensor, called as model(inputs)"
     model_class: str = ""
     target_variance: float | None = None
     label_smoothing: float = 0.0
@@ -95,6 +100,7 @@ class Experiment:
             "optimizer": {"name": self.optimizer.name, "lr": self.optimizer.lr,
                           "weight_decay": self.optimizer.weight_decay},
             "scheduler": self.schedule.describe() if self.schedule is not None else None,
+            "inputs": self.inputs,
             "bundled": self.bundled,
             "notes": list(self.notes),
             "fingerprint": self.fingerprint,

@@ -21,6 +21,7 @@ from regadvisor.experiment._model import check_model, read_optimizer, run_batch
 from regadvisor.experiment._schedule import read_schedule
 from regadvisor.experiment._targets import check_targets, infer_task, read_loss, soft_labels
 from regadvisor.experiment._types import Experiment
+from regadvisor.training.batch import input_form, input_tensors
 
 __all__ = ["build_experiment", "fingerprint"]
 
@@ -33,6 +34,7 @@ def build_experiment(
     loss: Callable[[], nn.Module] | None = None,
     scheduler: Callable[[Any], Any] | None = None,
     scheduler_interval: str | None = None,
+    batch: Callable[[Any], Any] | None = None,
     task: str | None = None,
     epochs: int | None = None,
     metric: str | None = None,
@@ -54,6 +56,9 @@ def build_experiment(
         scheduler: ``scheduler(optimizer)`` returns a learning-rate scheduler built on that
             optimizer; None trains at a constant rate.
         scheduler_interval: ``"epoch"`` (default) or ``"step"``: when the scheduler steps.
+        batch: ``batch(b) -> (inputs, targets)`` for loaders whose batches are not
+            ``(inputs, targets)`` or ``(input_1, ..., input_k, targets)``; ``inputs`` may be a
+            tensor, a tuple (``model(*inputs)``) or a dict (``model(**inputs)``).
         task: ``"classification"`` or ``"regression"``; inferred when None.
         epochs: The user's usual training length; default 100.
         metric: ``"accuracy"`` or ``"loss"``; default by task.
@@ -68,7 +73,10 @@ def build_experiment(
     notes: list[str] = []
     _check_functions(model, data, where)
     first = check_model(model, where, device)
-    read = read_loaders(data, where)
+    if batch is not None and not callable(batch):
+        raise ExperimentError(f"{where}: 'batch' is {kind(batch)}, not a function. Define "
+                              "batch(b) that returns (inputs, targets) from one batch.")
+    read = read_loaders(data, where, batch)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
     outputs, layer_order = run_batch(first, inputs, where)
@@ -89,9 +97,11 @@ def build_experiment(
         metric=metric,
         epochs=epochs,
         n_classes=n_classes,
-        input_shape=tuple(inputs.shape[1:]),
+        input_shape=tuple(input_tensors(inputs)[0].shape[1:]),
         layer_order=layer_order,
         schedule=schedule,
+        batch=batch,
+        inputs=input_form(inputs, batch is not None),
         model_class=type(first).__name__,
         target_variance=target_variance,
         label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),

@@ -19,6 +19,8 @@ from torch.utils.data import (
 )
 from torch.utils.data._utils.collate import default_collate
 
+from regadvisor.training.batch import BatchFn, nbytes, split_batch, take, to_device
+
 __all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader"]
 
 #: Samples per forward pass when measuring held (device-resident) data in eval mode.
@@ -30,11 +32,12 @@ HEAD_CACHE_BYTES = 64 * 2**20
 
 
 def is_tensor_loader(loader: Any) -> bool:
-    """A DataLoader over an in-memory TensorDataset with the default sampler and collate."""
+    """A DataLoader over an in-memory TensorDataset (inputs, then targets last) with the default
+    sampler and collate."""
     return (
         isinstance(loader, DataLoader)
         and type(loader.dataset) is TensorDataset
-        and len(loader.dataset.tensors) == 2
+        and len(loader.dataset.tensors) >= 2
         and loader.collate_fn is default_collate
         and type(loader.batch_sampler) is BatchSampler
         and (type(loader.sampler) is SequentialSampler
@@ -44,16 +47,23 @@ def is_tensor_loader(loader: Any) -> bool:
 
 
 class LoaderData:
-    """Batches from a loader, either through the DataLoader or held whole on the device."""
+    """Batches from a loader, either through the DataLoader or held whole on the device.
 
-    def __init__(self, loader: Any, device: torch.device, fast: bool) -> None:
+    Each batch is ``(inputs, targets)`` as :func:`~regadvisor.training.batch.split_batch` reads
+    it (``batch_fn``: the experiment's ``batch(b)``); held data keep every input tensor of a
+    TensorDataset (``(x_num, x_cat, y)`` gives the inputs ``(x_num, x_cat)``).
+    """
+
+    def __init__(self, loader: Any, device: torch.device, fast: bool,
+                 batch_fn: BatchFn | None = None) -> None:
         self.loader = loader
         self.device = device
-        self.fast = fast
+        self.fast = fast and batch_fn is None
+        self.batch_fn = batch_fn
         self.batch_size = getattr(loader, "batch_size", None) or 1
-        if fast:
-            x, y = loader.dataset.tensors
-            self.x = x.to(device, non_blocking=True)
+        if self.fast:
+            inputs, y = split_batch(loader.dataset.tensors)
+            self.x = to_device(inputs, device)
             self.y = y.to(device, non_blocking=True)
             self.drop_last = loader.drop_last
             self.shuffles = type(loader.sampler) is RandomSampler
@@ -61,7 +71,7 @@ class LoaderData:
     def steps_per_epoch(self) -> int:
         """Batches per epoch, or 0 when the loader does not say."""
         if self.fast:
-            n = self.x.shape[0]
+            n = self.y.shape[0]
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         try:
             return len(self.loader)
@@ -72,14 +82,14 @@ class LoaderData:
         """One pass in the loader's own order: shuffled exactly when (and as) it shuffles."""
         if not self.fast:
             for batch in self.loader:
-                inputs, targets = batch[0], batch[1]
-                yield (inputs.to(self.device, non_blocking=True),
+                inputs, targets = split_batch(batch, self.batch_fn)
+                yield (to_device(inputs, self.device),
                        targets.to(self.device, non_blocking=True))
             return
         # Draw exactly the random numbers a DataLoader iterator draws, in the same order: the
         # iterator's base seed, then (for a RandomSampler without a generator) the sampler's seed.
         torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
-        n = self.x.shape[0]
+        n = self.y.shape[0]
         order = None
         if self.shuffles:
             generator = self.loader.sampler.generator
@@ -96,10 +106,10 @@ class LoaderData:
         stop = n - n % bs if self.drop_last else n
         for start in range(0, stop, bs):
             if order is None:
-                yield self.x[start:start + bs], self.y[start:start + bs]
+                yield take(self.x, slice(start, start + bs)), self.y[start:start + bs]
             else:
                 idx = order[start:start + bs]
-                yield self.x.index_select(0, idx), self.y.index_select(0, idx)
+                yield take(self.x, idx), self.y.index_select(0, idx)
 
     def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """All samples in order; held data go in chunks of :data:`EVAL_BATCH` samples."""
@@ -108,9 +118,10 @@ class LoaderData:
             return
         # The DataLoader path iterates the loader here: draw its base seed too.
         torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
-        n = self.x.shape[0]
+        n = self.y.shape[0]
         for start in range(0, n, EVAL_BATCH):
-            yield self.x[start:start + EVAL_BATCH], self.y[start:start + EVAL_BATCH]
+            rows = slice(start, start + EVAL_BATCH)
+            yield take(self.x, rows), self.y[rows]
 
     def head(self, k: int) -> HeadSample:
         """The first ``k`` samples, in order, batched like the loader."""
@@ -131,7 +142,7 @@ class HeadSample:
         loader = data.loader
         if data.fast:
             self.loader = None
-            self.k = min(k, data.x.shape[0])
+            self.k = min(k, data.y.shape[0])
         else:
             dataset = getattr(loader, "dataset", None)
             if dataset is not None and hasattr(dataset, "__len__") and hasattr(
@@ -152,7 +163,7 @@ class HeadSample:
         if data.fast:
             for start in range(0, self.k, EVAL_BATCH):
                 end = min(start + EVAL_BATCH, self.k)
-                yield data.x[start:end], data.y[start:end]
+                yield take(data.x, slice(start, end)), data.y[start:end]
             return
         if self.cache is not None:
             yield from self.cache
@@ -161,8 +172,7 @@ class HeadSample:
         size = 0
         for inputs, targets in self._read():
             batches.append((inputs, targets))
-            size += inputs.numel() * inputs.element_size() \
-                + targets.numel() * targets.element_size()
+            size += nbytes(inputs) + targets.numel() * targets.element_size()
             yield inputs, targets
         if size <= HEAD_CACHE_BYTES:
             self.cache = batches
@@ -171,8 +181,8 @@ class HeadSample:
         data = self.data
         if self.loader is not None:
             for batch in self.loader:
-                yield (batch[0].to(data.device, non_blocking=True),
-                       batch[1].to(data.device, non_blocking=True))
+                inputs, targets = split_batch(batch, data.batch_fn)
+                yield to_device(inputs, data.device), targets.to(data.device, non_blocking=True)
             return
         seen = 0
         for inputs, targets in data.batches():

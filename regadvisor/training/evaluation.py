@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from regadvisor.training.batch import forward
+
 __all__ = ["align_targets", "class_labels", "evaluate"]
 
 
@@ -39,7 +41,7 @@ def evaluate(model: nn.Module, batches: Iterator, criterion: nn.Module, classifi
     n = 0
     for inputs, targets in batches:
         with autocast:
-            outputs = model(inputs)
+            outputs = forward(model, inputs)
         outputs = outputs.float()
         batch_loss = criterion(outputs, align_targets(targets, outputs, classification)).detach() \
             * targets.shape[0]

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from regadvisor.training.batch import BatchFn
 from regadvisor.training.config import RegConfig
 from regadvisor.training.early_stopping import StopReason, StopTraining
 from regadvisor.training.evaluation import align_targets, class_labels, evaluate
@@ -55,6 +56,7 @@ def train(
     train_figures: bool = True,
     fast_path: bool = True,
     schedule: Schedule | None = None,
+    batch: BatchFn | None = None,
 ) -> TrainResult:
     """Train a fresh model under ``config`` and return its History and best weights.
 
@@ -87,11 +89,14 @@ def train(
         schedule: The user's learning-rate schedule, rebuilt on the optimizer this run builds
             and stepped per batch or per epoch as it says; each epoch's record holds the mean
             rate of its steps.
+        batch: The experiment's ``batch(b) -> (inputs, targets)`` for batches that are not
+            ``(inputs, targets)`` pairs (see :mod:`regadvisor.training.batch`); with it every
+            batch goes through the loaders.
     """
     run = prepare_run(model_factory, train_loader, val_loader, config, task=task,
                       loss_factory=loss_factory, device=device, amp=amp,
                       train_eval_samples=train_eval_samples, train_figures=train_figures,
-                      fast_path=fast_path, schedule=schedule)
+                      fast_path=fast_path, schedule=schedule, batch_fn=batch)
     best_state = _run_epochs(run, callbacks, max_seconds)
     keep_weights(run.model, run.history, best_state, config)
     return TrainResult(history=run.history, model=run.model)

@@ -18,6 +18,7 @@ from torch import nn
 
 from regadvisor._record import to_plain
 from regadvisor.errors import ConfigError
+from regadvisor.training.batch import BatchFn
 from regadvisor.training.config import RegConfig
 from regadvisor.training.data import HeadSample, LoaderData, is_tensor_loader
 from regadvisor.training.early_stopping import EarlyStopping
@@ -80,6 +81,7 @@ def prepare_run(
     train_figures: bool,
     fast_path: bool,
     schedule: Schedule | None = None,
+    batch_fn: BatchFn | None = None,
 ) -> Run:
     """Seed the run, build its model, optimizer, losses and data, in that order.
 
@@ -103,9 +105,10 @@ def prepare_run(
     criterion.to(device)
     eval_criterion.to(device)
 
-    use_fast = fast_path and is_tensor_loader(train_loader) and is_tensor_loader(val_loader)
-    train_data = LoaderData(train_loader, device, use_fast)
-    val_data = LoaderData(val_loader, device, use_fast)
+    use_fast = (fast_path and batch_fn is None and is_tensor_loader(train_loader)
+                and is_tensor_loader(val_loader))
+    train_data = LoaderData(train_loader, device, use_fast, batch_fn)
+    val_data = LoaderData(val_loader, device, use_fast, batch_fn)
     return Run(
         config=config, device=device, classification=classification, model=model,
         optimizer=optimizer, l1_params=l1_params, criterion=criterion,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from regadvisor.training.batch import forward
 from regadvisor.training.evaluation import align_targets
 from regadvisor.training.prepare import Run
 from regadvisor.training.stops import Budget
@@ -76,7 +77,7 @@ class StepLoop:
         """One optimizer step; its loss goes to slot ``index`` of the buffer, on the device."""
         run = self.run
         with run.autocast:
-            outputs = run.model(inputs)
+            outputs = forward(run.model, inputs)
             loss = run.criterion(outputs.float(),
                                  align_targets(targets, outputs, run.classification))
         if run.l1_params:

@@ -196,7 +196,8 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
                            experiment.val_loader, config, task=experiment.task,
                            loss_factory=experiment.loss_factory, device=device,
                            callbacks=[_reporter(trial, settings)], train_figures=False,
-                           schedule=experiment.schedule)
+                           schedule=experiment.schedule,
+                           batch=experiment.batch)
         except optuna.TrialPruned:
             raise
         except KeyboardInterrupt:

@@ -141,7 +141,8 @@ def _train_seed(
         return trainer(experiment.model_factory, experiment.train_loader,
                        experiment.val_loader, config, task=experiment.task,
                        loss_factory=experiment.loss_factory, device=settings.device,
-                       train_figures=False, schedule=experiment.schedule).history
+                       train_figures=False, schedule=experiment.schedule,
+                       batch=experiment.batch).history
     except Exception as e:  # the user's code: this re-run fails, as a trial would
         mistake = explain(e, settings.device)
         if mistake is not None:

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from regadvisor.training.batch import BatchFn, forward, split_batch, to_device
 from regadvisor.training.dropout import DROPOUT_TYPES
 
 __all__ = ["MC_PASSES", "N_BINS", "Calibration", "PredictionBuffer", "Predictions",
@@ -162,7 +163,8 @@ def mc_mean(model: nn.Module, inputs: Any, probs: torch.Tensor, passes: int) -> 
         for m in model.modules():
             if isinstance(m, DROPOUT_TYPES):
                 m.train()
-        return torch.stack([model(inputs).float().softmax(-1) for _ in range(passes)]).mean(0)
+        return torch.stack([forward(model, inputs).float().softmax(-1)
+                            for _ in range(passes)]).mean(0)
     finally:
         for m, training in modes.items():
             m.train(training)
@@ -170,7 +172,7 @@ def mc_mean(model: nn.Module, inputs: Any, probs: torch.Tensor, passes: int) -> 
 
 @torch.no_grad()
 def predict(model: nn.Module, loader: Any, device: Any, passes: int = MC_PASSES,
-            seed: int = 0) -> Predictions:
+            seed: int = 0, batch_fn: BatchFn | None = None) -> Predictions:
     """Eval-mode predictions, plus MC-dropout predictions when the model has dropout.
 
     Only the dropout modules are put in training mode for the stochastic passes; BatchNorm and
@@ -184,6 +186,7 @@ def predict(model: nn.Module, loader: Any, device: Any, passes: int = MC_PASSES,
         device: Where the model is.
         passes: T, stochastic passes per batch when the model has dropout.
         seed: Seed of the dropout masks.
+        batch_fn: The experiment's ``batch(b)`` (see :mod:`regadvisor.training.batch`).
     """
     if passes < 1:
         raise ValueError(f"The number of MC-dropout passes must be >= 1, but got passes={passes}.")
@@ -195,9 +198,10 @@ def predict(model: nn.Module, loader: Any, device: Any, passes: int = MC_PASSES,
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
             model.eval()
-            for inputs, targets in loader:
-                inputs, targets = inputs.to(device), targets.to(device)
-                probs = model(inputs).float().softmax(-1)
+            for batch in loader:
+                inputs, targets = split_batch(batch, batch_fn)
+                inputs, targets = to_device(inputs, device), targets.to(device)
+                probs = forward(model, inputs).float().softmax(-1)
                 buffer.add(probs, mc_mean(model, inputs, probs, passes), targets)
     finally:
         for m, training in modes.items():

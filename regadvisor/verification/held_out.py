@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from regadvisor.training.batch import BatchFn, forward, split_batch, to_device
 from regadvisor.training.evaluation import align_targets, class_labels
 from regadvisor.verification.calibration import (
     PredictionBuffer,
@@ -61,12 +62,13 @@ def _criterion(loss_factory: Callable[[], nn.Module] | None,
 @torch.no_grad()
 def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
                    loss_factory: Callable[[], nn.Module] | None = None, *,
-                   mc_passes: int = 1, seed: int = 0) -> HeldOut:
+                   mc_passes: int = 1, seed: int = 0, batch_fn: BatchFn | None = None) -> HeldOut:
     """Loss, metric, calibration and per-sample figures of a trained model, in one pass.
 
     For classification each batch also gets ``mc_passes`` stochastic passes with only the
     dropout modules active (MC dropout; see :mod:`regadvisor.verification.calibration`), drawn
-    from a fork of the random state seeded with ``seed``.
+    from a fork of the random state seeded with ``seed``. ``batch_fn`` is the experiment's
+    ``batch(b)`` (see :mod:`regadvisor.training.batch`).
     """
     classification = task == "classification"
     device = torch.device(device)
@@ -80,9 +82,10 @@ def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
-            for inputs, targets in loader:
-                inputs, targets = inputs.to(device), targets.to(device)
-                out = model(inputs).float()
+            for batch in loader:
+                inputs, targets = split_batch(batch, batch_fn)
+                inputs, targets = to_device(inputs, device), targets.to(device)
+                out = forward(model, inputs).float()
                 value = criterion(out, align_targets(targets, out, classification))
                 if per_sample:
                     value = value.reshape(targets.shape[0], -1).mean(1) if value.ndim else \

@@ -110,7 +110,8 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
                        experiment.val_loader, config,
                        task=experiment.task, loss_factory=experiment.loss_factory,
                        device=device, train_figures=train_figures,
-                       schedule=experiment.schedule)
+                       schedule=experiment.schedule,
+                       batch=experiment.batch)
         h, model = result.history, result.model
     if h.diverged:
         worst = 0.0 if experiment.higher_is_better else math.inf
@@ -118,7 +119,8 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
         loss, metric, seed_ece = math.inf, worst, None
     else:
         measured = evaluate_model(model, loader, experiment.task, device,
-                                  experiment.loss_factory, mc_passes=mc_passes, seed=config.seed)
+                                  experiment.loss_factory, mc_passes=mc_passes, seed=config.seed,
+                                  batch_fn=experiment.batch)
         loss, metric, seed_ece = measured.loss, measured.metric, measured.ece
     return h, measured, SeedResult(
         seed=config.seed, loss=loss, metric=metric, ece=seed_ece, epochs_run=h.epochs_run,

@@ -1,5 +1,5 @@
 from _asset_data import mlp, tensors
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 
 def model():
@@ -8,5 +8,6 @@ def model():
 
 def data():
     x, y = tensors()
-    three = DataLoader(TensorDataset(x, y, y), batch_size=16)
-    return three, three
+    records = [{"features": x[i], "label": y[i]} for i in range(len(y))]
+    dicts = DataLoader(records, batch_size=16)  # batches are dicts, and no batch(b) is defined
+    return dicts, dicts

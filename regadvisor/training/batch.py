@@ -1,0 +1,141 @@
+"""Batches of any shape: what the model is called with, and what the loss compares against.
+
+A loader's batch is read as ``(inputs, targets)``:
+
+- a pair ``(x, y)``: the model is called as ``model(x)``;
+- a longer tuple ``(x_num, x_cat, ..., y)``: every element but the last is an input, and the
+  model is called as ``model(x_num, x_cat, ...)``;
+- anything else (a dict from an HF-style collator, say) goes through the experiment's
+  ``batch(b) -> (inputs, targets)``, whose ``inputs`` may be a tensor (``model(inputs)``), a tuple
+  (``model(*inputs)``) or a dict (``model(**inputs)``). An experiment that defines ``batch``
+  has every batch read through it.
+
+The targets are one tensor. Inputs are moved to the device as a whole structure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["BatchFn", "BatchShapeError", "describe_inputs", "forward", "input_form",
+           "input_tensors", "nbytes", "split_batch",
+           "take", "to_device"]
+
+#: The experiment's ``batch(b) -> (inputs, targets)``.
+BatchFn = Callable[[Any], tuple[Any, torch.Tensor]]
+
+
+class BatchShapeError(TypeError):
+    """A batch that is not ``(inputs, targets)`` in any of the accepted forms."""
+
+
+def split_batch(batch: Any, batch_fn: BatchFn | None = None) -> tuple[Any, torch.Tensor]:
+    """``(inputs, targets)`` of one batch (see the module docstring).
+
+    Raises:
+        BatchShapeError: The batch (or what ``batch_fn`` returned) has no accepted form.
+    """
+    if batch_fn is not None:
+        batch = batch_fn(batch)
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise BatchShapeError(f"returned {_what(batch)}; batch(b) must return a pair "
+                                  "(inputs, targets)")
+        inputs, targets = batch
+    elif isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        inputs = batch[0] if len(batch) == 2 else tuple(batch[:-1])
+        targets = batch[-1]
+    else:
+        raise BatchShapeError(f"yields {_what(batch)}; each batch must be (inputs, targets), "
+                              "(input_1, ..., input_k, targets), or define batch(b) that returns "
+                              "(inputs, targets) from it")
+    if not torch.is_tensor(targets):
+        raise BatchShapeError(f"gives targets of type {type(targets).__name__}; the targets "
+                              "must be one tensor")
+    bad = [type(t).__name__ for t in _leaves(inputs) if not torch.is_tensor(t)]
+    if bad or not list(_leaves(inputs)):
+        raise BatchShapeError(f"gives inputs of type {bad[0] if bad else type(inputs).__name__}; "
+                              "inputs must be a tensor, a tuple of tensors or a dict of tensors")
+    return inputs, targets
+
+
+def _what(obj: Any) -> str:
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)} items"
+    return f"a {type(obj).__name__}"
+
+
+def _leaves(inputs: Any) -> Iterator[Any]:
+    if isinstance(inputs, dict):
+        yield from inputs.values()
+    elif isinstance(inputs, (tuple, list)):
+        yield from inputs
+    else:
+        yield inputs
+
+
+def input_tensors(inputs: Any) -> list[torch.Tensor]:
+    """The tensors of an input structure, in order."""
+    return [t for t in _leaves(inputs) if torch.is_tensor(t)]
+
+
+def forward(model: nn.Module, inputs: Any) -> Any:
+    """Call the model on one batch of inputs: ``model(x)``, ``model(*x)`` or ``model(**x)``."""
+    if isinstance(inputs, dict):
+        return model(**inputs)
+    if isinstance(inputs, (tuple, list)):
+        return model(*inputs)
+    return model(inputs)
+
+
+def to_device(inputs: Any, device: torch.device) -> Any:
+    """The input structure with every tensor on ``device``."""
+    if isinstance(inputs, dict):
+        return {k: v.to(device, non_blocking=True) for k, v in inputs.items()}
+    if isinstance(inputs, (tuple, list)):
+        return tuple(v.to(device, non_blocking=True) for v in inputs)
+    return inputs.to(device, non_blocking=True)
+
+
+def take(inputs: Any, index: torch.Tensor | slice) -> Any:
+    """Rows ``index`` (a slice or an index tensor) of every tensor of the structure."""
+    def rows(t: torch.Tensor) -> torch.Tensor:
+        return t[index] if isinstance(index, slice) else t.index_select(0, index)
+
+    if isinstance(inputs, dict):
+        return {k: rows(v) for k, v in inputs.items()}
+    if isinstance(inputs, (tuple, list)):
+        return tuple(rows(v) for v in inputs)
+    return rows(inputs)
+
+
+def describe_inputs(inputs: Any) -> str:
+    """The input structure in words: ``with shape (32, 64)``, ``(shapes (32, 8), (32, 3))``,
+    ``{x: (32, 8), cat: (32, 3)}``."""
+    def shape(t: Any) -> str:
+        return str(tuple(t.shape)) if torch.is_tensor(t) else type(t).__name__
+
+    if isinstance(inputs, dict):
+        return "{" + ", ".join(f"{k}: {shape(v)}" for k, v in inputs.items()) + "}"
+    if isinstance(inputs, (tuple, list)):
+        return "(shapes " + ", ".join(shape(v) for v in inputs) + ")"
+    return f"with shape {shape(inputs)}"
+
+
+def input_form(inputs: Any, via_batch_fn: bool = False) -> str:
+    """How a batch's inputs reach the model, in words (for the report)."""
+    if isinstance(inputs, dict):
+        text = f"a dict ({', '.join(map(str, inputs))}), called as model(**inputs)"
+    elif isinstance(inputs, (tuple, list)):
+        text = f"{len(inputs)} tensors, called as model(*inputs)"
+    else:
+        text = "one tensor, called as model(inputs)"
+    return text + (", read from each batch by batch(b)" if via_batch_fn else "")
+
+
+def nbytes(inputs: Any) -> int:
+    """Bytes held by the structure's tensors."""
+    return sum(t.numel() * t.element_size() for t in input_tensors(inputs))
