@@ -4,7 +4,8 @@ A shared machine is rarely quiet. This script runs the real command on the bundl
 
     regadvisor advise digits_noisy --output DIR --quiet
 
-with torch's default intra-op threads (one per core) and with one thread (``OMP_NUM_THREADS=1``),
+with one intra-op thread per core (``--threads <cores>``, torch's own default) and with one
+thread (``--threads 1``, regadvisor's default since this measurement),
 each on a quiet machine and under an artificial load of two busy processes (pure-Python spin
 loops, one per core of a 2-core machine, started before the run and killed after it). Rounds
 interleave the four settings, so slow drifts of the machine hit them alike. Printed and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,8 +43,10 @@ def run_once(example: str, out: Path, threads: int | None, hogs: int) -> dict:
             time.sleep(2.0)  # let the hogs take the cores before the run starts
         load_before = loadavg()
         t0 = time.perf_counter()
-        subprocess.run(["regadvisor", "advise", example, "--output", str(out), "--quiet"],
-                       check=True, env=subprocess_env(threads), stdout=subprocess.DEVNULL)
+        n = threads or os.cpu_count() or 1
+        subprocess.run(["regadvisor", "advise", example, "--output", str(out), "--quiet",
+                        "--threads", str(n)],
+                       check=True, env=subprocess_env(), stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - t0
         load_after = loadavg()
     finally:

@@ -515,6 +515,34 @@ def end_to_end_section(targets: list) -> str:
     return "\n".join(out)
 
 
+def load_section(targets: list) -> str:
+    out = ["## 6b. On a busy machine", ""]
+    r = load("load")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_load.py`.", ""])
+    out.append(f"`regadvisor advise {r['example']} --output DIR --quiet` on a quiet machine and "
+               f"under {r['hogs']} busy processes (pure-Python spin loops started before the run), "
+               "with torch's default threads (one per core) and with one thread; interleaved. "
+               "This measurement set regadvisor's default of one intra-op thread per process "
+               "(`--threads` or `OMP_NUM_THREADS` to change it).")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    def label(threads: object) -> str:
+        return "one per core" if str(threads) == "default" else str(threads)
+
+    rows = [[label(x["threads"]), x["hogs"], f(x["wall_seconds"]),
+             f"{x['load_before'][0]:.2f} → {x['load_after'][0]:.2f}"] for x in r["runs"]]
+    out.append(table(["torch threads", "busy processes", "wall s", "load average"], rows))
+    out.append("")
+    for threads, s in r["summary"].items():
+        targets.append((f"15. advise {r['example']} under {r['hogs']} busy processes ≤ 3× quiet "
+                        f"(threads: {label(threads)})",
+                        f"{s['ratio']:.2f}× ({f(s['loaded_seconds'])} / {f(s['quiet_seconds'])} s)",
+                        ok(s["within_target"])))
+    return "\n".join(out)
+
+
 def gpu_section(targets: list) -> str:
     out = ["## 7. GPU", ""]
     r = load("gpu")
@@ -572,7 +600,8 @@ def main() -> None:
     targets: list[tuple[str, str, str]] = []
     sections = [engine_section(targets), search_section(targets), pruners_section(),
                 diagnosis_section(targets), workers_section(targets),
-                end_to_end_section(targets), gpu_section(targets), cases_section(targets)]
+                end_to_end_section(targets), load_section(targets), gpu_section(targets),
+                cases_section(targets)]
     doc = ["# Benchmarks", "",
            "regadvisor measured against what users would pick instead (issue 6). Every number "
            "below is read from `benchmarks/results/*.json`, written by the scripts in "

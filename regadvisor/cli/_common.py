@@ -72,6 +72,27 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Training seed.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+ThreadsOpt = Annotated[int | None, typer.Option(
+    "--threads", min=1, help="torch intra-op threads of this process. Default: OMP_NUM_THREADS "
+    "when set, else 1 (on a busy machine more threads per process collapse; "
+    "benchmarks/bench_load.py).")]
+
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads: ``--threads``, else ``OMP_NUM_THREADS``, else 1.
+
+    One thread is the default because it was measured best: the bundled example took 55.6 s
+    with one thread and 58.7 s with one per core on a quiet 2-core machine, and 115 s against
+    506 s under two busy processes (``python benchmarks/bench_load.py``; docs/benchmarks.md).
+    """
+    import os
+
+    import torch
+
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    n = threads or (int(env) if env.isdigit() and int(env) > 0 else 1)
+    torch.set_num_threads(n)
+    return n
 
 
 def handle_errors(fn: F) -> F:

@@ -29,12 +29,14 @@ from regadvisor.cli._common import (
     SpaceOpt,
     StorageOpt,
     StudyNameOpt,
+    ThreadsOpt,
     TrialsOpt,
     command_line,
     console,
     err_console,
     handle_errors,
     objective_name,
+    set_threads,
     space_overrides,
 )
 from regadvisor.cli._progress import progress_bar
@@ -65,6 +67,7 @@ def advise_command(
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
     output: OutputOpt = None,
+    threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -78,6 +81,7 @@ def advise_command(
     from regadvisor.training import resolve_device
     from regadvisor.tuning import mask_url
 
+    set_threads(threads)
     dev = resolve_device(device)
     load_rules(rules or [])  # fail fast on a bad rules folder, before any training
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)

@@ -21,9 +21,11 @@ from regadvisor.cli._common import (
     QuietOpt,
     RulesOpt,
     SeedOpt,
+    ThreadsOpt,
     console,
     err_console,
     handle_errors,
+    set_threads,
 )
 from regadvisor.cli._progress import progress_bar
 
@@ -53,6 +55,7 @@ def diagnose_command(
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
     output: OutputOpt = None,
+    threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -65,6 +68,7 @@ def diagnose_command(
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
 
+    set_threads(threads)
     dev = resolve_device(device)
     ruleset = load_rules(rules or [])
     exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,

@@ -19,8 +19,10 @@ from regadvisor.cli._common import (
     OutputOpt,
     QuietOpt,
     SeedOpt,
+    ThreadsOpt,
     console,
     handle_errors,
+    set_threads,
 )
 from regadvisor.cli._progress import EpochTable, progress_bar
 
@@ -38,6 +40,7 @@ def train_command(
     device: DeviceOpt = "auto",
     amp: Annotated[bool, typer.Option("--amp", help="bf16 autocast on CUDA.")] = False,
     output: OutputOpt = None,
+    threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -45,6 +48,7 @@ def train_command(
     from regadvisor.experiment import baseline_config, load_experiment
     from regadvisor.training import resolve_device, train
 
+    set_threads(threads)
     dev = resolve_device(device)
     exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
                           device=str(dev))

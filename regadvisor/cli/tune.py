@@ -6,7 +6,6 @@ study; ``--workers N`` starts N processes on this machine.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,11 +36,13 @@ from regadvisor.cli._common import (
     SpaceOpt,
     StorageOpt,
     StudyNameOpt,
+    ThreadsOpt,
     TrialsOpt,
     WorkersOpt,
     console,
     handle_errors,
     objective_name,
+    set_threads,
     space_overrides,
 )
 from regadvisor.cli._progress import progress_bar
@@ -76,9 +77,7 @@ def tune_command(
     study_name: StudyNameOpt = None,
     workers: WorkersOpt = 1,
     worker_rank: Annotated[int | None, typer.Option("--worker-rank", hidden=True)] = None,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, help="torch threads in "
-                                                "this process (default: CPUs / workers).")]
-    = None,
+    threads: ThreadsOpt = None,
     heartbeat: Annotated[int, typer.Option("--heartbeat", min=1, help="Seconds between the "
                                            "heartbeats of a running trial; a trial silent for 3× "
                                            "as long (a killed worker) is failed and retried.")]
@@ -90,15 +89,13 @@ def tune_command(
     debug: DebugOpt = False,
 ) -> None:
     """Tune weight decay, dropout, patience (and what the rules call for) with Optuna."""
-    import torch
 
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
     from regadvisor.tuning import TuneSettings
 
     dev = resolve_device(device)
-    n_threads = threads or max(1, (os.cpu_count() or 1) // workers)
-    torch.set_num_threads(n_threads)
+    n_threads = set_threads(threads)
     settings = TuneSettings(n_trials=n_trials, objective=objective_name(objective), seed=seed,
                             pruner=pruner, storage=storage, study_name=study_name, device=dev,
                             heartbeat_seconds=heartbeat)

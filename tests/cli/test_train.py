@@ -136,3 +136,21 @@ def test_unwritable_output(run_cli, tmp_path):
     result = run_cli("train", ASSETS / "good_experiment.py", "-o", blocker / "sub")
     assert result.exit_code == 2
     assert "cannot be written" in result.stderr
+
+
+def test_one_torch_thread_unless_told_otherwise(monkeypatch):
+    """The default measured best on a busy 2-core machine (benchmarks/bench_load.py);
+    --threads wins over OMP_NUM_THREADS, which wins over the default."""
+    import torch
+
+    from regadvisor.cli._common import set_threads
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert set_threads(None) == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert set_threads(None) == 2 and torch.get_num_threads() == 2
+        assert set_threads(1) == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
