@@ -77,7 +77,8 @@ def score(exp, config, seeds: list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {"seeds": seeds, "metric": [], "loss": [], "ece": [], "epochs": [],
                            "sample_loss": [], "sample_correct": []}
     for s in seeds:
-        result = train(exp.model_factory, exp.train_loader, exp.val_loader, config.replace(seed=s),
+        result = train(exp.model_factory, exp.train_loader_for(config), exp.val_loader,
+                       config.replace(seed=s),
                        task=exp.task, loss_factory=exp.loss_factory, train_figures=False,
                        schedule=exp.schedule,
                        batch=exp.batch)
@@ -201,7 +202,8 @@ def run_peer(name: str, seed: int, method: str = "optuna",
         if droppable:
             params["dropout"] = trial.suggest_float("dropout", *PEER_SPACE["dropout"])
         config = peer_config(exp, params).replace(seed=seed)
-        h = train(exp.model_factory, exp.train_loader, exp.val_loader, config, task=exp.task,
+        h = train(exp.model_factory, exp.train_loader_for(config), exp.val_loader, config,
+                  task=exp.task,
                   loss_factory=exp.loss_factory, train_figures=False,
                   schedule=exp.schedule,
                   batch=exp.batch).history
@@ -241,11 +243,17 @@ def compare(a: dict[str, Any], b: dict[str, Any], metric: str) -> dict[str, Any]
 
     higher = metric == "accuracy"
     key = "sample_correct" if higher else "sample_loss"
-    c = paired_comparison(metric, a["metric"], b["metric"], higher,
+    # Stored results keep 6 decimals: compare every arm at that precision, so that a fresh run
+    # and a stored one of the same figures do not differ in the 8th decimal "significantly".
+    c = paired_comparison(metric, _rounded(a["metric"]), _rounded(b["metric"]), higher,
                           _sample_diffs(a, b, key))
     gain = c.mean_diff if higher else -c.mean_diff
     return {"mean_diff": c.mean_diff, "ci_low": c.ci_low, "ci_high": c.ci_high,
             "verdict": c.verdict, "gain": gain}
+
+
+def _rounded(values: list[float]) -> list[float]:
+    return [round(v, 6) if math.isfinite(v) else v for v in values]
 
 
 def relative_gain(base: dict[str, Any], other: dict[str, Any], metric: str) -> float:

@@ -200,6 +200,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--reuse", type=Path, help="take baseline and peer results from here")
+    parser.add_argument("--rescore", type=Path, help="train nothing: score the results of this "
+                                                     "earlier output again (its runs as they "
+                                                     "were) and write the tables")
     parser.add_argument("--out", default=None, help="result name (default cases or cases_quick)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="a regadvisor setting to try instead of its default: an advise "
@@ -227,9 +230,16 @@ def main() -> None:
         extra = []
     clock = Clock()
     tasks = tasks_for(cases, args.seeds, methods, args.quick, variant) + extra
-    print(f"{len(tasks)} runs on {len(cases)} cases, {args.jobs} processes of 1 thread",
-          flush=True)
-    results = reused + run_pool(tasks, args.jobs, threads=1)
+    if not args.rescore:
+        print(f"{len(tasks)} runs on {len(cases)} cases, {args.jobs} processes of 1 thread",
+              flush=True)
+    if args.rescore:
+        earlier = json.loads(args.rescore.read_text())
+        results, cases, variant = earlier["results"], earlier["cases"], earlier.get("variant", {})
+        variant = {**variant, "rescored": {k: earlier.get(k) for k in (
+            "command", "machine", "load_start", "load_end", "seconds")}}
+    else:
+        results = reused + run_pool(tasks, args.jobs, threads=1)
     rows = case_rows(results, manifest)
     summary = {half: summarize(rows, half) for half in ("calibration", "held_out")}
     for half in ("calibration", "held_out"):
