@@ -241,7 +241,7 @@ def run_plain(name: str, method: str, seed: int, budget: int) -> dict:
         config = _plain_config(exp, seed, params)
         cut = budget - used < config.max_epochs
         config = config.replace(max_epochs=min(config.max_epochs, budget - used))
-        history = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
+        history = train(exp.model_factory, exp.train_loader_for(config), exp.val_loader, config,
                         task=exp.task, loss_factory=exp.loss_factory,
                         schedule=exp.schedule,
                         batch=exp.batch).history
@@ -278,7 +278,8 @@ def retrain_on_test(name: str, config: dict | None, seeds=RETRAIN_SEEDS) -> dict
     loader = exp.test_loader or exp.val_loader
     out = {"seeds": list(seeds), "metric": [], "loss": [], "epochs": []}
     for s in seeds:
-        result = train(exp.model_factory, exp.train_loader, exp.val_loader, base.replace(seed=s),
+        result = train(exp.model_factory, exp.train_loader_for(base), exp.val_loader,
+                       base.replace(seed=s),
                        task=exp.task, loss_factory=exp.loss_factory, schedule=exp.schedule,
                        batch=exp.batch)
         if result.history.diverged:

@@ -72,7 +72,7 @@ def train_command(
                                 status=f"val loss {record.val_loss:.4f}")
 
             callbacks.append(advance)
-        result = train(exp.model_factory, exp.train_loader, exp.val_loader, config,
+        result = train(exp.model_factory, exp.train_loader_for(config), exp.val_loader, config,
                        task=exp.task, loss_factory=exp.loss_factory, device=dev, amp=amp,
                        callbacks=callbacks, schedule=exp.schedule,
                        batch=exp.batch)

@@ -143,10 +143,14 @@ FACT_SPECS: dict[str, FactSpec] = {
         "max_feature_correlation": "Largest absolute correlation between two input features "
                                    "(flat inputs with at most 2,000 features; None otherwise).",
         "target_variance": "Variance of the training targets (regression); None otherwise.",
+        "augment_strength": "The augmentation strength s of the experiment's data(augment=s) "
+                            "(its default, in [0, 1]); None when data() takes no augment.",
     }),
     **_specs("data", "bool", {
         "has_augmentation": "Reading the same training sample twice gives different inputs "
-                            "(random transforms).",
+                            "(random transforms), or data(augment=s) trains with s > 0.",
+        "augment_exposed": "data() takes augment=s: regadvisor can search the augmentation "
+                           "strength with the other regularizers.",
     }),
     **_specs("verdict", "str", {
         "verdict": "The verdict of the verdict rules: 'diverging', 'underfitting', "

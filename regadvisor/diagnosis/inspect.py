@@ -151,7 +151,10 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
                            if n_train and experiment.batch_size else None),
         "n_classes": experiment.n_classes,
         "target_variance": experiment.target_variance,
-        "has_augmentation": _has_augmentation(experiment.train_loader),
+        "has_augmentation": (_has_augmentation(experiment.train_loader)
+                             or (experiment.augment or 0.0) > 0),
+        "augment_exposed": experiment.augment is not None,
+        "augment_strength": experiment.augment,
     }
     n_features = experiment.input_shape[0] if len(experiment.input_shape) == 1 else None
     facts["n_features"] = n_features

@@ -144,8 +144,9 @@ def run_diagnostic(
     # within the epoch as well.
     guard = budget_seconds if budget_seconds is not None else (
         budget if _length(experiment.train_loader) is None else None)
-    result = train(experiment.model_factory, experiment.train_loader, experiment.val_loader,
-                   config, task=experiment.task, loss_factory=experiment.loss_factory,
+    result = train(experiment.model_factory, experiment.train_loader_for(config),
+                   experiment.val_loader, config, task=experiment.task,
+                   loss_factory=experiment.loss_factory,
                    device=device, callbacks=[*callbacks, check], max_seconds=guard,
                    schedule=experiment.schedule,
                    batch=experiment.batch)

@@ -13,6 +13,8 @@ EXAMPLES = {
                        "learning-rate schedule stepped every batch",
     "tabular_embeddings": "Tabular rows, numeric columns and two categorical ones (embeddings); "
                           "batches (x_num, x_cat, y), model(x_num, x_cat)",
+    "digits_augment": "Digits images, 200 training samples, wide MLP; data(augment=s) exposes "
+                      "the strength of random shifts and noise, which tuning searches",
 }
 DEFAULT_EXAMPLE = "digits_noisy"
 

@@ -103,6 +103,7 @@ def baseline_config(experiment: Experiment, seed: int = 0, max_epochs: int | Non
         exempt="none",
         no_decay=spec.undecayed_params,
         label_smoothing=experiment.label_smoothing,
+        augment=experiment.augment,
         optimizer=spec,
         max_epochs=max_epochs or experiment.epochs,
         seed=seed,

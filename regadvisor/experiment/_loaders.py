@@ -12,7 +12,7 @@ from regadvisor.experiment._calls import call, first_line, kind
 from regadvisor.training.batch import BatchFn, BatchShapeError, input_tensors, split_batch
 
 __all__ = ["SPLIT_NAMES", "Loaders", "all_targets", "len_dataset", "max_target", "min_target",
-           "read_loaders"]
+           "read_augment", "read_loaders"]
 
 SPLIT_NAMES = ("training", "validation", "test")
 
@@ -142,3 +142,28 @@ def len_dataset(loader: Any) -> int | None:
         return len(loader.dataset)
     except Exception:
         return None
+
+
+def read_augment(data: Callable[..., Any], where: str) -> float | None:
+    """The augmentation strength ``data(augment=s)`` trains with by default, or None when
+    ``data`` takes no ``augment``.
+
+    Raises:
+        ExperimentError: ``augment`` has no default, or one that is not a number in [0, 1].
+    """
+    import inspect
+
+    try:
+        param = inspect.signature(data).parameters.get("augment")
+    except (TypeError, ValueError):
+        return None
+    if param is None:
+        return None
+    default = param.default
+    if (default is inspect.Parameter.empty or isinstance(default, bool)
+            or not isinstance(default, (int, float)) or not 0 <= default <= 1):
+        shown = "none" if default is inspect.Parameter.empty else repr(default)
+        raise ExperimentError(
+            f"{where}: data(augment=...) needs a default in [0, 1], the augmentation strength "
+            f"you train with (e.g. def data(augment=0.0)); its default is {shown}.")
+    return float(default)

@@ -40,6 +40,8 @@ class Experiment:
         batch: The user's ``batch(b) -> (inputs, targets)``, or None when the batches are
             ``(inputs, targets)`` or ``(input_1, ..., input_k, targets)`` already.
         inputs: How a batch's inputs reach the model, in words.
+        augment: The augmentation strength of the user's ``data(augment=s)`` (its default), or
+            None when ``data`` takes no ``augment``; ``data_factory`` is that ``data``.
         model_class: Class name of the model.
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
@@ -77,6 +79,21 @@ class Experiment:
     bundled: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     fingerprint: str = ""
+    augment: float | None = None
+    data_factory: Callable[..., Any] | None = field(default=None, repr=False)
+    _augmented: dict[float, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def train_loader_for(self, config: Any) -> Any:
+        """The training loader a run with ``config`` trains on: the experiment's own, or
+        ``data(augment=s)``'s when the config asks for another augmentation strength ``s``
+        (built once per strength; the validation and test loaders stay the experiment's)."""
+        strength = getattr(config, "augment", None)
+        if strength is None or self.data_factory is None or strength == self.augment:
+            return self.train_loader
+        key = round(float(strength), 6)
+        if key not in self._augmented:
+            self._augmented[key] = self.data_factory(augment=key)[0]
+        return self._augmented[key]
 
     @property
     def higher_is_better(self) -> bool:
@@ -101,6 +118,7 @@ class Experiment:
                           "weight_decay": self.optimizer.weight_decay},
             "scheduler": self.schedule.describe() if self.schedule is not None else None,
             "inputs": self.inputs,
+            "augment": self.augment,
             "bundled": self.bundled,
             "notes": list(self.notes),
             "fingerprint": self.fingerprint,

@@ -16,7 +16,7 @@ from torch import nn
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import kind
 from regadvisor.experiment._fingerprint import fingerprint
-from regadvisor.experiment._loaders import len_dataset, read_loaders
+from regadvisor.experiment._loaders import len_dataset, read_augment, read_loaders
 from regadvisor.experiment._model import check_model, read_optimizer, run_batch
 from regadvisor.experiment._schedule import read_schedule
 from regadvisor.experiment._targets import check_targets, infer_task, read_loss, soft_labels
@@ -72,6 +72,7 @@ def build_experiment(
     where = source
     notes: list[str] = []
     _check_functions(model, data, where)
+    augment = read_augment(data, where)
     first = check_model(model, where, device)
     if batch is not None and not callable(batch):
         raise ExperimentError(f"{where}: 'batch' is {kind(batch)}, not a function. Define "
@@ -102,6 +103,8 @@ def build_experiment(
         schedule=schedule,
         batch=batch,
         inputs=input_form(inputs, batch is not None),
+        augment=augment,
+        data_factory=data if augment is not None else None,
         model_class=type(first).__name__,
         target_variance=target_variance,
         label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),

@@ -18,6 +18,7 @@ SETTING_LABELS = {
     "exempt": "parameters decayed",
     "dropout": "dropout",
     "label_smoothing": "label smoothing ε",
+    "augment": "augmentation strength",
     "l1": "L1 strength",
     "patience_epochs": "early stopping",
     "monitor": "early stopping watches",
@@ -120,6 +121,8 @@ def setting_value(v: Any, key: str, metric: str = "accuracy") -> str:
     if key == "monitor":
         return {"val_loss": "validation loss",
                 "val_metric": f"validation {metric}"}.get(str(v), str(v))
+    if key == "augment":
+        return "—" if v is None else ("none (s = 0)" if v == 0 else f"s = {sig(v)}")
     if key in ("label_smoothing", "l1", "weight_decay"):
         return "off" if v in (None, 0, 0.0) else sig(v)
     if key == "lr":
@@ -192,6 +195,7 @@ def config_changes(before: dict[str, Any], after: dict[str, Any],
             "exempt": split,
             "dropout": _dropout_value(c, placement),
             "label_smoothing": c.get("label_smoothing") or 0.0,
+            "augment": c.get("augment"),
             "l1": c.get("l1") or 0.0,
             "patience_epochs": patience,
             "monitor": c.get("monitor") if patience is not None else None,

@@ -26,7 +26,7 @@ class CodePart:
     """One piece of the recommended change as code.
 
     Attributes:
-        key: ``dropout``, ``optimizer``, ``loss``, ``l1`` or ``early_stopping``.
+        key: ``dropout``, ``optimizer``, ``augment``, ``loss``, ``l1`` or ``early_stopping``.
         title: What the piece does, in words.
         imports: Import lines the body needs.
         body: Python source.
@@ -196,6 +196,16 @@ def _loss_part(config: dict[str, Any]) -> CodePart | None:
                     ("label_smoothing",))
 
 
+def _augment_part(config: dict[str, Any]) -> CodePart | None:
+    s = config.get("augment")
+    if s is None:
+        return None
+    code = (f"# Your data() with augmentation strength {_g(s)} for training (keep your "
+            "validation and test loaders):\n"
+            f"train_loader = data(augment={_g(s)})[0]")
+    return CodePart("augment", f"augmentation strength {_g(s)}", (), code, ("augment",))
+
+
 def _l1_part(config: dict[str, Any]) -> CodePart | None:
     l1 = config.get("l1") or 0.0
     if l1 <= 0:
@@ -264,5 +274,6 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
     """
     parts = [_optimizer_part(config, placement, model_class, schedule),
              _dropout_part(config, placement, layers),
-             _loss_part(config), _l1_part(config), _early_stopping_part(config, metric)]
+             _augment_part(config), _loss_part(config), _l1_part(config),
+             _early_stopping_part(config, metric)]
     return [p for p in parts if p is not None]

@@ -14,7 +14,7 @@ __all__ = ["PARAMETERS", "check_range"]
 #: The parameters a range can be searched for, as named in RegConfig, in the rules' actions and
 #: in a search space file.
 PARAMETERS: tuple[str, ...] = ("weight_decay", "dropout", "patience_epochs", "label_smoothing",
-                               "l1")
+                               "l1", "augment")
 
 #: Probabilities: a range of them stays below 1.
 _FRACTIONS = ("dropout", "label_smoothing")
@@ -45,6 +45,9 @@ def check_range(name: str, low: float, high: float, log: bool = False) -> None:
         raise ValueError(f"The range of {name} cannot be negative. Got low={low:g}.")
     if name in _FRACTIONS and high >= 1:
         raise ValueError(f"The range of {name} must stay below 1. Got high={high:g}.")
+    if name == "augment" and high > 1:
+        raise ValueError(f"The range of augment (the strength data(augment=s) takes) must stay "
+                         f"within [0, 1]. Got high={high:g}.")
     if name == "patience_epochs" and (low < 1 or low != int(low) or high != int(high)):
         raise ValueError("The range of patience_epochs must be whole epochs >= 1. Got "
                          f"[{low:g}, {high:g}].")

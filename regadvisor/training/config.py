@@ -179,6 +179,9 @@ class RegConfig:
         dropout_layers: The linear layers injected dropout goes in front of, by name (found
             from the order the user's forward pass runs its layers); empty: those that
             :func:`~regadvisor.training.dropout.dropout_targets` finds in the model.
+        augment: The augmentation strength ``s`` in [0, 1] the training loader is built with,
+            for experiments whose ``data(augment=s)`` exposes it; ``None``: the experiment's
+            own loaders.
         label_smoothing: ε of label smoothing, classification only: the ε the training loss uses
             (the user's setup carries the ε of the user's own loss; 0 trains without).
         patience_epochs: Early-stopping patience in epochs (validation checks: one per epoch);
@@ -200,6 +203,7 @@ class RegConfig:
     dropout: float | None = None
     inject_dropout: bool = False
     dropout_layers: tuple[str, ...] = ()
+    augment: float | None = None
     label_smoothing: float = 0.0
     patience_epochs: int | None = None
     min_delta: float = 0.0
@@ -215,6 +219,7 @@ class RegConfig:
             (self.l1 >= 0, "l1", "a number >= 0"),
             (self.dropout is None or 0 <= self.dropout < 1, "dropout", "in [0, 1) or None"),
             (0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)"),
+            (self.augment is None or 0 <= self.augment <= 1, "augment", "in [0, 1] or None"),
             (self.patience_epochs is None or self.patience_epochs >= 1, "patience_epochs",
              "an int >= 1 or None"),
             (self.min_delta >= 0, "min_delta", "a number >= 0"),

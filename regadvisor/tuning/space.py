@@ -67,6 +67,8 @@ DEFAULT_RANGES: dict[str, ParamRange] = {
                                   "guide: ε = 0.1; searched 0 to 0.1 (larger values make the "
                                   "model under-confident)"),
     "l1": ParamRange("l1", 1e-6, 1e-2, True, "guide: L1 for networks about 1e-6 to 1e-4"),
+    "augment": ParamRange("augment", 0.0, 1.0, False, "data(augment=s): from no augmentation "
+                                                      "(0) to the strongest you defined (1)"),
 }
 
 
@@ -136,12 +138,14 @@ def build_space(
     can_drop = bool(facts.get("has_dropout")) or (facts.get("n_dropout_targets") or 0) > 0
     if "dropout" in tune and not can_drop:
         tune.remove("dropout")
+    if "augment" in tune and not facts.get("augment_exposed"):
+        tune.remove("augment")
     if facts.get("task") != "classification" and "label_smoothing" in tune:
         tune.remove("label_smoothing")
     if verdict == "underfitting":
         # Searching down from the user's setting: a regularizer the user does not use is not
         # added to a model that already cannot fit its data.
-        for name in ("dropout", "label_smoothing"):
+        for name in ("dropout", "label_smoothing", "augment"):
             if name in tune and name not in chosen:
                 tune.remove(name)
 

@@ -192,7 +192,7 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
         started = time.perf_counter()
         trial.set_user_attr("worker", WORKER_ID)
         try:
-            result = train(experiment.model_factory, experiment.train_loader,
+            result = train(experiment.model_factory, experiment.train_loader_for(config),
                            experiment.val_loader, config, task=experiment.task,
                            loss_factory=experiment.loss_factory, device=device,
                            callbacks=[_reporter(trial, settings)], train_figures=False,

@@ -46,7 +46,8 @@ def seeded_trials(experiment: Experiment, space: SearchSpace) -> list[tuple[str,
     """
     spec = experiment.optimizer
     recipe = {"weight_decay": 1e-2 if spec.is_adaptive or spec.name == "AdamW" else 5e-4,
-              "dropout": 0.2, "patience_epochs": 10, "label_smoothing": 0.0, "l1": 1e-4}
+              "dropout": 0.2, "patience_epochs": 10, "label_smoothing": 0.0, "l1": 1e-4,
+              "augment": experiment.augment if experiment.augment is not None else 0.5}
     params = {}
     for name, rng in space.params.items():
         v = recipe.get(name)

@@ -138,7 +138,7 @@ def _train_seed(
     """Train one re-run; ``None`` (and a line in ``errors``) when the experiment's code fails."""
     config = config_for(base, space, params).replace(seed=seed)
     try:
-        return trainer(experiment.model_factory, experiment.train_loader,
+        return trainer(experiment.model_factory, experiment.train_loader_for(config),
                        experiment.val_loader, config, task=experiment.task,
                        loss_factory=experiment.loss_factory, device=settings.device,
                        train_figures=False, schedule=experiment.schedule,

@@ -106,7 +106,7 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
     if reused is not None:
         h, model = reused
     else:
-        result = train(experiment.model_factory, experiment.train_loader,
+        result = train(experiment.model_factory, experiment.train_loader_for(config),
                        experiment.val_loader, config,
                        task=experiment.task, loss_factory=experiment.loss_factory,
                        device=device, train_figures=train_figures,
