@@ -543,6 +543,30 @@ def load_section(targets: list) -> str:
     return "\n".join(out)
 
 
+def budget_section(targets: list) -> str:
+    out = ["## 6c. A cost the user sets", ""]
+    r = load("budget")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_budget.py`.", ""])
+    plan = r.get("plan") or {}
+    out.append(f"`{r['command']}` on an experiment whose full training takes about 30 s here. "
+               "The plan it printed:")
+    out.append("")
+    out.append(f"> {plan.get('text', '–')}")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    out.append(table(["budget s", "wall s", "trials", "stage s", "verification"],
+                     [[f(plan.get("total_seconds")), f(r["wall_seconds"]), r["trials"],
+                       ", ".join(f"{k} {v:.0f}" for k, v in r["stages"].items()),
+                       r.get("verification") or "–"]]))
+    out.append("")
+    targets.append((f"15. advise --budget {r['budget']} ends within it (± one trial)",
+                    f"{r['wall_seconds']:.0f} s of {plan.get('total_seconds', 0):.0f} s",
+                    ok(r["within_budget_give_or_take_one_trial"])))
+    return "\n".join(out)
+
+
 def gpu_section(targets: list) -> str:
     out = ["## 7. GPU", ""]
     r = load("gpu")
@@ -600,7 +624,8 @@ def main() -> None:
     targets: list[tuple[str, str, str]] = []
     sections = [engine_section(targets), search_section(targets), pruners_section(),
                 diagnosis_section(targets), workers_section(targets),
-                end_to_end_section(targets), load_section(targets), gpu_section(targets),
+                end_to_end_section(targets), load_section(targets), budget_section(targets),
+                gpu_section(targets),
                 cases_section(targets)]
     doc = ["# Benchmarks", "",
            "regadvisor measured against what users would pick instead (issue 6). Every number "

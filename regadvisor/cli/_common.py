@@ -72,6 +72,10 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Training seed.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+BudgetOpt = Annotated[str | None, typer.Option(
+    "--budget", help="What the whole run may cost: wall time (900s, 30m, 6h) or full trainings "
+    "of your setup (20x). The plan (trials, re-runs, verification seeds) is printed once the "
+    "diagnosis has timed an epoch; the run ends within it give or take one trial.")]
 ThreadsOpt = Annotated[int | None, typer.Option(
     "--threads", min=1, help="torch intra-op threads of this process. Default: OMP_NUM_THREADS "
     "when set, else 1 (on a busy machine more threads per process collapse; "

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from regadvisor._io import make_run_dir
 from regadvisor.cli._common import (
+    BudgetOpt,
     DataOpt,
     DebugOpt,
     DeviceOpt,
@@ -67,6 +68,7 @@ def advise_command(
     seed: SeedOpt = 0,
     device: DeviceOpt = "auto",
     output: OutputOpt = None,
+    budget: BudgetOpt = None,
     threads: ThreadsOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -84,6 +86,10 @@ def advise_command(
     set_threads(threads)
     dev = resolve_device(device)
     load_rules(rules or [])  # fail fast on a bad rules folder, before any training
+    if budget is not None:
+        from regadvisor.pipeline._budget import parse_budget
+
+        parse_budget(budget)  # a bad --budget is an input error before any training
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
     obj = objective_name(objective)
     exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
@@ -97,13 +103,14 @@ def advise_command(
     options = AdviseOptions(
         diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
-        seed=seed, device=dev, space_overrides=overrides, command=command_line())
+        seed=seed, device=dev, space_overrides=overrides, command=command_line(), budget=budget)
     maximize = obj == "val_metric" and exp.higher_is_better
     _say_what_resumes(run_dir, options, exp)
     try:
         with progress_bar(quiet) as progress:
-            result = run_stages(exp, run_dir, options,
-                                stage_hooks(progress, n_trials, seeds, maximize))
+            hooks = stage_hooks(progress, n_trials, seeds, maximize)
+            hooks.plan = lambda text: console.print(f"Plan: {text}", markup=False)
+            result = run_stages(exp, run_dir, options, hooks)
     except KeyboardInterrupt:
         err_console.print(
             f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "

@@ -6,6 +6,8 @@ study; ``--workers N`` starts N processes on this machine.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +18,7 @@ from rich.markup import escape
 from regadvisor._io import atomic_write_text, make_run_dir
 from regadvisor._record import to_json
 from regadvisor.cli._common import (
+    BudgetOpt,
     DataOpt,
     DebugOpt,
     DeviceOpt,
@@ -78,6 +81,7 @@ def tune_command(
     workers: WorkersOpt = 1,
     worker_rank: Annotated[int | None, typer.Option("--worker-rank", hidden=True)] = None,
     threads: ThreadsOpt = None,
+    budget: BudgetOpt = None,
     heartbeat: Annotated[int, typer.Option("--heartbeat", min=1, help="Seconds between the "
                                            "heartbeats of a running trial; a trial silent for 3× "
                                            "as long (a killed worker) is failed and retried.")]
@@ -90,10 +94,14 @@ def tune_command(
 ) -> None:
     """Tune weight decay, dropout, patience (and what the rules call for) with Optuna."""
 
+    from regadvisor.pipeline._budget import parse_budget
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
     from regadvisor.tuning import TuneSettings
 
+    started = time.perf_counter()
+    if budget is not None:
+        parse_budget(budget)  # a bad --budget is an input error before any training
     dev = resolve_device(device)
     n_threads = set_threads(threads)
     settings = TuneSettings(n_trials=n_trials, objective=objective_name(objective), seed=seed,
@@ -108,6 +116,8 @@ def tune_command(
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
     exp, run_dir, search = _diagnose(experiment, pieces, settings, ruleset, overrides,
                                      diagnostic_epochs, output, workers, n_threads)
+    if budget is not None:
+        settings = _budget_settings(budget, settings, exp, run_dir, started)
     args = option_args({
         "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
         "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
@@ -120,6 +130,22 @@ def tune_command(
                      start_workers(workers, experiment, args, n_threads, run_dir))
     _save(result, run_dir)
     _print_result(result, run_dir)
+
+
+def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment, run_dir: Path,
+                     started: float) -> TuneSettings:
+    """The --budget plan (no verification follows ``tune``), printed and applied."""
+    import dataclasses
+
+    from regadvisor.pipeline._budget import make_plan, parse_budget
+
+    facts = json.loads((run_dir / "diagnosis.json").read_text(encoding="utf-8"))["facts"]
+    plan = make_plan(parse_budget(budget), (facts.get("seconds_per_epoch") or 0.0) * exp.epochs,
+                     time.perf_counter() - started, n_trials=settings.n_trials, seeds=2,
+                     top_k=settings.top_k, extra_seeds=settings.extra_seeds, verify=False)
+    console.print(f"Plan: {plan.text()}", markup=False)
+    return dataclasses.replace(settings, n_trials=plan.n_trials, top_k=plan.top_k,
+                               extra_seeds=plan.extra_seeds, timeout_seconds=plan.trial_seconds)
 
 
 def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings: TuneSettings,

@@ -28,6 +28,7 @@ class AdviseOptions:
 
     diagnostic_epochs: int | None = None
     budget_seconds: float | None = None
+    budget: str | None = None
     rules_dirs: Sequence[str | Path] = ()
     n_trials: int = defaults.N_TRIALS
     objective: str = "val_metric"
@@ -55,6 +56,7 @@ class AdviseOptions:
             "n_trials": self.n_trials, "seeds": self.seeds, "seed": self.seed,
             "objective": self.objective, "pruner": self.pruner,
             "diagnostic_epochs": self.diagnostic_epochs, "budget_seconds": self.budget_seconds,
+            **({"budget": self.budget} if self.budget else {}),
             "rules": [_folder_digest(Path(d)) for d in self.rules_dirs],
             "space": {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
                       for k, v in sorted(self.space_overrides.items())},
@@ -74,6 +76,7 @@ class Hooks:
     trial: Any = None          # trial(study, frozen_trial)
     rerun: Any = None          # rerun(done, total)
     verify: Any = None         # verify(done, total)
+    plan: Any = None           # plan(text) when a --budget plan is made, before tuning
 
 
 def _folder_digest(folder: Path) -> str:

@@ -56,6 +56,7 @@ class RunResult:
     revisions: list[str] = field(default_factory=list)
     resumed: bool = False
     schema_version: int = RUN_SCHEMA_VERSION
+    plan: dict[str, Any] | None = None
 
     @staticmethod
     def __record_namespace__() -> dict[str, Any]:

@@ -62,7 +62,8 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
     """
     hooks = hooks or Hooks()
     result = start_record(experiment, run_dir, options)
-    run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages))
+    run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
+               time.perf_counter())
     try:
         _run_all(run)
     except KeyboardInterrupt:
@@ -84,6 +85,7 @@ class _Run:
     hooks: Hooks
     result: RunResult
     done: set[str]  # the stages that had finished before this run started
+    started: float = 0.0  # time.perf_counter() when the run started (the budget counts from it)
 
     def begin(self, name: str) -> float:
         """Tell the hooks that the stage starts; its start time (``time.perf_counter``)."""
@@ -124,7 +126,7 @@ def _diagnose_stage(run: _Run) -> Diagnosis:
     t0 = run.begin("diagnose")
     with _user_code("the diagnosis", options.device):
         diagnosis = diagnose(run.experiment, epochs=options.diagnostic_epochs,
-                             budget_seconds=options.budget_seconds,
+                             budget_seconds=options.budget_seconds or _diagnosis_budget(options),
                              device=options.device, seed=options.seed,
                              rules_dirs=options.rules_dirs,
                              callbacks=[hooks.epoch] if hooks.epoch else [])
@@ -144,12 +146,12 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
     space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides,
                         diagnosis.inspection.dropout_targets)
     result.space = space
-    settings = TuneSettings(n_trials=options.n_trials, objective=options.objective,
-                            seed=options.seed, pruner=options.pruner,
-                            storage=options.storage, study_name=options.study_name,
-                            device=options.device,
-                            reference_loss=diagnosis.facts.get("val_loss_last"),
-                            **options.tuning)
+    planned = _plan(run, diagnosis)
+    fields = {"n_trials": options.n_trials, "objective": options.objective,
+              "seed": options.seed, "pruner": options.pruner, "storage": options.storage,
+              "study_name": options.study_name, "device": options.device,
+              "reference_loss": diagnosis.facts.get("val_loss_last"), **options.tuning}
+    settings = TuneSettings(**{**fields, **planned})
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
                   on_rerun=run.hooks.rerun)
     result.tuning = tuning
@@ -159,6 +161,37 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
         result.placements = _placements(run.experiment, baseline, tuning.best_config)
     run.finish("tune", t0)
     return tuning
+
+
+def _diagnosis_budget(options: AdviseOptions) -> float | None:
+    """A wall-time ``--budget`` gives the diagnosis at most a quarter of it (a budget in full
+    trainings needs none: the diagnosis trains at most one)."""
+    from regadvisor.pipeline._budget import parse_budget
+
+    seconds = parse_budget(options.budget).seconds if options.budget else None
+    return 0.25 * seconds if seconds else None
+
+
+def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
+    """With ``--budget``: the plan (made once, kept in the record) as TuneSettings fields."""
+    from regadvisor.pipeline._budget import make_plan, parse_budget, plan_fields
+
+    options, result = run.options, run.result
+    if not options.budget:
+        return {}
+    if result.plan is None:
+        per_epoch = diagnosis.facts.get("seconds_per_epoch") or 0.0
+        plan = make_plan(parse_budget(options.budget), per_epoch * run.experiment.epochs,
+                         time.perf_counter() - run.started, n_trials=options.n_trials,
+                         seeds=options.seeds, top_k=options.tuning.get("top_k", 3),
+                         extra_seeds=options.tuning.get("extra_seeds", 2))
+        result.plan = plan_fields(plan)
+        write_outputs(result, run.run_dir)
+    if run.hooks.plan:
+        run.hooks.plan(result.plan["text"])
+    p = result.plan
+    return {"n_trials": p["n_trials"], "top_k": p["top_k"], "extra_seeds": p["extra_seeds"],
+            "timeout_seconds": p["trial_seconds"]}
 
 
 def _placements(experiment: Experiment, baseline: RegConfig,
@@ -183,7 +216,8 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
     # same run as verification's first seed of the baseline; it is not trained again.
     reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
     with _user_code("verification", options.device):
-        verification = verify(run.experiment, baseline, recommended, seeds=options.seeds,
+        seeds = (result.plan or {}).get("seeds", options.seeds)
+        verification = verify(run.experiment, baseline, recommended, seeds=seeds,
                               seed=options.seed, device=options.device,
                               on_run=run.hooks.verify, reuse=reuse)
     result.verification = verification

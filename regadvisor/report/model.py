@@ -73,6 +73,7 @@ class ReportData:
     sections: tuple[tuple[str, str], ...] = SECTIONS
     missing: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    plan: str | None = None
     cautions: list[str] = field(default_factory=list)
 
 
@@ -115,6 +116,7 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
         reproducibility=sections.reproducibility(run),
         missing=missing,
         notes=notes,
+        plan=(run.get("plan") or {}).get("text"),
         cautions=[*((ver or {}).get("flags") or []), *((ver or {}).get("warnings") or [])],
     )
 

@@ -105,6 +105,8 @@ TABLE = {
                                 {"val_metric_last": 0.94}),
     "early-stopping-implied-l2": (EXERCISE, {"val_loss_rise_over_noise": 1.5}),
     "data-augmentation": (EXERCISE, {"has_augmentation": True}),
+    "tune-augmentation": ({**EXERCISE, "augment_exposed": True, "augment_strength": 0.0},
+                          {"augment_exposed": False, "augment_strength": None}),
     "more-data-or-smaller-model": ({**EXERCISE, "params_per_sample": 50.0},
                                    {"params_per_sample": 5.0, "n_train": 5000}),
     "large-batch-overfitting": ({**EXERCISE, "batch_fraction": 0.5}, {"batch_fraction": 0.1}),

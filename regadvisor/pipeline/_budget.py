@@ -1,0 +1,131 @@
+"""A cost the user sets: ``--budget 6h`` (wall time) or ``--budget 20x`` (full trainings of the
+user's setup), planned once the diagnosis has timed an epoch.
+
+The plan splits what is left after the diagnosis between verification (``2·seeds − 1`` full
+runs: the diagnosis already trained the user's setup once), the winner's re-runs (``top_k ×
+extra_seeds`` full runs) and the trials. A trial costs about :data:`TRIAL_FRACTION` of a full run
+with the patient pruner (the pruner is the multi-fidelity part: a trial that trails the median at
+a rung stops there), so the plan runs as many trials as fit, and the study stops starting trials
+when their share of the time is spent: the run ends within the budget give or take one trial.
+When the budget is too small for the defaults, the re-runs shrink first, then verification goes
+down to 2 seeds (with the caution that 2 seeds carry).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from regadvisor.errors import ConfigError
+
+__all__ = ["TRIAL_FRACTION", "Budget", "Plan", "make_plan", "parse_budget", "plan_fields"]
+
+#: A trial's cost as a share of a full run of the user's setup, planned conservatively: the mean
+#: over the case suite's calibration half is 0.65 (epochs trained by the trials / trials × the
+#: user's epochs, patient pruner), its upper quartile about 0.85.
+TRIAL_FRACTION = 0.85
+#: Fewest trials a plan runs (the guide's recipe and three of the sampler's).
+MIN_TRIALS = 4
+#: Seconds set aside for writing the report and records.
+REPORT_SECONDS = 10.0
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """``--budget`` as given: wall seconds, or full trainings of the user's setup."""
+
+    text: str
+    seconds: float | None = None
+    runs: float | None = None
+
+
+def parse_budget(text: str) -> Budget:
+    """``"6h"``, ``"30m"``, ``"900s"``, ``"900"`` (seconds) or ``"20x"``.
+
+    Raises:
+        ConfigError: Anything else, or a budget that is not positive.
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhx]?)\s*", str(text).lower())
+    if not m or float(m.group(1)) <= 0:
+        raise ConfigError(f"--budget {text!r} is not a budget: give wall time (900s, 30m, 6h) "
+                          "or full trainings of your setup (20x).")
+    value, unit = float(m.group(1)), m.group(2) or "s"
+    if unit == "x":
+        return Budget(text=str(text), runs=value)
+    return Budget(text=str(text), seconds=value * _UNITS[unit])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a budget is spent; every figure in seconds unless named otherwise."""
+
+    budget: str
+    total_seconds: float
+    full_run_seconds: float
+    spent_seconds: float
+    n_trials: int
+    trial_seconds: float
+    top_k: int
+    extra_seeds: int
+    seeds: int
+    verify: bool = True
+
+    def text(self) -> str:
+        """The plan in one paragraph, for the terminal and the report."""
+        f = self.full_run_seconds
+        return (f"Budget {self.budget}: {self.total_seconds:.0f} s "
+                f"({self.total_seconds / f:.1f} full trainings of your setup at {f:.1f} s each). "
+                f"Diagnosis: {self.spent_seconds:.0f} s, done. Tuning: up to {self.n_trials} "
+                f"trials in {self.trial_seconds:.0f} s (about {TRIAL_FRACTION:g} of a full run "
+                "each: the patient pruner stops trials that trail at a rung), then the top "
+                f"{self.top_k} re-run over {self.extra_seeds} extra seed"
+                f"{'s' if self.extra_seeds != 1 else ''} (about "
+                f"{self.top_k * self.extra_seeds * f:.0f} s)."
+                + (f" Verification: {self.seeds} seeds × 2 arms (about "
+                   f"{(2 * self.seeds - 1) * f:.0f} s)." if self.verify else ""))
+
+
+def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, n_trials: int,
+              seeds: int, top_k: int, extra_seeds: int, verify: bool = True) -> Plan:
+    """Fit trials, re-runs and verification into what is left of the budget.
+
+    Args:
+        budget: The parsed ``--budget``.
+        full_run_seconds: One full training of the user's setup (the diagnosis' epoch time ×
+            the user's epochs).
+        spent_seconds: What the run has taken so far (the diagnosis).
+        n_trials, seeds, top_k, extra_seeds: The settings without a budget: the plan's upper
+            bounds.
+        verify: Whether verification follows (``tune`` alone has none).
+
+    Raises:
+        ConfigError: The budget cannot cover even the smallest plan (the message says how much
+            would).
+    """
+    f = max(full_run_seconds, 1e-3)
+    total = budget.seconds if budget.seconds is not None else budget.runs * f
+    left = total - spent_seconds - REPORT_SECONDS
+    for k, extra, s in ((top_k, extra_seeds, seeds), (2, 1, seeds), (2, 1, 2), (1, 1, 2)):
+        room = left - ((2 * s - 1) * f if verify else 0.0) - k * extra * f
+        if room >= MIN_TRIALS * TRIAL_FRACTION * f:
+            trials = min(n_trials, max(MIN_TRIALS, math.floor(room / (TRIAL_FRACTION * f))))
+            return Plan(budget=budget.text, total_seconds=total, full_run_seconds=f,
+                        spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
+                        top_k=k, extra_seeds=extra, seeds=s, verify=verify)
+    need = spent_seconds + REPORT_SECONDS + (3 + 1 + MIN_TRIALS * TRIAL_FRACTION) * f
+    raise ConfigError(
+        f"--budget {budget.text} ({total:.0f} s) cannot cover a tuned and verified "
+        f"recommendation: your setup takes {f:.1f} s to train, and the smallest plan ({MIN_TRIALS} "
+        f"trials, one re-run, 2 verification seeds) needs about {need:.0f} s "
+        f"({need / f:.0f}x). Give a larger --budget.")
+
+
+def plan_fields(plan: Plan) -> dict[str, Any]:
+    """The plan as report.json holds it."""
+    from regadvisor._record import to_plain
+
+    return {**to_plain(plan), "text": plan.text()}

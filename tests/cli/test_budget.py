@@ -1,0 +1,80 @@
+"""--budget: parsed, planned from the diagnosis' timing, and obeyed by tuning and verification."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from regadvisor.errors import ConfigError
+from regadvisor.pipeline._budget import TRIAL_FRACTION, make_plan, parse_budget
+
+
+@pytest.mark.parametrize(("text", "seconds", "runs"), [
+    ("900", 900.0, None), ("900s", 900.0, None), ("30m", 1800.0, None), ("6h", 21600.0, None),
+    ("1.5h", 5400.0, None), ("20x", None, 20.0), (" 20X ", None, 20.0),
+])
+def test_budgets_read_as_wall_time_or_full_trainings(text, seconds, runs):
+    b = parse_budget(text)
+    assert (b.seconds, b.runs) == (seconds, runs)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "-5m", "0x", "20y", "6 hours"])
+def test_a_bad_budget_is_an_input_error(text):
+    with pytest.raises(ConfigError, match="is not a budget"):
+        parse_budget(text)
+
+
+def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
+    plan = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
+                     extra_seeds=2)
+    # 600 s: 35 s spent, 10 s for the report, 5 full runs of verification, 6 of re-runs.
+    assert plan.trial_seconds == pytest.approx(600 - 35 - 10 - 5 * 30 - 6 * 30)
+    assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * 30))
+    assert (plan.top_k, plan.extra_seeds, plan.seeds) == (3, 2, 3)
+    spent = plan.spent_seconds + plan.trial_seconds + 6 * 30 + 5 * 30 + 10
+    assert spent == pytest.approx(plan.total_seconds)
+    assert "up to" in plan.text() and "Verification: 3 seeds" in plan.text()
+
+
+def test_a_small_budget_shrinks_reruns_then_seeds_and_a_tiny_one_is_refused():
+    def plan(runs):
+        p = make_plan(parse_budget(f"{runs}x"), 10.0, 5.0, n_trials=25, seeds=3, top_k=3,
+                      extra_seeds=2)
+        return p.top_k, p.extra_seeds, p.seeds, p.n_trials
+
+    assert plan(16) == (3, 2, 3, 4)   # the defaults fit, with the fewest trials
+    assert plan(15) == (2, 1, 3, 7)   # one full run short: fewer re-runs, more trials
+    assert plan(12) == (2, 1, 3, 4)   # fewer re-runs first
+    assert plan(10) == (2, 1, 2, 4)   # then 2 verification seeds
+    assert plan(9) == (1, 1, 2, 4)
+    with pytest.raises(ConfigError, match="cannot cover a tuned and verified recommendation"):
+        plan(3)
+    assert make_plan(parse_budget("1000x"), 1.0, 1.0, n_trials=25, seeds=3, top_k=3,
+                     extra_seeds=2).n_trials == 25  # never more than asked for
+
+
+def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("advise", "digits_noisy", "--budget", "40x", "--output", out, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert "Plan: Budget 40x" in result.stdout
+    saved = json.loads((out / "report.json").read_text())
+    plan = saved["plan"]
+    assert len(saved["tuning"]["trials"]) <= plan["n_trials"]
+    assert len(saved["verification"]["seeds"]) == plan["seeds"]
+    assert len(saved["tuning"]["reruns"]) <= plan["top_k"]
+    assert plan["text"] in (out / "report.html").read_text()
+
+
+def test_a_bad_budget_on_the_command_line_is_one_line(run_cli, tmp_path):
+    result = run_cli("advise", "digits_noisy", "--budget", "soon", "--output", tmp_path / "x")
+    assert result.exit_code == 2 and "is not a budget" in result.stderr
+
+
+def test_a_budget_too_small_for_any_plan_keeps_the_diagnosis(run_cli, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("advise", "digits_noisy", "--budget", "2x", "--output", out)
+    assert result.exit_code == 2 and "cannot cover a tuned and verified" in result.stderr
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["finished_stages"] == ["diagnose"] and saved["status"] == "partial"
