@@ -20,12 +20,17 @@ from typing import Any
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["TRIAL_FRACTION", "Budget", "Plan", "make_plan", "parse_budget", "plan_fields"]
+__all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "make_plan", "parse_budget",
+           "plan_fields", "verification_seeds"]
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: the mean
 #: over the case suite's calibration half is 0.65 (epochs trained by the trials / trials × the
 #: user's epochs, patient pruner), its upper quartile about 0.85.
 TRIAL_FRACTION = 0.85
+#: The diagnosis times its first epochs; later runs took 1.1 to 1.3 times as long per epoch on
+#: the budget benchmark (0.75 s against 0.81-0.97 s), so the plan counts a full run this much
+#: longer than the diagnosis says.
+SAFETY = 1.25
 #: Fewest trials a plan runs (the guide's recipe and three of the sampler's).
 MIN_TRIALS = 4
 #: Seconds set aside for writing the report and records.
@@ -106,8 +111,9 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         ConfigError: The budget cannot cover even the smallest plan (the message says how much
             would).
     """
-    f = max(full_run_seconds, 1e-3)
-    total = budget.seconds if budget.seconds is not None else budget.runs * f
+    total = (budget.seconds if budget.seconds is not None
+             else budget.runs * max(full_run_seconds, 1e-3))
+    f = max(full_run_seconds, 1e-3) * SAFETY
     left = total - spent_seconds - REPORT_SECONDS
     for k, extra, s in ((top_k, extra_seeds, seeds), (2, 1, seeds), (2, 1, 2), (1, 1, 2)):
         room = left - ((2 * s - 1) * f if verify else 0.0) - k * extra * f
@@ -122,6 +128,17 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         f"recommendation: your setup takes {f:.1f} s to train, and the smallest plan ({MIN_TRIALS} "
         f"trials, one re-run, 2 verification seeds) needs about {need:.0f} s "
         f"({need / f:.0f}x). Give a larger --budget.")
+
+
+def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float) -> int:
+    """Seeds for verification from what is left when tuning ends (the plan's, or fewer, never
+    under 2): ``run_seconds`` is a full run as the trials measured it."""
+    left = plan["total_seconds"] - elapsed - REPORT_SECONDS
+    run = max(run_seconds, plan["full_run_seconds"])
+    for seeds in range(plan["seeds"], 2, -1):
+        if (2 * seeds - 1) * run <= left:
+            return seeds
+    return 2
 
 
 def plan_fields(plan: Plan) -> dict[str, Any]:

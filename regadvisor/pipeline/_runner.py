@@ -194,6 +194,20 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
             "timeout_seconds": p["trial_seconds"]}
 
 
+def _planned_seeds(run: _Run) -> int:
+    """Verification seeds under a --budget: re-planned from the time left and a full run as the
+    trials measured it (seconds per epoch × the user's epochs)."""
+    from regadvisor.pipeline._budget import verification_seeds
+
+    trials = [t for t in run.result.tuning.trials if t.seconds and t.epochs_run]
+    per_epoch = (sorted(t.seconds / t.epochs_run for t in trials)[len(trials) // 2]
+                 if trials else 0.0)
+    seeds = verification_seeds(run.result.plan, time.perf_counter() - run.started,
+                               per_epoch * run.experiment.epochs)
+    run.result.plan["seeds_verified"] = seeds
+    return seeds
+
+
 def _placements(experiment: Experiment, baseline: RegConfig,
                 recommended: RegConfig) -> dict[str, ArmPlacement]:
     """For the user's setup and the tuned candidate: the config and where it puts weight decay
@@ -216,7 +230,7 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
     # same run as verification's first seed of the baseline; it is not trained again.
     reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
     with _user_code("verification", options.device):
-        seeds = (result.plan or {}).get("seeds", options.seeds)
+        seeds = _planned_seeds(run) if result.plan else options.seeds
         verification = verify(run.experiment, baseline, recommended, seeds=seeds,
                               seed=options.seed, device=options.device,
                               on_run=run.hooks.verify, reuse=reuse)

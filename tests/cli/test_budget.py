@@ -7,7 +7,13 @@ import json
 import pytest
 
 from regadvisor.errors import ConfigError
-from regadvisor.pipeline._budget import TRIAL_FRACTION, make_plan, parse_budget
+from regadvisor.pipeline._budget import (
+    SAFETY,
+    TRIAL_FRACTION,
+    make_plan,
+    parse_budget,
+    verification_seeds,
+)
 
 
 @pytest.mark.parametrize(("text", "seconds", "runs"), [
@@ -28,13 +34,23 @@ def test_a_bad_budget_is_an_input_error(text):
 def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
     plan = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
                      extra_seeds=2)
+    f = 30.0 * SAFETY  # a full run, counted longer than the diagnosis timed it
     # 600 s: 35 s spent, 10 s for the report, 5 full runs of verification, 6 of re-runs.
-    assert plan.trial_seconds == pytest.approx(600 - 35 - 10 - 5 * 30 - 6 * 30)
-    assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * 30))
+    assert plan.total_seconds == pytest.approx(600.0)
+    assert plan.trial_seconds == pytest.approx(600 - 35 - 10 - 5 * f - 6 * f)
+    assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * f))
     assert (plan.top_k, plan.extra_seeds, plan.seeds) == (3, 2, 3)
-    spent = plan.spent_seconds + plan.trial_seconds + 6 * 30 + 5 * 30 + 10
+    spent = plan.spent_seconds + plan.trial_seconds + 6 * f + 5 * f + 10
     assert spent == pytest.approx(plan.total_seconds)
     assert "up to" in plan.text() and "Verification: 3 seeds" in plan.text()
+
+
+def test_verification_gets_the_seeds_the_time_left_allows():
+    plan = {"total_seconds": 600.0, "full_run_seconds": 37.5, "seeds": 3}
+    assert verification_seeds(plan, elapsed=300.0, run_seconds=30.0) == 3  # 5 × 37.5 fit
+    assert verification_seeds(plan, elapsed=420.0, run_seconds=30.0) == 2
+    assert verification_seeds(plan, elapsed=590.0, run_seconds=30.0) == 2  # never under 2
+    assert verification_seeds(plan, elapsed=300.0, run_seconds=60.0) == 2  # measured slower
 
 
 def test_a_small_budget_shrinks_reruns_then_seeds_and_a_tiny_one_is_refused():
@@ -43,13 +59,13 @@ def test_a_small_budget_shrinks_reruns_then_seeds_and_a_tiny_one_is_refused():
                       extra_seeds=2)
         return p.top_k, p.extra_seeds, p.seeds, p.n_trials
 
-    assert plan(16) == (3, 2, 3, 4)   # the defaults fit, with the fewest trials
-    assert plan(15) == (2, 1, 3, 7)   # one full run short: fewer re-runs, more trials
-    assert plan(12) == (2, 1, 3, 4)   # fewer re-runs first
-    assert plan(10) == (2, 1, 2, 4)   # then 2 verification seeds
-    assert plan(9) == (1, 1, 2, 4)
+    assert plan(20) == (3, 2, 3, 4)   # the defaults fit, with the fewest trials
+    assert plan(19) == (2, 1, 3, 8)   # a little short: fewer re-runs first, more trials
+    assert plan(15) == (2, 1, 3, 4)
+    assert plan(14) == (2, 1, 2, 5)   # then 2 verification seeds
+    assert plan(11) == (1, 1, 2, 4)
     with pytest.raises(ConfigError, match="cannot cover a tuned and verified recommendation"):
-        plan(3)
+        plan(10)
     assert make_plan(parse_budget("1000x"), 1.0, 1.0, n_trials=25, seeds=3, top_k=3,
                      extra_seeds=2).n_trials == 25  # never more than asked for
 
@@ -62,7 +78,7 @@ def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
     saved = json.loads((out / "report.json").read_text())
     plan = saved["plan"]
     assert len(saved["tuning"]["trials"]) <= plan["n_trials"]
-    assert len(saved["verification"]["seeds"]) == plan["seeds"]
+    assert len(saved["verification"]["seeds"]) == plan["seeds_verified"] <= plan["seeds"]
     assert len(saved["tuning"]["reruns"]) <= plan["top_k"]
     assert plan["text"] in (out / "report.html").read_text()
 
