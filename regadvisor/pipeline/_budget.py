@@ -71,6 +71,7 @@ class Plan:
     budget: str
     total_seconds: float
     full_run_seconds: float
+    run_seconds: float
     spent_seconds: float
     n_trials: int
     trial_seconds: float
@@ -81,9 +82,11 @@ class Plan:
 
     def text(self) -> str:
         """The plan in one paragraph, for the terminal and the report."""
-        f = self.full_run_seconds
+        f, measured = self.run_seconds, self.full_run_seconds
         return (f"Budget {self.budget}: {self.total_seconds:.0f} s "
-                f"({self.total_seconds / f:.1f} full trainings of your setup at {f:.1f} s each). "
+                f"({self.total_seconds / measured:.1f} full trainings of your setup at "
+                f"{measured:.1f} s each, as the diagnosis timed them; planned at {f:.1f} s a "
+                "run). "
                 f"Diagnosis: {self.spent_seconds:.0f} s, done. Tuning: up to {self.n_trials} "
                 f"trials in {self.trial_seconds:.0f} s (about {TRIAL_FRACTION:g} of a full run "
                 "each: the patient pruner stops trials that trail at a rung), then the top "
@@ -119,7 +122,8 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         room = left - ((2 * s - 1) * f if verify else 0.0) - k * extra * f
         if room >= MIN_TRIALS * TRIAL_FRACTION * f:
             trials = min(n_trials, max(MIN_TRIALS, math.floor(room / (TRIAL_FRACTION * f))))
-            return Plan(budget=budget.text, total_seconds=total, full_run_seconds=f,
+            return Plan(budget=budget.text, total_seconds=total,
+                        full_run_seconds=max(full_run_seconds, 1e-3), run_seconds=f,
                         spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
                         top_k=k, extra_seeds=extra, seeds=s, verify=verify)
     need = spent_seconds + REPORT_SECONDS + (3 + 1 + MIN_TRIALS * TRIAL_FRACTION) * f
@@ -134,7 +138,7 @@ def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float)
     """Seeds for verification from what is left when tuning ends (the plan's, or fewer, never
     under 2): ``run_seconds`` is a full run as the trials measured it."""
     left = plan["total_seconds"] - elapsed - REPORT_SECONDS
-    run = max(run_seconds, plan["full_run_seconds"])
+    run = max(run_seconds, plan.get("run_seconds", plan["full_run_seconds"]))
     for seeds in range(plan["seeds"], 2, -1):
         if (2 * seeds - 1) * run <= left:
             return seeds

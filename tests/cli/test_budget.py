@@ -46,7 +46,7 @@ def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
 
 
 def test_verification_gets_the_seeds_the_time_left_allows():
-    plan = {"total_seconds": 600.0, "full_run_seconds": 37.5, "seeds": 3}
+    plan = {"total_seconds": 600.0, "full_run_seconds": 30.0, "run_seconds": 37.5, "seeds": 3}
     assert verification_seeds(plan, elapsed=300.0, run_seconds=30.0) == 3  # 5 × 37.5 fit
     assert verification_seeds(plan, elapsed=420.0, run_seconds=30.0) == 2
     assert verification_seeds(plan, elapsed=590.0, run_seconds=30.0) == 2  # never under 2
