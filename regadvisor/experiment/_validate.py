@@ -50,20 +50,17 @@ def build_experiment(
 
     Args:
         model: Returns a fresh, untrained ``nn.Module`` at each call.
-        data: Returns ``(train_loader, val_loader)`` or ``(train, val, test)``.
+        data: Returns ``(train_loader, val_loader)`` or ``(train, val, test)``; a ``data`` that
+            takes ``augment`` exposes its augmentation strength (its default is the user's).
         optimizer: ``optimizer(params)`` returns the user's optimizer; default Adam, lr 1e-3.
         loss: Returns the loss module; default by task.
-        scheduler: ``scheduler(optimizer)`` returns a learning-rate scheduler built on that
-            optimizer; None trains at a constant rate.
-        scheduler_interval: ``"epoch"`` (default) or ``"step"``: when the scheduler steps.
-        batch: ``batch(b) -> (inputs, targets)`` for loaders whose batches are not
-            ``(inputs, targets)`` or ``(input_1, ..., input_k, targets)``; ``inputs`` may be a
-            tensor, a tuple (``model(*inputs)``) or a dict (``model(**inputs)``).
-        task: ``"classification"`` or ``"regression"``; inferred when None.
-        epochs: The user's usual training length; default 100.
-        metric: ``"accuracy"`` or ``"loss"``; default by task.
-        name: Short name. source: Where it came from, for messages.
-        bundled: Whether it is a bundled example.
+        scheduler, scheduler_interval: ``scheduler(optimizer)`` returns a learning-rate
+            scheduler built on that optimizer, stepped per ``"epoch"`` (default) or ``"step"``.
+        batch: ``batch(b) -> (inputs, targets)`` for other batches (see
+            :mod:`regadvisor.training.batch`).
+        task, epochs, metric: ``"classification"`` or ``"regression"`` (inferred when None);
+            the user's training length (default 100); ``"accuracy"`` or ``"loss"`` (by task).
+        name, source, bundled: Short name; where it came from; whether it is bundled.
         device: The device regadvisor will train on (a model on another one is refused).
 
     Raises:
@@ -71,12 +68,9 @@ def build_experiment(
     """
     where = source
     notes: list[str] = []
-    _check_functions(model, data, where)
+    _check_functions(model, data, where, batch)
     augment = read_augment(data, where)
     first = check_model(model, where, device)
-    if batch is not None and not callable(batch):
-        raise ExperimentError(f"{where}: 'batch' is {kind(batch)}, not a function. Define "
-                              "batch(b) that returns (inputs, targets) from one batch.")
     read = read_loaders(data, where, batch)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
@@ -88,15 +82,11 @@ def build_experiment(
     spec = read_optimizer(optimizer, first, where, notes)
     schedule = read_schedule(scheduler, scheduler_interval, optimizer, first, where)
     return Experiment(
-        name=name,
-        source=source,
-        model_factory=model,
+        name=name, source=source, model_factory=model,
         **_loader_fields(read.loaders, int(targets.shape[0])),
         optimizer=spec,
         loss_factory=loss,
-        task=task,
-        metric=metric,
-        epochs=epochs,
+        task=task, metric=metric, epochs=epochs,
         n_classes=n_classes,
         input_shape=tuple(input_tensors(inputs)[0].shape[1:]),
         layer_order=layer_order,
@@ -125,8 +115,12 @@ def _loader_fields(loaders: tuple[Any, ...], first_batch: int) -> dict[str, Any]
             "batch_size": getattr(train_loader, "batch_size", None) or first_batch}
 
 
-def _check_functions(model: Any, data: Any, where: str) -> None:
-    """``model`` and ``data`` must be functions (checked before either is called)."""
+def _check_functions(model: Any, data: Any, where: str, batch: Any = None) -> None:
+    """``model``, ``data`` (and ``batch``, if given) must be functions (checked before any is
+    called)."""
+    if batch is not None and not callable(batch):
+        raise ExperimentError(f"{where}: 'batch' is {kind(batch)}, not a function. Define "
+                              "batch(b) that returns (inputs, targets) from one batch.")
     if not callable(model):
         raise ExperimentError(f"{where}: 'model' is {kind(model)}, not a function. Define "
                               "model() that returns a fresh torch.nn.Module.")
