@@ -159,9 +159,11 @@ def _claim_space(study: optuna.Study, space: SearchSpace, settings: TuneSettings
     signature = space.signature()
     stored = study.user_attrs.get("space")
     if stored is None:
-        study.set_user_attr("space", signature)
-        study.set_user_attr("space_full", to_plain(space))
+        # "space" last: it marks the study as claimed, and a worker that sees it (each
+        # attribute is committed on its own) must find the objective and the full space too.
         study.set_user_attr("objective", settings.objective)
+        study.set_user_attr("space_full", to_plain(space))
+        study.set_user_attr("space", signature)
     elif stored != signature or study.user_attrs.get("objective") != settings.objective:
         raise StorageError(
             f"Study {name!r} in {mask_url(url)} was created with another search space or "
