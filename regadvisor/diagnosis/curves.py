@@ -69,6 +69,11 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
     val_slope = -float(np.polyfit(np.arange(len(tail_v)), np.log(tail_v), 1)[0]) \
         if len(tail_v) >= 2 else 0.0
 
+    # How fast the train-validation gap opens: its least-squares slope per epoch over the tail.
+    tail_gap = [r.val_loss - r.train_loss for r in _tail(records)]
+    gap_slope = float(np.polyfit(np.arange(len(tail_gap)), tail_gap, 1)[0]) \
+        if len(tail_gap) >= 2 else 0.0
+
     facts.update({
         "train_loss": best.train_loss,
         "val_loss": best.val_loss,
@@ -98,6 +103,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         "best_epoch_fraction": best.epoch / last.epoch,
         "train_loss_slope": train_slope,
         "val_loss_slope": val_slope,
+        "gap_slope": gap_slope,
         "seconds_per_epoch": statistics.median(r.seconds for r in history.records),
         "implied_l2": 1.0 / (lr * best.epoch * steps_per_epoch) if lr > 0 and steps_per_epoch
         else None,

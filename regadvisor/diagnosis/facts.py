@@ -72,6 +72,13 @@ FACT_SPECS: dict[str, FactSpec] = {
                             "the epochs (0.05: 5 % a epoch; negative: rising).",
         "val_loss_slope": "Relative fall of the validation loss per epoch over the last third of "
                           "the epochs (negative: rising).",
+        "gap_slope": "How much gap_last grows per epoch: the least-squares slope of "
+                     "val_loss − train_loss over the last third of the epochs (negative: "
+                     "closing).",
+        "gap_growth_to_end": "gap_slope × the epochs the user's training has left after the "
+                             "diagnostic run, on the scale of chance_loss: how much larger "
+                             "gap_vs_chance would be at the user's last epoch if the gap kept "
+                             "opening as it does now (0 once the run is at full length).",
         "seconds_per_epoch": "Median wall time of one diagnostic epoch.",
     }),
     **_specs("curves", "bool", {

@@ -87,6 +87,10 @@ def _facts(experiment: Experiment, inspection: Inspection, history: History,
     facts["has_lr_schedule"] = experiment.schedule is not None
     facts["user_epochs"] = experiment.epochs
     facts["diagnostic_fraction"] = history.epochs_run / experiment.epochs
+    chance = facts.get("chance_loss")
+    if chance and facts.get("gap_slope") is not None:
+        left = max(experiment.epochs - history.epochs_run, 0)
+        facts["gap_growth_to_end"] = facts["gap_slope"] * left / chance
     facts["can_train_longer"] = can_train_longer
     return facts
 

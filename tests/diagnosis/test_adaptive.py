@@ -120,3 +120,56 @@ def test_advise_on_the_overregularized_setup_verifies_an_improvement(tmp_path):
     assert not result.recommendation.kept_baseline
     assert config.weight_decay < 5.0 and config.dropout < 0.8
     assert result.verification.metric.verdict == "improves", result.verification.summary
+
+
+def _slow_memorizer():
+    """Two moons with a fifth of the labels flipped and a wide MLP: the gap opens slowly, and
+    the validation loss rises clearly only after the first fifth of the 300 epochs."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=600, noise=0.25, random_state=5)
+    flip = torch.from_numpy(__import__("numpy").random.default_rng(5).random(400) < 0.2)
+    x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+    y[:400][flip] = 1 - y[:400][flip]
+
+    def data():
+        return (DataLoader(TensorDataset(x[:200], y[:200]), batch_size=32, shuffle=True),
+                DataLoader(TensorDataset(x[200:400], y[200:400]), batch_size=200),
+                DataLoader(TensorDataset(x[400:], y[400:]), batch_size=200))
+
+    return build_experiment(
+        model=lambda: nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                                    nn.Linear(256, 2)),
+        data=data, optimizer=lambda p: torch.optim.Adam(p, lr=3e-3), epochs=300)
+
+
+def test_a_gap_still_opening_trains_on_until_the_overfit_shows():
+    torch.set_num_threads(1)
+    exp = _slow_memorizer()
+    short = default_diagnostic_epochs(exp)
+    at_short = diagnose(exp, epochs=short)  # the short run alone, judged as it stands
+    assert at_short.verdict.name != "overfitting"
+    assert at_short.facts["gap_slope"] > 0
+    result = diagnose(exp)
+    assert result.verdict.name == "overfitting"
+    assert short < result.history.epochs_run < exp.epochs
+    assert result.facts["gap_vs_chance"] > 0.1
+    assert any("could not decide" in n for n in result.notes)
+
+
+def test_the_projected_gap_keeps_a_run_undecided():
+    from regadvisor.pipeline import judge
+    from regadvisor.rules import load_rules
+
+    ruleset = load_rules()
+    flat = {"train_loss_last": 0.4, "val_loss_last": 0.6, "gap_ratio": 0.33,
+            "gap_vs_chance": 0.3, "metric_gap": 0.08, "train_loss_slope": 0.003,
+            "val_loss_slope": -0.001, "train_loss_vs_chance": 0.57, "epochs_since_best": 30,
+            "val_loss_rise_over_noise": 2.0, "val_loss_rise_ratio": 0.05,
+            "task": "classification", "can_train_longer": True}
+    opening = judge(ruleset, {**flat, "gap_growth_to_end": 0.5})[0]
+    assert opening.name == "undecided"
+    steady = judge(ruleset, {**flat, "gap_growth_to_end": 0.05})[0]
+    assert steady.name == "good_fit"
+    at_the_end = judge(ruleset, {**flat, "gap_growth_to_end": 0.5, "can_train_longer": False})[0]
+    assert at_the_end.name == "good_fit"

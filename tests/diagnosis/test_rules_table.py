@@ -88,7 +88,10 @@ TABLE = {
     "exempt-embeddings": ({"has_embedding": True, "weight_decay": 1e-4,
                            "decays_embeddings": True}, {"has_embedding": False}),
     "add-weight-decay": (EXERCISE, {"weight_decay": 1e-3}),
-    "stronger-weight-decay": ({**EXERCISE, "weight_decay": 1e-3}, {"weight_decay": 0.0}),
+    # Adam's coupled L2 is left to adam-l2-to-adamw: its λ is on another scale.
+    "stronger-weight-decay": ({**EXERCISE, "weight_decay": 1e-3, "optimizer": "AdamW",
+                               "decoupled_weight_decay": True},
+                              {"optimizer": "Adam", "decoupled_weight_decay": False}),
     "model-size-needs-more-regularization": ({**EXERCISE, "params_per_sample": 1000.0},
                                              {"params_per_sample": 50.0}),
     "add-dropout-fc": (EXERCISE, {"has_dropout": True, "dropout_p": 0.2}),
