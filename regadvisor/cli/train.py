@@ -46,7 +46,7 @@ def train_command(
 ) -> None:
     """Train the experiment's baseline as given and save its learning curves (history.csv)."""
     from regadvisor.experiment import baseline_config, load_experiment
-    from regadvisor.training import resolve_device, train
+    from regadvisor.training import resolve_device, train_experiment
 
     set_threads(threads)
     dev = resolve_device(device)
@@ -72,10 +72,7 @@ def train_command(
                                 status=f"val loss {record.val_loss:.4f}")
 
             callbacks.append(advance)
-        result = train(exp.model_factory, exp.train_loader_for(config), exp.val_loader, config,
-                       task=exp.task, loss_factory=exp.loss_factory, device=dev, amp=amp,
-                       callbacks=callbacks, schedule=exp.schedule,
-                       batch=exp.batch)
+        result = train_experiment(exp, config, device=dev, amp=amp, callbacks=callbacks)
     history = result.history
     path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
     best, last = history.best, history.last

@@ -20,7 +20,7 @@ from regadvisor.diagnosis.curves import curve_facts
 from regadvisor.diagnosis.facts import FACT_SPECS, Facts
 from regadvisor.diagnosis.inspect import Inspection, inspect_experiment
 from regadvisor.experiment import Experiment, baseline_config
-from regadvisor.training import EpochCallback, History, StopReason, StopTraining, train
+from regadvisor.training import EpochCallback, History, StopReason, StopTraining, train_experiment
 
 __all__ = ["DEFAULT_BUDGET_SECONDS", "DiagnosticRun", "default_diagnostic_epochs",
            "run_diagnostic"]
@@ -148,12 +148,8 @@ def run_diagnostic(
     # within the epoch as well.
     guard = budget_seconds if budget_seconds is not None else (
         budget if _length(experiment.train_loader) is None else None)
-    result = train(experiment.model_factory, experiment.train_loader_for(config),
-                   experiment.val_loader, config, task=experiment.task,
-                   loss_factory=experiment.loss_factory,
-                   device=device, callbacks=[*callbacks, check], max_seconds=guard,
-                   schedule=experiment.schedule,
-                   batch=experiment.batch)
+    result = train_experiment(experiment, config, device=device,
+                              callbacks=[*callbacks, check], max_seconds=guard)
     history = result.history
     if out_of_time:
         history.stop_reason = StopReason.BUDGET

@@ -5,7 +5,7 @@ from regadvisor.training.device import resolve_device
 from regadvisor.training.dropout import inject_dropout, set_dropout
 from regadvisor.training.early_stopping import EarlyStopping, StopReason, StopTraining
 from regadvisor.training.history import EpochRecord, History
-from regadvisor.training.loop import EpochCallback, TrainResult, train
+from regadvisor.training.loop import EpochCallback, TrainResult, train, train_experiment
 from regadvisor.training.param_groups import ParamSplit, is_exempt, split_parameters
 from regadvisor.training.placement import Placement, apply_regularization, placement
 from regadvisor.training.schedule import Schedule
@@ -31,4 +31,5 @@ __all__ = [
     "set_dropout",
     "split_parameters",
     "train",
+    "train_experiment",
 ]

@@ -184,3 +184,23 @@ def _stopped_by_callback(record: EpochRecord, history: History,
         history.stop_message = str(stop) or f"Stopped after epoch {record.epoch}."
         return True
     return False
+
+
+def train_experiment(experiment: Any, config: RegConfig, *,
+                     trainer: Callable[..., TrainResult] | None = None,
+                     **kwargs: Any) -> TrainResult:
+    """Train an experiment's setup under ``config``: its model, the training loader the config
+    asks for (another augmentation strength builds another), its validation loader, task, loss,
+    learning-rate schedule and batch hook.
+
+    Args:
+        experiment: A :class:`regadvisor.experiment.Experiment`.
+        config: The regularization configuration.
+        trainer: The function that trains (default :func:`train`); callers pass their own
+            reference so that it can be replaced as one.
+        **kwargs: Further :func:`train` arguments (``device``, ``callbacks``, ...).
+    """
+    return (trainer or train)(
+        experiment.model_factory, experiment.train_loader_for(config), experiment.val_loader,
+        config, task=experiment.task, loss_factory=experiment.loss_factory,
+        schedule=experiment.schedule, batch=experiment.batch, **kwargs)

@@ -23,7 +23,14 @@ import optuna
 from regadvisor._secrets import mask_url
 from regadvisor.errors import ConfigError, RegAdvisorError, RunError
 from regadvisor.experiment import Experiment
-from regadvisor.training import EpochCallback, History, RegConfig, StopReason, train
+from regadvisor.training import (
+    EpochCallback,
+    History,
+    RegConfig,
+    StopReason,
+    train,
+    train_experiment,
+)
 from regadvisor.training.faults import explain
 from regadvisor.tuning._records import TuningResult
 from regadvisor.tuning.settings import (
@@ -192,12 +199,9 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
         started = time.perf_counter()
         trial.set_user_attr("worker", WORKER_ID)
         try:
-            result = train(experiment.model_factory, experiment.train_loader_for(config),
-                           experiment.val_loader, config, task=experiment.task,
-                           loss_factory=experiment.loss_factory, device=device,
-                           callbacks=[_reporter(trial, settings)], train_figures=False,
-                           schedule=experiment.schedule,
-                           batch=experiment.batch)
+            result = train_experiment(experiment, config, trainer=train, device=device,
+                                      callbacks=[_reporter(trial, settings)],
+                                      train_figures=False)
         except optuna.TrialPruned:
             raise
         except KeyboardInterrupt:

@@ -12,7 +12,7 @@ from typing import Any
 import optuna
 
 from regadvisor.experiment import Experiment
-from regadvisor.training import History, RegConfig, TrainResult, train
+from regadvisor.training import History, RegConfig, TrainResult, train, train_experiment
 from regadvisor.training.faults import explain
 from regadvisor.tuning._records import Rerun, TrialRecord
 from regadvisor.tuning.settings import TuneSettings
@@ -138,11 +138,8 @@ def _train_seed(
     """Train one re-run; ``None`` (and a line in ``errors``) when the experiment's code fails."""
     config = config_for(base, space, params).replace(seed=seed)
     try:
-        return trainer(experiment.model_factory, experiment.train_loader_for(config),
-                       experiment.val_loader, config, task=experiment.task,
-                       loss_factory=experiment.loss_factory, device=settings.device,
-                       train_figures=False, schedule=experiment.schedule,
-                       batch=experiment.batch).history
+        return train_experiment(experiment, config, trainer=trainer, device=settings.device,
+                                train_figures=False).history
     except Exception as e:  # the user's code: this re-run fails, as a trial would
         mistake = explain(e, settings.device)
         if mistake is not None:

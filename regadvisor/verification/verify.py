@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from regadvisor.experiment import Experiment
-from regadvisor.training import History, RegConfig, train
+from regadvisor.training import History, RegConfig, train, train_experiment
 from regadvisor.verification.calibration import MC_PASSES, calibration, uncertainty
 from regadvisor.verification.comparison import (
     Comparison,
@@ -106,12 +106,8 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
     if reused is not None:
         h, model = reused
     else:
-        result = train(experiment.model_factory, experiment.train_loader_for(config),
-                       experiment.val_loader, config,
-                       task=experiment.task, loss_factory=experiment.loss_factory,
-                       device=device, train_figures=train_figures,
-                       schedule=experiment.schedule,
-                       batch=experiment.batch)
+        result = train_experiment(experiment, config, trainer=train, device=device,
+                                  train_figures=train_figures)
         h, model = result.history, result.model
     if h.diverged:
         worst = 0.0 if experiment.higher_is_better else math.inf
