@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.progress import Progress
 
 from regadvisor.pipeline import Hooks
@@ -10,12 +13,24 @@ __all__ = ["stage_hooks"]
 
 
 def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
-                maximize: bool) -> Hooks:
-    """Hooks that drive one progress bar per stage (no-ops when ``progress`` is None)."""
+                maximize: bool, on_plan: Callable[[dict[str, Any]], None] | None = None) -> Hooks:
+    """Hooks that drive one progress bar per stage (no-ops when ``progress`` is None).
+
+    A ``--budget`` plan sets how many trials the tuning bar counts to; ``on_plan`` is called
+    with the plan as well (to print it), with or without bars.
+    """
     if progress is None:
-        return Hooks()
+        return Hooks(plan=on_plan)
     tasks: dict[str, int] = {}
     best: list[float] = []
+    limit = [n_trials]
+
+    def plan(fields: dict[str, Any]) -> None:
+        limit[0] = int(fields["n_trials"])
+        if "tune" in tasks:
+            progress.update(tasks["tune"], total=limit[0])
+        if on_plan is not None:
+            on_plan(fields)
 
     def task(name: str, total: int | None, description: str) -> int:
         if name not in tasks:
@@ -32,14 +47,14 @@ def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
         progress.update(tid, completed=record.epoch, status=f"val loss {record.val_loss:.4f}")
 
     def trial(study, frozen) -> None:
-        tid = task("tune", n_trials, "tune    ")
+        tid = task("tune", limit[0], "tune    ")
         finished = sum(1 for t in study.get_trials(deepcopy=False)
                        if t.state.is_finished())
         if frozen.value is not None:
             best.append(frozen.value)
         shown = (max(best) if maximize else min(best)) if best else None
         status = f"best {shown:.4f}" if shown is not None else ""
-        progress.update(tid, completed=min(finished, n_trials), status=status)
+        progress.update(tid, completed=min(finished, limit[0]), status=status)
 
     def rerun(done: int, total: int) -> None:
         tid = task("rerun", total, "re-seed ")
@@ -49,4 +64,4 @@ def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
         tid = task("verify", total, "verify  ")
         progress.update(tid, completed=done, status=f"{seeds} seeds × 2 configurations")
 
-    return Hooks(stage=stage, epoch=epoch, trial=trial, rerun=rerun, verify=verify)
+    return Hooks(stage=stage, epoch=epoch, trial=trial, rerun=rerun, verify=verify, plan=plan)

@@ -108,8 +108,8 @@ def advise_command(
     _say_what_resumes(run_dir, options, exp)
     try:
         with progress_bar(quiet) as progress:
-            hooks = stage_hooks(progress, n_trials, seeds, maximize)
-            hooks.plan = lambda text: console.print(f"Plan: {text}", markup=False)
+            hooks = stage_hooks(progress, n_trials, seeds, maximize, on_plan=lambda plan:
+                                console.print(f"Plan: {plan['text']}", markup=False))
             result = run_stages(exp, run_dir, options, hooks)
     except KeyboardInterrupt:
         err_console.print(

@@ -76,7 +76,8 @@ class Hooks:
     trial: Any = None          # trial(study, frozen_trial)
     rerun: Any = None          # rerun(done, total)
     verify: Any = None         # verify(done, total)
-    plan: Any = None           # plan(text) when a --budget plan is made, before tuning
+    plan: Any = None           # plan(fields) when a --budget plan is made, before tuning:
+    #                            the record's plan (``text``, ``n_trials``, ``seeds``, ...)
 
 
 def _folder_digest(folder: Path) -> str:

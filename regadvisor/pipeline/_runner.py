@@ -188,7 +188,7 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
         result.plan = plan_fields(plan)
         write_outputs(result, run.run_dir)
     if run.hooks.plan:
-        run.hooks.plan(result.plan["text"])
+        run.hooks.plan(result.plan)
     p = result.plan
     return {"n_trials": p["n_trials"], "top_k": p["top_k"], "extra_seeds": p["extra_seeds"],
             "timeout_seconds": p["trial_seconds"]}

@@ -94,3 +94,28 @@ def test_a_budget_too_small_for_any_plan_keeps_the_diagnosis(run_cli, tmp_path):
     assert result.exit_code == 2 and "cannot cover a tuned and verified" in result.stderr
     saved = json.loads((out / "report.json").read_text())
     assert saved["finished_stages"] == ["diagnose"] and saved["status"] == "partial"
+
+
+def test_the_tuning_bar_counts_to_the_trials_the_plan_runs():
+    """The plan caps the trials below --n-trials; the bar's total says the plan's number."""
+    import io
+
+    import optuna
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from regadvisor.cli._stages import stage_hooks
+
+    said = []
+    progress = Progress(console=Console(file=io.StringIO()))
+    hooks = stage_hooks(progress, 25, 3, maximize=True, on_plan=said.append)
+    plan = make_plan(parse_budget("20x"), 10.0, 2.0, n_trials=25, seeds=3, top_k=3,
+                     extra_seeds=2)
+    assert plan.n_trials < 25
+    hooks.plan({"n_trials": plan.n_trials, "text": "the plan"})
+    study = optuna.create_study(direction="maximize")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2,
+                   callbacks=[hooks.trial])
+    (bar,) = progress.tasks
+    assert bar.total == plan.n_trials and bar.completed == 2
+    assert said == [{"n_trials": plan.n_trials, "text": "the plan"}]
