@@ -144,15 +144,22 @@ def _hints(cls: type) -> dict[str, Any]:
     except (NameError, TypeError):
         out: dict[str, Any] = {}
         for klass in reversed(cls.__mro__):
-            module = __import__(klass.__module__, fromlist=["_"])
+            module = vars(__import__(klass.__module__, fromlist=["_"]))
             for name, hint in getattr(klass, "__annotations__", {}).items():
-                try:
-                    out[name] = typing._eval_type(  # type: ignore[attr-defined]
-                        typing.ForwardRef(hint) if isinstance(hint, str) else hint,
-                        vars(module), None)
-                except (NameError, TypeError, AttributeError):
-                    out[name] = Any
+                out[name] = _one_hint(hint, module)
         return out
+
+
+def _one_hint(hint: Any, module: dict[str, Any]) -> Any:
+    """One annotation resolved in its module's namespace, or ``Any`` when it cannot be."""
+
+    def holder() -> None: ...
+
+    holder.__annotations__ = {"hint": hint}
+    try:
+        return typing.get_type_hints(holder, globalns=module)["hint"]
+    except (NameError, TypeError, AttributeError):
+        return Any
 
 
 def json_schema(tp: Any) -> dict[str, Any]:

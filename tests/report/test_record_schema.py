@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
@@ -52,3 +54,23 @@ def test_a_renamed_dropped_or_mistyped_field_fails_the_schema(small_run, path, c
     change(part)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, report_schema())
+
+
+# A record class whose module imports a type only for type checking: that field's hint cannot be
+# resolved at run time and is read as it was written; the others keep their types.
+if TYPE_CHECKING:
+    from regadvisor.training import History
+
+
+@dataclasses.dataclass
+class _Partly:
+    sizes: tuple[int, ...]
+    ratio: float
+    history: History
+
+
+def test_an_unresolvable_hint_reads_as_written_and_the_rest_keep_their_types():
+    back = from_plain(_Partly, {"sizes": [1, 2], "ratio": None, "history": {"epochs": 3}})
+    assert back.sizes == (1, 2)
+    assert back.ratio != back.ratio  # None → NaN, as a float field
+    assert back.history == {"epochs": 3}
