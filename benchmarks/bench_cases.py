@@ -5,9 +5,9 @@ For every case of ``benchmarks/cases`` (or the ones named), each method runs in 
 scored on the same test split; compute is counted in training epochs. The table gives, per case,
 the test metric of the user's setup and the paired difference (95 % interval) of every method
 from it, regadvisor's verdict and its verification's word, regadvisor against the Optuna user,
-and the epochs each spent; the calibration and held-out halves are summarized apart.
+and the epochs each spent; each half of the suite is summarized apart.
 
-    python benchmarks/bench_cases.py [--half calibration|held_out] [--cases a b] [--seeds 0 1]
+    python benchmarks/bench_cases.py [--half HALF] [--cases a b] [--seeds 0 1]
                                      [--jobs 2] [--quick] [--reuse benchmarks/results/cases.json]
 
 ``--quick`` runs two cases of each half with 8 trials for every method (a smoke test of the
@@ -37,6 +37,7 @@ from benchmarks._cases import (  # noqa: E402
 )
 from benchmarks._common import Clock, write_result  # noqa: E402
 from benchmarks._search import run_pool  # noqa: E402
+from benchmarks.cases import HALVES  # noqa: E402
 
 QUICK_CASES = ("wine_mlp_good", "logreg_wide", "linnerud_mlp", "diabetes_linear")
 QUICK_TRIALS = 8
@@ -193,7 +194,7 @@ def table(rows: list[dict]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=("calibration", "held_out"))
+    parser.add_argument("--half", choices=HALVES)
     parser.add_argument("--cases", nargs="+")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--methods", nargs="+", default=["regadvisor", *PEERS])
@@ -241,8 +242,8 @@ def main() -> None:
     else:
         results = reused + run_pool(tasks, args.jobs, threads=1)
     rows = case_rows(results, manifest)
-    summary = {half: summarize(rows, half) for half in ("calibration", "held_out")}
-    for half in ("calibration", "held_out"):
+    summary = {half: summarize(rows, half) for half in HALVES}
+    for half in HALVES:
         half_rows = [r for r in rows if r["half"] == half]
         if half_rows:
             print(f"\n{half}\n" + "\n".join(table(half_rows)))

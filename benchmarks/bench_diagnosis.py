@@ -29,15 +29,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import Clock, write_result  # noqa: E402
-from benchmarks.cases import case_path, load_manifest  # noqa: E402
+from benchmarks.cases import HALVES, case_path, load_manifest  # noqa: E402
 from regadvisor.diagnosis.run import default_diagnostic_epochs  # noqa: E402
 from regadvisor.experiment import load_experiment  # noqa: E402
 from regadvisor.pipeline import diagnose  # noqa: E402
 from regadvisor.rules import load_rules  # noqa: E402
-
-#: The halves of the case suite: calibration (tuned on), held_out, fresh and blind (measured
-#: only; see benchmarks/cases/README.md for what each is and which cases led to changes).
-HALVES = ("calibration", "held_out", "fresh", "blind")
 
 
 def findings_ok(found: list[str], expected: list[str]) -> bool:

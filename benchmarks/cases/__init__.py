@@ -1,8 +1,8 @@
 """Benchmark cases: self-contained experiment files with known, measured conditions.
 
 Each ``<name>.py`` here follows the experiment contract (README, "The experiment contract");
-``cases.yaml`` lists them with their half (calibration or held_out), their condition and the
-verdict a careful engineer would give. See README.md in this folder.
+``cases.yaml`` lists them with their half (:data:`HALVES`), their condition and the verdict a
+careful engineer would give. See README.md in this folder.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ import yaml
 CASES_DIR = Path(__file__).resolve().parent
 MANIFEST = CASES_DIR / "cases.yaml"
 
-__all__ = ["CASES_DIR", "MANIFEST", "case_path", "load_manifest"]
+__all__ = ["CASES_DIR", "HALVES", "MANIFEST", "case_path", "load_manifest"]
+
+#: The halves of the suite, in the order they were written: calibration (defaults and thresholds
+#: are chosen on it), held_out, fresh and blind (measured only; README.md says which cases led
+#: to a change after they were measured).
+HALVES = ("calibration", "held_out", "fresh", "blind")
 
 
 def load_manifest() -> list[dict[str, Any]]:
