@@ -151,7 +151,7 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
     parts: list[CodePart] = [] if kept or not rows or after is None else code_parts(
         config, after, layers=(diag.get("inspection") or {}).get("layers") or [],
         metric=metric, model_class=str(exp.get("model_class", "model")),
-        schedule=exp.get("scheduler"))
+        schedule=exp.get("scheduler"), baseline=before)
     return {"config": config, "verified": verified, "kept_baseline": kept, "rows": rows,
             "parts": parts, "code": full_code(parts) if parts else "",
             "summary": _change_summary(rows, metric), "placement": None if kept else after}

@@ -196,10 +196,10 @@ def _loss_part(config: dict[str, Any]) -> CodePart | None:
                     ("label_smoothing",))
 
 
-def _augment_part(config: dict[str, Any]) -> CodePart | None:
+def _augment_part(config: dict[str, Any], baseline: dict[str, Any] | None) -> CodePart | None:
     s = config.get("augment")
-    if s is None:
-        return None
+    if s is None or (baseline is not None and baseline.get("augment") == s):
+        return None  # the strength the user's data() already has: nothing to change
     code = (f"# Your data() with augmentation strength {_g(s)} for training (keep your "
             "validation and test loaders):\n"
             f"train_loader = data(augment={_g(s)})[0]")
@@ -255,7 +255,8 @@ def _early_stopping_part(config: dict[str, Any], metric: str) -> CodePart | None
 
 def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
                layers: Sequence[dict[str, Any]] = (), metric: str = "accuracy",
-               model_class: str = "model", schedule: str | None = None) -> list[CodePart]:
+               model_class: str = "model", schedule: str | None = None,
+               baseline: dict[str, Any] | None = None) -> list[CodePart]:
     """The recommended configuration as code, in the order a script applies it.
 
     Args:
@@ -267,6 +268,8 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
         model_class: The model's class name, for the comments.
         schedule: The user's learning-rate schedule in words (``OneCycleLR, stepped every
             batch``), rebuilt on the new optimizer in the code; None without one.
+        baseline: The user's own configuration as a dict: a setting it already has (the
+            augmentation strength of their ``data()``) needs no code.
 
     Returns:
         The pieces that apply: optimizer (built on the parameter names of the user's model),
@@ -274,6 +277,6 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
     """
     parts = [_optimizer_part(config, placement, model_class, schedule),
              _dropout_part(config, placement, layers),
-             _augment_part(config), _loss_part(config), _l1_part(config),
+             _augment_part(config, baseline), _loss_part(config), _l1_part(config),
              _early_stopping_part(config, metric)]
     return [p for p in parts if p is not None]

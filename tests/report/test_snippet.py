@@ -277,3 +277,15 @@ def test_no_change_gives_no_code():
 
     config = _config()
     assert code_parts(config, to_plain(placement(_conv, from_plain(RegConfig, config)))) == []
+
+
+def test_augmentation_gets_code_only_when_its_strength_changes():
+    from regadvisor.training import RegConfig
+
+    config = _config(weight_decay=1e-2, augment=0.4)
+    placed = to_plain(placement(_conv, from_plain(RegConfig, config)))
+    kept = code_parts(config, placed, baseline=_config(augment=0.4))
+    assert [p.key for p in kept] == ["optimizer"]
+    changed = code_parts(config, placed, baseline=_config(augment=0.1))
+    assert [p.key for p in changed] == ["optimizer", "augment"]
+    assert "data(augment=0.4)[0]" in changed[1].body
