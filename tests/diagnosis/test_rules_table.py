@@ -180,6 +180,12 @@ def test_rule_fires_and_stays_silent_on_its_near_miss(ruleset, rule_id):
     ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 0}, "good_fit"),
     ({"metric_gap": 0.06, "gap_ratio": 0.7, "epochs_since_best": 6, "gap_last": 0.5},
      "overfitting"),
+    # A memorizer of noisy labels: the validation loss has a high floor, so gap_ratio stays
+    # under 0.5; a 13-point metric gap with a gap of 0.3 of chance, the loss turned: overfitting.
+    ({"metric_gap": 0.13, "gap_ratio": 0.35, "gap_last": 0.7, "epochs_since_best": 35,
+      "val_loss_rise_ratio": 0.02}, "overfitting"),
+    ({"metric_gap": 0.13, "gap_ratio": 0.35, "gap_last": 0.7, "epochs_since_best": 2,
+      "val_loss_rise_ratio": 0.02}, "good_fit"),
     # The same ratios on losses near zero (a near-perfect fit): a gap of 0.02 nats against 2.3
     # for a constant prediction is no gap to act on.
     ({"metric_gap": 0.06, "gap_ratio": 0.85, "epochs_since_best": 6, "gap_last": 0.02,
