@@ -9,9 +9,12 @@ held-out, fresh and blind halves (see benchmarks/cases/README.md) are summarized
 Targets: every verdict and top finding right on every half; the diagnosis at most the user's
 full run, and at most 20 % of it wherever the verdict is settled by then.
 
-    python benchmarks/bench_diagnosis.py [--threads 1] [--half HALF] [--quick]
+    python benchmarks/bench_diagnosis.py [--threads 1] [--half HALF] [--seeds 0 1 2] [--quick]
 
-``HALF`` is one of calibration, held_out, fresh, blind.
+``HALF`` is one of calibration, held_out, fresh, blind. ``--seeds``: the training seeds of the
+diagnostic run (default 0, the one the labels' full runs used); with others the rows are per
+case and seed, and the result goes to ``diagnosis_seeds.json``: how robust each verdict is to
+the seed of the user's training.
 
 ``--quick`` runs the first two cases of each half.
 """
@@ -42,16 +45,16 @@ def findings_ok(found: list[str], expected: list[str]) -> bool:
     return all(rule in top for rule in expected)
 
 
-def diagnose_case(case: dict, ruleset) -> dict:
+def diagnose_case(case: dict, ruleset, seed: int = 0) -> dict:
     exp = load_experiment(str(case_path(case["name"])))
     t0 = time.perf_counter()
-    result = diagnose(exp, ruleset=ruleset)
+    result = diagnose(exp, ruleset=ruleset, seed=seed)
     seconds = time.perf_counter() - t0
     found = [f.rule_id for f in result.findings]
     epochs = result.history.epochs_run
     short = default_diagnostic_epochs(exp)
     return {
-        "case": case["name"], "half": case["half"],
+        "case": case["name"], "half": case["half"], "seed": seed,
         "expected_verdict": case["expected_verdict"], "verdict": result.verdict.name,
         "verdict_ok": result.verdict.name == case["expected_verdict"],
         "expected_findings": case["expected_findings"], "findings": found[:6],
@@ -80,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--half", choices=HALVES)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -91,10 +95,11 @@ def main() -> None:
     if args.quick:
         cases = [c for half in HALVES for c in [c for c in cases if c["half"] == half][:2]]
     rows = []
-    for case in cases:
-        row = diagnose_case(case, ruleset)
+    for case, seed in [(c, s) for c in cases for s in args.seeds]:
+        row = diagnose_case(case, ruleset, seed)
         rows.append(row)
-        print(f"{row['case']:27s} {row['half']:11s} {row['verdict']:13s} "
+        print(f"{row['case']:27s} {row['half']:11s} "
+              f"{'' if args.seeds == [0] else f'seed {seed} '}{row['verdict']:13s} "
               f"{'ok ' if row['verdict_ok'] else 'BAD'} (expected {row['expected_verdict']}) "
               f"findings {'ok ' if row['findings_ok'] else 'BAD'} {','.join(row['findings'][:3])}"
               f"  {row['epochs']}/{row['user_epochs']} epochs ({row['fraction']:.0%}), "
@@ -109,8 +114,10 @@ def main() -> None:
     ok = all(r["verdict_ok"] and r["findings_ok"] and r["fraction"] <= 1 for r in rows) and all(
         r["fraction"] <= 0.2 or not r["settled_in_short_run"] or r["epochs"] <= 10
         for r in rows)
-    path = write_result("diagnosis" + ("_quick" if args.quick else ""),
-                        {"threads": args.threads, "summary": summary, "targets_met": ok,
+    name = "diagnosis" if args.seeds == [0] else "diagnosis_seeds"
+    path = write_result(name + ("_quick" if args.quick else ""),
+                        {"threads": args.threads, "seeds": args.seeds, "summary": summary,
+                         "targets_met": ok,
                          "rows": rows}, clock)
     print(f"targets met: {ok}; wrote {path}")
     if not math.isfinite(sum(r["seconds"] for r in rows)):  # pragma: no cover

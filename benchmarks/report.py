@@ -322,7 +322,39 @@ def diagnosis_section(targets: list) -> str:
         targets.append((f"4. diagnosis findings right ({half.replace('_', '-')})",
                         f"{s['findings_right']}/{s['cases']}",
                         ok(s["findings_right"] == s["cases"])))
+    out += _seed_robustness(targets)
     return "\n".join(out)
+
+
+def _seed_robustness(targets: list) -> list[str]:
+    """The same cases diagnosed at other training seeds (``--seeds 0 1 2``)."""
+    r = load("diagnosis_seeds")
+    if r is None:
+        return []
+    from benchmarks.cases import HALVES
+
+    seeds = ", ".join(map(str, r.get("seeds") or []))
+    out = ["### Other training seeds", "",
+           f"The user's training is itself random. `python benchmarks/bench_diagnosis.py "
+           f"--seeds {' '.join(map(str, r.get('seeds') or []))}` diagnoses every case at "
+           f"training seeds {seeds} (the labels were written from seed 0's full run).", "",
+           provenance(r), ""]
+    rows = []
+    for half in HALVES:
+        s = r["summary"].get(half)
+        if not s:
+            continue
+        misses = [f"{x['case']} (seed {x['seed']}: {x['verdict']}"
+                  f"{'' if x['findings_ok'] else ', findings'})"
+                  for x in r["rows"] if x["half"] == half
+                  and not (x["verdict_ok"] and x["findings_ok"])]
+        rows.append([half.replace("_", "-"), f"{s['verdicts_right']}/{s['cases']}",
+                     f"{s['findings_right']}/{s['cases']}", "; ".join(misses) or "–"])
+        targets.append((f"4. diagnosis verdicts right over seeds ({half.replace('_', '-')})",
+                        f"{s['verdicts_right']}/{s['cases']}",
+                        ok(s["verdicts_right"] == s["cases"])))
+    out += [table(["half", "verdicts right", "findings right", "wrong at"], rows), ""]
+    return out
 
 
 def _case_table(rows: list[dict]) -> str:
