@@ -285,7 +285,11 @@ def diagnosis_section(targets: list) -> str:
         "written and labelled after that, before any diagnosis of it. Two fresh cases then led "
         "to changes (fresh_moons_noisy: the diagnosis trains on while the gap still opens; "
         "fresh_bc_mlp_adam_l2: stronger-weight-decay leaves Adam's L2 to adam-l2-to-adamw), "
-        "and the blind half was written and labelled before those changes were run on it "
+        "and the blind half was written and labelled before those changes were run on it; it "
+        "led to one more (the noisy-label overfitting clause, from its late memorizer at "
+        "other seeds), and the second blind half, labelled at seeds 0-2, to one more "
+        "(weight-decay-above-range at exactly ten times the range) and one known blind spot "
+        "(a capacity-limited linear model, `benchmarks/analysis.md`) "
         "(`benchmarks/cases/README.md`). *Epochs*: what the verdict rests on, of the user's "
         "own epoch count (the short run is 20 %; the diagnosis trains on while the verdict is "
         "undecided).")
