@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.cases import HALVES  # noqa: E402
+
 RESULTS = HERE / "results"
 DOC = HERE.parent / "docs" / "benchmarks.md"
 ANALYSIS = HERE / "analysis.md"
@@ -296,9 +300,6 @@ def diagnosis_section(targets: list) -> str:
     out.append("")
     out.append(provenance(r))
     out.append("")
-    sys.path.insert(0, str(HERE.parent))
-    from benchmarks.cases import HALVES
-
     for half in HALVES:
         rows = [x for x in r["rows"] if x["half"] == half]
         if not rows:
@@ -335,8 +336,6 @@ def _seed_robustness(targets: list) -> list[str]:
     r = load("diagnosis_seeds")
     if r is None:
         return []
-    from benchmarks.cases import HALVES
-
     seeds = ", ".join(map(str, r.get("seeds") or []))
     out = ["### Other training seeds", "",
            f"The user's training is itself random. `python benchmarks/bench_diagnosis.py "
@@ -362,8 +361,7 @@ def _seed_robustness(targets: list) -> list[str]:
 
 
 def _case_table(rows: list[dict]) -> str:
-    sys.path.insert(0, str(HERE.parent))
-    from benchmarks.bench_cases import table as case_table
+    from benchmarks.bench_cases import table as case_table  # imports torch: only when needed
 
     return "\n".join(case_table(rows))
 
