@@ -45,7 +45,8 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
     experiment with the same settings is not run again (a complete run is reported as it is,
     an interrupted one resumes, its study too); a run with other settings keeps the earlier
     record under ``revisions/`` before it writes anything. An interruption or a failure leaves
-    every finished stage in ``report.json``.
+    every finished stage in ``report.json``. The run holds the folder while it lasts: a second
+    run on it is refused.
 
     Args:
         experiment: The loaded experiment.
@@ -57,21 +58,25 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         The RunResult, also saved in the run folder.
 
     Raises:
-        ConfigError: The run folder holds a run of another experiment.
+        ConfigError: The run folder holds a run of another experiment, another run holds it,
+            or something of the wrong kind stands where the record goes.
         RunError: The experiment's code failed, or no trial completed.
     """
+    from regadvisor._io import lock_run_dir
+
     hooks = hooks or Hooks()
-    result = start_record(experiment, run_dir, options)
-    run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
-               time.perf_counter())
-    try:
-        _run_all(run)
-    except KeyboardInterrupt:
-        _save_stopped(result, run_dir, _interruption(result))
-        raise
-    except Exception as e:
-        _save_stopped(result, run_dir, f"{type(e).__name__}: {e}")
-        raise
+    with lock_run_dir(run_dir, "advise"):
+        result = start_record(experiment, run_dir, options)
+        run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
+                   time.perf_counter())
+        try:
+            _run_all(run)
+        except KeyboardInterrupt:
+            _save_stopped(result, run_dir, _interruption(result))
+            raise
+        except Exception as e:
+            _save_stopped(result, run_dir, f"{type(e).__name__}: {e}")
+            raise
     return result
 
 
