@@ -29,7 +29,7 @@ from regadvisor.pipeline._record import (
 from regadvisor.training import RegConfig
 
 if TYPE_CHECKING:
-    from regadvisor.tuning import TuningResult
+    from regadvisor.tuning import SearchSpace, TuneSettings, TuningResult
     from regadvisor.verification import Verification
 
 __all__ = ["STAGES", "run_stages"]
@@ -156,9 +156,11 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
               "seed": options.seed, "pruner": options.pruner, "storage": options.storage,
               "study_name": options.study_name, "device": options.device,
               "reference_loss": diagnosis.facts.get("val_loss_last"), **options.tuning}
-    settings = TuneSettings(**{**fields, **planned})
+    settings, note = _folder_study(run, space, TuneSettings(**{**fields, **planned}))
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
                   on_rerun=run.hooks.rerun)
+    if note:
+        tuning.notes.append(note)
     result.tuning = tuning
     if tuning.best_config is None:
         raise RunError(_no_winner(tuning))
@@ -166,6 +168,35 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
         result.placements = _placements(run.experiment, baseline, tuning.best_config)
     run.finish("tune", t0)
     return tuning
+
+
+def _folder_study(run: _Run, space: SearchSpace,
+                  settings: TuneSettings) -> tuple[TuneSettings, str | None]:
+    """With no --storage and no --study-name: the study of the run folder's ``study.db`` that
+    takes this search space (see :func:`~regadvisor.tuning.storage.study_for_space`), and a
+    note when it is not the folder's default study.
+
+    A re-run with other settings is a new revision of the folder's run, and its search space
+    is known only once its diagnosis has run (other ranges, rules, diagnostic epochs or seed
+    can each change it). Refusing a changed space then would leave a failed partial run;
+    refusing up front could not know. So a space the folder's study was not made with gets a
+    study of its own beside it in the same file: the earlier study keeps its trials for the
+    earlier revision, and the same command later resumes the study it chose.
+    """
+    import dataclasses
+
+    from regadvisor.tuning.storage import default_study_name, study_for_space
+
+    options = run.options
+    if options.storage is not None or options.study_name is not None:
+        return settings, None  # a study the user named: resumed as it is, or refused
+    name = study_for_space(run.experiment, space, settings, run.run_dir)
+    default = default_study_name(run.experiment)
+    note = None if name == default else (
+        f"The run folder's study {default!r} was made with another search space or objective "
+        f"(an earlier run's); this run's trials are in the study "
+        f"{name!r} of the same study.db.")
+    return dataclasses.replace(settings, study_name=name), note
 
 
 def _diagnosis_budget(options: AdviseOptions) -> float | None:

@@ -182,6 +182,33 @@ def test_a_file_or_folder_in_the_way_is_refused_and_nothing_changes(run_cli, tmp
         assert _files(out) == before
 
 
+def test_other_ranges_on_a_finished_folder_start_a_new_study(run_cli, tmp_path):
+    import optuna
+
+    out = tmp_path / "run"
+    assert run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q").exit_code == 0
+    before = _files(out)
+    first = json.loads(before["report.json"])
+    result = run_cli("advise", ASSETS / "good_experiment.py", *FAST, "--wd-range", "1e-4", "1e-3",
+                     "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    kept = _files(out / "revisions" / "1")
+    assert kept["report.json"] == before["report.json"]
+    now = json.loads((out / "report.json").read_text())
+    assert now["status"] == "complete" and now["revisions"] == ["revisions/1"]
+    assert now["tuning"]["space"]["params"]["weight_decay"]["high"] == 1e-3
+    # The earlier study keeps its trials; the new ranges have a study of their own beside it.
+    old, new = first["tuning"]["study_name"], now["tuning"]["study_name"]
+    assert new != old and f"study {new!r}" in result.stdout
+    storage = f"sqlite:///{out / 'study.db'}"
+    assert len(optuna.load_study(study_name=old, storage=storage).trials) == 3
+    assert len(optuna.load_study(study_name=new, storage=storage).trials) == 3
+    # The same command again finds its own study and its complete run.
+    again = run_cli("advise", ASSETS / "good_experiment.py", *FAST, "--wd-range", "1e-4", "1e-3",
+                    "-o", out, "-q")
+    assert again.exit_code == 0 and "nothing to train" in again.stdout
+
+
 def test_a_file_system_without_locks_is_refused_before_anything_is_written(run_cli, tmp_path,
                                                                             monkeypatch):
     import errno
