@@ -56,8 +56,8 @@ def advise(
 
     Raises:
         ExperimentError: The experiment cannot be loaded or breaks the contract.
-        ConfigError: The device is not available here, or the run folder cannot be written
-            or holds a run of another experiment.
+        ConfigError: The device is not available here, or the run folder cannot be written,
+            holds a run of another experiment, or another run holds it now.
         RunError: The experiment's code failed, or no trial completed.
     """
     from regadvisor._io import make_run_dir

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from regadvisor._io import make_run_dir
+from regadvisor._io import lock_run_dir, make_run_dir
 from regadvisor.cli._common import (
     BudgetOpt,
     DataOpt,
@@ -98,19 +98,21 @@ def advise_command(
         console.print("No experiment given: advising on the bundled example "
                       f"[bold]{escape(exp.name)}[/] (digits, 20 % noisy labels, wide MLP).")
     run_dir = make_run_dir(output, exp.name)
-    console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(storage)})" if storage
-                                               else ""), markup=False)
     options = AdviseOptions(
         diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
         seed=seed, device=dev, space_overrides=overrides, command=command_line(), budget=budget)
     maximize = obj == "val_metric" and exp.higher_is_better
-    _say_what_resumes(run_dir, options, exp)
     try:
-        with progress_bar(quiet) as progress:
-            hooks = stage_hooks(progress, n_trials, seeds, maximize, on_plan=lambda plan:
-                                console.print(f"Plan: {plan['text']}", markup=False))
-            result = run_stages(exp, run_dir, options, hooks)
+        # Held from here (run_stages takes it again): a run that is refused says nothing else.
+        with lock_run_dir(run_dir, "advise"):
+            console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(storage)})"
+                                                       if storage else ""), markup=False)
+            _say_what_resumes(run_dir, options, exp)
+            with progress_bar(quiet) as progress:
+                hooks = stage_hooks(progress, n_trials, seeds, maximize, on_plan=lambda plan:
+                                    console.print(f"Plan: {plan['text']}", markup=False))
+                result = run_stages(exp, run_dir, options, hooks)
     except KeyboardInterrupt:
         err_console.print(
             f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "
@@ -127,6 +129,10 @@ def _say_what_resumes(run_dir, options, exp) -> None:
 
     previous = previous_run(run_dir)
     if previous is None:
+        if (run_dir / "report.json").is_file():
+            console.print(f"{run_dir / 'report.json'} cannot be read: it and the rest of the "
+                          f"earlier run are kept under {run_dir / 'revisions'}/ (it also as "
+                          "report.json.unreadable-N) and this run starts afresh.", markup=False)
         return
     if (previous.get("experiment") or {}).get("fingerprint") != exp.fingerprint:
         return  # advise refuses it with the way out

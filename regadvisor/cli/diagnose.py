@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from regadvisor._io import atomic_write_text, make_run_dir
+from regadvisor._io import atomic_write_text, check_run_dir, lock_run_dir, make_run_dir
 from regadvisor._record import to_json, to_plain
 from regadvisor.cli._common import (
     DataOpt,
@@ -77,7 +77,8 @@ def diagnose_command(
     if exp.bundled and experiment is None and not quiet:
         say(f"No experiment given: diagnosing the bundled example [bold]{escape(exp.name)}[/].")
     run_dir = make_run_dir(output, exp.name)
-    with progress_bar(quiet or json_out) as progress:
+    with lock_run_dir(run_dir, "diagnose"), progress_bar(quiet or json_out) as progress:
+        check_run_dir(run_dir, files=("diagnosis.json",))
         callbacks = []
         if progress is not None:
             task = progress.add_task("diagnose", total=epochs, status="")
@@ -89,7 +90,7 @@ def diagnose_command(
             callbacks.append(advance)
         result = diagnose(exp, epochs=epochs, budget_seconds=budget, device=dev, seed=seed,
                           ruleset=ruleset, callbacks=callbacks)
-    path = atomic_write_text(run_dir / "diagnosis.json", to_json(result))
+        path = atomic_write_text(run_dir / "diagnosis.json", to_json(result))
     if json_out:
         payload = to_plain(result)
         payload = {"verdict": payload["verdict"], "facts": payload["facts"],

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from regadvisor._io import check_run_dir, lock_run_dir
 from regadvisor.cli._common import DebugOpt, console, handle_errors
 from regadvisor.errors import ConfigError
 
@@ -18,14 +19,23 @@ def report_command(
     debug: DebugOpt = False,
 ) -> None:
     """Re-render report.html from a run folder's report.json (no training)."""
+    path = run_dir / "report.json"
+    if run_dir.is_dir():
+        check_run_dir(run_dir, files=("report.json", "report.html"))
+    if not path.is_file():
+        raise ConfigError(f"'{path}' does not exist. Pass a run folder written by "
+                          "'regadvisor advise'.")
+    with lock_run_dir(run_dir, "report"):
+        out = _render(path, run_dir)
+    console.print(f"Rendered {out}.", markup=False)
+
+
+def _render(path: Path, run_dir: Path) -> Path:
+    """Read report.json through the typed record and render report.html beside it."""
     from regadvisor._record import from_plain
     from regadvisor.pipeline import RUN_SCHEMA_VERSION, RunResult
     from regadvisor.report import render_report
 
-    path = run_dir / "report.json"
-    if not path.is_file():
-        raise ConfigError(f"'{path}' does not exist. Pass a run folder written by "
-                          "'regadvisor advise'.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -38,8 +48,7 @@ def report_command(
                           "'regadvisor advise'.")
     try:
         # Read through the typed record, as advise wrote it: a field of the wrong type fails here.
-        out = render_report(from_plain(RunResult, data), run_dir)
+        return render_report(from_plain(RunResult, data), run_dir)
     except Exception as e:  # a file edited by hand: any part may have the wrong type
         raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
                           "cannot be rendered. Run 'regadvisor advise' again.") from None
-    console.print(f"Rendered {out}.", markup=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from regadvisor._io import atomic_write_text, make_run_dir
+from regadvisor._io import atomic_write_text, check_run_dir, lock_run_dir, make_run_dir
 from regadvisor.cli._common import (
     DataOpt,
     DebugOpt,
@@ -57,24 +57,26 @@ def train_command(
                       f"[bold]{escape(exp.name)}[/] (digits, 20 % noisy labels, wide MLP).")
     config = baseline_config(exp, seed=seed, max_epochs=epochs)
     run_dir = make_run_dir(output, exp.name)
-    console.print(
-        f"Training {exp.model_class} from {exp.source}: {exp.task}, {exp.n_train} training / "
-        f"{exp.n_val} validation samples, {exp.optimizer.name} lr {exp.optimizer.lr:g}, "
-        f"{config.max_epochs} epochs on {dev}.", markup=False)
-    table = EpochTable(exp.metric if exp.metric == "loss" else "accuracy", show=not quiet)
-    with progress_bar(quiet) as progress:
-        callbacks = [table]
-        if progress is not None:
-            task_id = progress.add_task("train", total=config.max_epochs, status="")
+    with lock_run_dir(run_dir, "train"):
+        check_run_dir(run_dir, files=("history.csv",))
+        console.print(
+            f"Training {exp.model_class} from {exp.source}: {exp.task}, {exp.n_train} training / "
+            f"{exp.n_val} validation samples, {exp.optimizer.name} lr {exp.optimizer.lr:g}, "
+            f"{config.max_epochs} epochs on {dev}.", markup=False)
+        table = EpochTable(exp.metric if exp.metric == "loss" else "accuracy", show=not quiet)
+        with progress_bar(quiet) as progress:
+            callbacks = [table]
+            if progress is not None:
+                task_id = progress.add_task("train", total=config.max_epochs, status="")
 
-            def advance(record, history):
-                progress.update(task_id, advance=1,
-                                status=f"val loss {record.val_loss:.4f}")
+                def advance(record, history):
+                    progress.update(task_id, advance=1,
+                                    status=f"val loss {record.val_loss:.4f}")
 
-            callbacks.append(advance)
-        result = train_experiment(exp, config, device=dev, amp=amp, callbacks=callbacks)
-    history = result.history
-    path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
+                callbacks.append(advance)
+            result = train_experiment(exp, config, device=dev, amp=amp, callbacks=callbacks)
+        history = result.history
+        path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
     best, last = history.best, history.last
     if last is not None:
         fmt = (lambda v: f"{v:.2%}") if exp.metric == "accuracy" else (lambda v: f"{v:.4f}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from regadvisor._io import atomic_write_text, make_run_dir
+from regadvisor._io import atomic_write_text, check_run_dir, lock_run_dir, make_run_dir
 from regadvisor._record import to_json
 from regadvisor.cli._common import (
     BudgetOpt,
@@ -94,6 +94,7 @@ def tune_command(
 ) -> None:
     """Tune weight decay, dropout, patience (and what the rules call for) with Optuna."""
 
+    from regadvisor.experiment import load_experiment
     from regadvisor.pipeline._budget import parse_budget
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
@@ -114,21 +115,29 @@ def tune_command(
 
     ruleset = load_rules(rules or [])
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
-    exp, run_dir, search = _diagnose(experiment, pieces, settings, ruleset, overrides,
-                                     diagnostic_epochs, output, workers, n_threads)
-    if budget is not None:
-        settings = _budget_settings(budget, settings, exp, run_dir, started)
-    args = option_args({
-        "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
-        "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
-        "--diagnostic-epochs": diagnostic_epochs, "--rules": rules, "--space": space,
-        "--wd-range": wd_range, "--dropout-range": dropout_range,
-        "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
-        "--device": device, "--debug": debug,
-    })
-    result = _search(exp, search, settings, run_dir, quiet,
-                     start_workers(workers, experiment, args, n_threads, run_dir))
-    _save(result, run_dir)
+    exp = load_experiment(experiment, **pieces, device=str(settings.device))
+    if exp.bundled and experiment is None:
+        console.print("No experiment given: tuning the bundled example "
+                      f"[bold]{escape(exp.name)}[/].")
+    run_dir = make_run_dir(output, exp.name)
+    # The workers (--worker-rank) are this process's children: they do not take the folder.
+    with lock_run_dir(run_dir, "tune"):
+        check_run_dir(run_dir, files=("diagnosis.json", "tuning.json", "trials.csv"))
+        search = _diagnose(exp, run_dir, settings, ruleset, overrides, diagnostic_epochs,
+                           workers, n_threads)
+        if budget is not None:
+            settings = _budget_settings(budget, settings, exp, run_dir, started)
+        args = option_args({
+            "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
+            "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
+            "--diagnostic-epochs": diagnostic_epochs, "--rules": rules, "--space": space,
+            "--wd-range": wd_range, "--dropout-range": dropout_range,
+            "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
+            "--device": device, "--debug": debug,
+        })
+        result = _search(exp, search, settings, run_dir, quiet,
+                         start_workers(workers, experiment, args, n_threads, run_dir))
+        _save(result, run_dir)
     _print_result(result, run_dir)
 
 
@@ -158,31 +167,24 @@ def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings:
     run_worker(exp, settings, make_run_dir(output, exp.name), rank)
 
 
-def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: TuneSettings,
-              ruleset: RuleSet, overrides: dict[str, Any], diagnostic_epochs: int | None,
-              output: Path | None, workers: int,
-              n_threads: int) -> tuple[Experiment, Path, SearchSpace]:
-    """Load the experiment, diagnose it, and build the search space the findings call for.
+def _diagnose(exp: Experiment, run_dir: Path, settings: TuneSettings, ruleset: RuleSet,
+              overrides: dict[str, Any], diagnostic_epochs: int | None, workers: int,
+              n_threads: int) -> SearchSpace:
+    """Diagnose the experiment and build the search space the findings call for.
 
     Returns:
-        ``(experiment, run_dir, search_space)``; the diagnosis is saved in the run folder.
+        The search space; the diagnosis is saved in the run folder.
     """
-    from regadvisor.experiment import load_experiment
     from regadvisor.pipeline import diagnose
     from regadvisor.tuning import build_space
 
-    exp = load_experiment(experiment, **pieces, device=str(settings.device))
-    if exp.bundled and experiment is None:
-        console.print("No experiment given: tuning the bundled example "
-                      f"[bold]{escape(exp.name)}[/].")
-    run_dir = make_run_dir(output, exp.name)
     diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
                          seed=settings.seed, ruleset=ruleset)
     atomic_write_text(run_dir / "diagnosis.json", to_json(diagnosis))
     search = build_space(diagnosis.findings, diagnosis.facts, overrides,
                          diagnosis.inspection.dropout_targets)
     _print_plan(diagnosis, search, settings.n_trials, workers, n_threads)
-    return exp, run_dir, search
+    return search
 
 
 def _search(exp: Experiment, search: SearchSpace, settings: TuneSettings, run_dir: Path,

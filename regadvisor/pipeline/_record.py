@@ -148,25 +148,34 @@ def write_outputs(result: RunResult, run_dir: Path) -> None:
 
 
 def previous_run(run_dir: Path) -> dict[str, Any] | None:
-    """The record a run folder already holds (``report.json``), or None.
+    """The record a run folder already holds (``report.json``), or None (none, or a file that
+    cannot be read as a record). Reading changes nothing.
 
-    A file that cannot be read as a record is moved aside (``report.json.unreadable-<n>``), not
-    deleted, and the folder counts as empty.
+    Raises:
+        ConfigError: A folder stands where a record file goes, or a file where the revisions
+            go: a run could keep neither.
     """
+    from regadvisor._io import check_run_dir
+
+    check_run_dir(run_dir, files=RECORD_FILES, folders=("revisions",))
     path = run_dir / "report.json"
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("schema_version") == RUN_SCHEMA_VERSION:
-            return data
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        pass
-    n = 1
-    while (run_dir / f"report.json.unreadable-{n}").exists():
-        n += 1
-    path.rename(run_dir / f"report.json.unreadable-{n}")
+        return None
+    if isinstance(data, dict) and data.get("schema_version") == RUN_SCHEMA_VERSION:
+        return data
     return None
+
+
+def _move_aside(path: Path) -> None:
+    """Rename an unreadable ``report.json`` to ``report.json.unreadable-<n>`` (never delete it)."""
+    n = 1
+    while path.with_name(f"{path.name}.unreadable-{n}").exists():
+        n += 1
+    path.rename(path.with_name(f"{path.name}.unreadable-{n}"))
 
 
 #: The files of a run folder's record that a new revision keeps a copy of.
@@ -195,10 +204,14 @@ def archive(run_dir: Path) -> str:
 
 def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) -> RunResult:
     """The record this run continues: the folder's own (same experiment, same settings), or a
-    new one (the folder's earlier record, if any, kept as a revision).
+    new one. Before a new one, everything an earlier run left in the folder (its record files,
+    an unreadable ``report.json`` too) is kept as a revision, and an unreadable ``report.json``
+    is then moved aside (``report.json.unreadable-<n>``). Call it while holding the folder
+    (:func:`regadvisor._io.lock_run_dir`).
 
     Raises:
-        ConfigError: The folder holds a run of another experiment.
+        ConfigError: The folder holds a run of another experiment, or a file or folder of the
+            wrong kind where the record goes (nothing is changed then).
     """
     key = options.key(experiment)
     previous = previous_run(run_dir)
@@ -217,7 +230,10 @@ def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) 
             result.resumed = True
             result.command = options.command or result.command
             return result
+    if any((run_dir / name).is_file() for name in RECORD_FILES):
         revisions.append(archive(run_dir))
+    if previous is None and (run_dir / "report.json").is_file():
+        _move_aside(run_dir / "report.json")
     return RunResult(command=options.command, versions=versions(), device=str(options.device),
                      seed=options.seed, experiment=experiment.summary(), settings=key,
                      revisions=revisions)

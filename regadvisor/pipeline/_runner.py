@@ -29,7 +29,7 @@ from regadvisor.pipeline._record import (
 from regadvisor.training import RegConfig
 
 if TYPE_CHECKING:
-    from regadvisor.tuning import TuningResult
+    from regadvisor.tuning import SearchSpace, TuneSettings, TuningResult
     from regadvisor.verification import Verification
 
 __all__ = ["STAGES", "run_stages"]
@@ -45,7 +45,8 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
     experiment with the same settings is not run again (a complete run is reported as it is,
     an interrupted one resumes, its study too); a run with other settings keeps the earlier
     record under ``revisions/`` before it writes anything. An interruption or a failure leaves
-    every finished stage in ``report.json``.
+    every finished stage in ``report.json``. The run holds the folder while it lasts: a second
+    run on it is refused.
 
     Args:
         experiment: The loaded experiment.
@@ -57,21 +58,25 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         The RunResult, also saved in the run folder.
 
     Raises:
-        ConfigError: The run folder holds a run of another experiment.
+        ConfigError: The run folder holds a run of another experiment, another run holds it,
+            or something of the wrong kind stands where the record goes.
         RunError: The experiment's code failed, or no trial completed.
     """
+    from regadvisor._io import lock_run_dir
+
     hooks = hooks or Hooks()
-    result = start_record(experiment, run_dir, options)
-    run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
-               time.perf_counter())
-    try:
-        _run_all(run)
-    except KeyboardInterrupt:
-        _save_stopped(result, run_dir, _interruption(result))
-        raise
-    except Exception as e:
-        _save_stopped(result, run_dir, f"{type(e).__name__}: {e}")
-        raise
+    with lock_run_dir(run_dir, "advise"):
+        result = start_record(experiment, run_dir, options)
+        run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
+                   time.perf_counter())
+        try:
+            _run_all(run)
+        except KeyboardInterrupt:
+            _save_stopped(result, run_dir, _interruption(result))
+            raise
+        except Exception as e:
+            _save_stopped(result, run_dir, f"{type(e).__name__}: {e}")
+            raise
     return result
 
 
@@ -151,9 +156,11 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
               "seed": options.seed, "pruner": options.pruner, "storage": options.storage,
               "study_name": options.study_name, "device": options.device,
               "reference_loss": diagnosis.facts.get("val_loss_last"), **options.tuning}
-    settings = TuneSettings(**{**fields, **planned})
+    settings, note = _folder_study(run, space, TuneSettings(**{**fields, **planned}))
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
                   on_rerun=run.hooks.rerun)
+    if note:
+        tuning.notes.append(note)
     result.tuning = tuning
     if tuning.best_config is None:
         raise RunError(_no_winner(tuning))
@@ -161,6 +168,35 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
         result.placements = _placements(run.experiment, baseline, tuning.best_config)
     run.finish("tune", t0)
     return tuning
+
+
+def _folder_study(run: _Run, space: SearchSpace,
+                  settings: TuneSettings) -> tuple[TuneSettings, str | None]:
+    """With no --storage and no --study-name: the study of the run folder's ``study.db`` that
+    takes this search space (see :func:`~regadvisor.tuning.storage.study_for_space`), and a
+    note when it is not the folder's default study.
+
+    A re-run with other settings is a new revision of the folder's run, and its search space
+    is known only once its diagnosis has run (other ranges, rules, diagnostic epochs or seed
+    can each change it). Refusing a changed space then would leave a failed partial run;
+    refusing up front could not know. So a space the folder's study was not made with gets a
+    study of its own beside it in the same file: the earlier study keeps its trials for the
+    earlier revision, and the same command later resumes the study it chose.
+    """
+    import dataclasses
+
+    from regadvisor.tuning.storage import default_study_name, study_for_space
+
+    options = run.options
+    if options.storage is not None or options.study_name is not None:
+        return settings, None  # a study the user named: resumed as it is, or refused
+    name = study_for_space(run.experiment, space, settings, run.run_dir)
+    default = default_study_name(run.experiment)
+    note = None if name == default else (
+        f"The run folder's study {default!r} was made with another search space or objective "
+        f"(an earlier run's); this run's trials are in the study "
+        f"{name!r} of the same study.db.")
+    return dataclasses.replace(settings, study_name=name), note
 
 
 def _diagnosis_budget(options: AdviseOptions) -> float | None:

@@ -18,11 +18,13 @@ from regadvisor.tuning.space import SearchSpace
 
 __all__ = [
     "claim_study",
+    "default_study_name",
     "failed_during_tuning",
     "open_storage",
     "storage_fault",
     "storage_url",
     "stored_space",
+    "study_for_space",
     "unusable_study",
 ]
 
@@ -164,12 +166,48 @@ def _claim_space(study: optuna.Study, space: SearchSpace, settings: TuneSettings
         study.set_user_attr("objective", settings.objective)
         study.set_user_attr("space_full", to_plain(space))
         study.set_user_attr("space", signature)
-    elif stored != signature or study.user_attrs.get("objective") != settings.objective:
+    elif not _takes(study.user_attrs, space, settings):
         raise StorageError(
             f"Study {name!r} in {mask_url(url)} was created with another search space or "
             f"objective ({_describe(stored)}; now {_describe(signature)}). Pass a new "
             "--study-name (or a new --output folder) to start fresh, or the same ranges and "
             "objective to resume it.")
+
+
+def _takes(attrs: dict[str, Any], space: SearchSpace, settings: TuneSettings) -> bool:
+    """Whether a study with these user attributes is new or was made with this search space
+    and objective (then it takes this run's trials)."""
+    stored = attrs.get("space")
+    return stored is None or (stored == space.signature()
+                              and attrs.get("objective") == settings.objective)
+
+
+def default_study_name(experiment: Experiment) -> str:
+    """The study name when none is given: ``regadvisor-<experiment>``."""
+    return f"regadvisor-{experiment.name}"
+
+
+def study_for_space(experiment: Experiment, space: SearchSpace, settings: TuneSettings,
+                    run_dir: Path) -> str:
+    """The study of the run folder's own ``study.db`` that takes this search space and
+    objective: the default one when it is new or was made with them, else the first of
+    ``<default>-2``, ``<default>-3``, ... that is (new or made with them).
+
+    Raises:
+        ConfigError: ``study.db`` is not an Optuna database.
+        StorageError: It cannot be opened.
+    """
+    url, storage = open_storage(settings, run_dir)
+    try:
+        studies = {s.study_name: s.user_attrs for s in storage.get_all_studies()}
+    except Exception as e:
+        raise unusable_study(default_study_name(experiment), url, e) from None
+    base = default_study_name(experiment)
+    name, n = base, 1
+    while name in studies and not _takes(studies[name], space, settings):
+        n += 1
+        name = f"{base}-{n}"
+    return name
 
 
 def _describe(signature: dict[str, Any]) -> str:

@@ -43,6 +43,7 @@ from regadvisor.tuning.settings import (
 from regadvisor.tuning.space import SearchSpace
 from regadvisor.tuning.storage import (
     claim_study,
+    default_study_name,
     failed_during_tuning,
     open_storage,
     storage_fault,
@@ -93,7 +94,7 @@ def open_study(
         StorageError: The storage cannot be opened, or the study was made with another space.
     """
     url, storage = open_storage(settings, run_dir)
-    name = settings.study_name or f"regadvisor-{experiment.name}"
+    name = settings.study_name or default_study_name(experiment)
     direction = _direction(experiment, settings)
     sampler = make_sampler(settings.seed if sampler_seed is None else sampler_seed)
     try:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+
+import pytest
 
 from tests.cli.conftest import ASSETS
+
+FAST = ("--n-trials", "3", "--seeds", "2", "--pruner", "none")
 
 
 def test_advise_writes_every_output_and_report_rerenders_identically(run_cli, tmp_path):
@@ -91,3 +98,129 @@ def test_progress_is_printed_as_lines_when_not_in_a_terminal(run_cli, tmp_path):
     assert any(line.endswith("3/3") or " 3/3 " in line for line in lines if "tune" in line)
     assert any("verify 4/4" in line for line in lines), result.stderr
     assert "Caution: Only 2 seeds" in result.stdout
+
+
+# --- the run folder: one run at a time, and nothing the user has is destroyed -------------------
+
+def _files(folder) -> dict[str, bytes]:
+    """Every file under ``folder`` (the lock file aside) with its content."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".regadvisor.lock"}
+
+
+@pytest.fixture
+def held_folder(tmp_path):
+    """A run folder that another process holds; yields (folder, that process's pid)."""
+    out = tmp_path / "held"
+    out.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from regadvisor._io import lock_run_dir\n"
+         f"with lock_run_dir({str(out)!r}, 'advise'):\n"
+         "    print('held', flush=True); sys.stdin.read()"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    yield out, holder.pid
+    holder.communicate(input="", timeout=30)
+
+
+@pytest.mark.parametrize("command", [
+    ("advise", *FAST), ("tune", "--n-trials", "2"), ("diagnose",), ("train",), ("report",)])
+def test_every_command_that_writes_a_run_folder_refuses_a_held_one(run_cli, held_folder,
+                                                                    command):
+    out, pid = held_folder
+    (out / "report.json").write_text("{}")
+    before = _files(out)
+    name, *flags = command
+    args = [name, out] if name == "report" else [name, ASSETS / "good_experiment.py", *flags,
+                                                   "-o", out, "-q"]
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.stderr
+    assert f"pid {pid}" in result.stderr and "--output" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert _files(out) == before
+
+
+def test_an_unreadable_report_json_keeps_the_finished_run_as_a_revision(run_cli, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q").exit_code == 0
+    text = (out / "report.json").read_text()
+    (out / "report.json").write_text(text[: len(text) // 2])  # a truncated write
+    left = _files(out)
+    result = run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    # Everything the earlier run left is kept, byte for byte, before anything is overwritten.
+    kept = _files(out / "revisions" / "1")
+    for name in ("report.json", "report.html", "histories.csv", "trials.csv"):
+        assert kept[name] == left[name], name
+    assert (out / "report.json.unreadable-1").read_bytes() == left["report.json"]
+    assert json.loads((out / "report.json").read_text())["revisions"] == ["revisions/1"]
+
+
+@pytest.mark.parametrize("in_the_way", ["revisions", "report.json"])
+def test_a_file_or_folder_in_the_way_is_refused_and_nothing_changes(run_cli, tmp_path,
+                                                                    in_the_way):
+    out = tmp_path / "run"
+    assert run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q").exit_code == 0
+    if in_the_way == "revisions":
+        (out / "revisions").write_text("my notes")  # a file where the revisions folder goes
+    else:
+        (out / "report.json").rename(out / "kept.json")
+        (out / "report.json").mkdir()  # a folder where report.json goes
+        (out / "report.json" / "inside.txt").write_text("mine")
+    before = _files(out)
+    # Other settings: the earlier run would be kept as a revision before the new one starts.
+    result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "4", "--seeds", "2",
+                     "-o", out, "-q")
+    assert result.exit_code == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"'{in_the_way}'" in result.stderr and "unexpectedly" not in result.stderr
+    assert _files(out) == before
+    if in_the_way == "report.json":
+        rendered = run_cli("report", out)
+        assert rendered.exit_code == 2 and "'report.json' is a folder" in rendered.stderr
+        assert _files(out) == before
+
+
+def test_other_ranges_on_a_finished_folder_start_a_new_study(run_cli, tmp_path):
+    import optuna
+
+    out = tmp_path / "run"
+    assert run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q").exit_code == 0
+    before = _files(out)
+    first = json.loads(before["report.json"])
+    result = run_cli("advise", ASSETS / "good_experiment.py", *FAST, "--wd-range", "1e-4", "1e-3",
+                     "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    kept = _files(out / "revisions" / "1")
+    assert kept["report.json"] == before["report.json"]
+    now = json.loads((out / "report.json").read_text())
+    assert now["status"] == "complete" and now["revisions"] == ["revisions/1"]
+    assert now["tuning"]["space"]["params"]["weight_decay"]["high"] == 1e-3
+    # The earlier study keeps its trials; the new ranges have a study of their own beside it.
+    old, new = first["tuning"]["study_name"], now["tuning"]["study_name"]
+    assert new != old and f"study {new!r}" in result.stdout
+    storage = f"sqlite:///{out / 'study.db'}"
+    assert len(optuna.load_study(study_name=old, storage=storage).trials) == 3
+    assert len(optuna.load_study(study_name=new, storage=storage).trials) == 3
+    # The same command again finds its own study and its complete run.
+    again = run_cli("advise", ASSETS / "good_experiment.py", *FAST, "--wd-range", "1e-4", "1e-3",
+                    "-o", out, "-q")
+    assert again.exit_code == 0 and "nothing to train" in again.stdout
+
+
+def test_a_file_system_without_locks_is_refused_before_anything_is_written(run_cli, tmp_path,
+                                                                            monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # as on a mount without lock support
+    out = tmp_path / "run"
+    result = run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q")
+    assert result.exit_code == 2, result.stderr
+    assert "cannot be locked (No locks available)" in result.stderr
+    assert "local disk" in result.stderr
+    assert _files(out) == {}

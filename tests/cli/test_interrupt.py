@@ -177,3 +177,56 @@ def test_random_interruptions_never_lose_a_finished_result(tmp_path, case):
                                   env=env, capture_output=True, text=True, timeout=120)
         assert rendered.returncode == 0, rendered.stderr
         assert (out / "report.html").is_file()
+
+
+# --- one run at a time on a run folder ------------------------------------------------------
+
+def _lock_holder(out) -> int | None:
+    """The pid that the run folder's lock file names (a run writes it once it holds the lock)."""
+    try:
+        return json.loads((out / ".regadvisor.lock").read_text())["pid"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _wait_for_holder(out, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and _lock_holder(out) != proc.pid \
+            and proc.poll() is None:
+        time.sleep(0.2)
+    assert _lock_holder(out) == proc.pid, "the run never took the folder"
+
+
+def test_a_second_run_on_a_held_folder_is_refused_and_the_first_is_intact(tmp_path):
+    out = tmp_path / "run"
+    first = _advise(out, n_trials=3)
+    _wait_for_holder(out, first)
+    # Paused while it holds the folder, the first run is certain to overlap the second.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = _advise(out, n_trials=5)
+        _, err = second.communicate(timeout=180)
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert second.returncode == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"pid {first.pid}" in err and "--output" in err and "Traceback" not in err
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "complete"
+    assert report["settings"]["n_trials"] == 3 and len(report["tuning"]["trials"]) == 3
+    assert report["revisions"] == [] and not (out / "revisions").exists()
+
+
+def test_a_lock_left_by_a_killed_run_does_not_block_the_next(tmp_path):
+    out = tmp_path / "run"
+    victim = _advise(out, n_trials=3)
+    _wait_for_holder(out, victim)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert _lock_holder(out) == victim.pid  # the lock file still names the dead process
+    proc = _advise(out, n_trials=2)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert json.loads((out / "report.json").read_text())["status"] == "complete"
