@@ -6,7 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -115,8 +115,7 @@ def handle_errors(fn: F) -> F:
         except RegAdvisorError as e:
             if debug:
                 _traceback(e)
-            err_console.print(f"[bold red]Error:[/] {escape(e.message)}", soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+            _fail(e)
         except KeyboardInterrupt as e:
             if debug:
                 _traceback(e)
@@ -134,6 +133,12 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _fail(error: RegAdvisorError) -> NoReturn:
+    """The error's one line on stderr, then exit with its code."""
+    err_console.print(f"[bold red]Error:[/] {escape(error.message)}", soft_wrap=True)
+    raise typer.Exit(error.exit_code) from None
+
+
 def _traceback(error: BaseException) -> None:
     """``--debug``: the traceback on stderr, with registered secrets masked."""
     import traceback
@@ -144,9 +149,14 @@ def _traceback(error: BaseException) -> None:
 
 
 def _register_storage(value: str | None) -> str | None:
-    """``--storage`` enters here: its password is registered before anything can print it."""
-    register(value)
+    """``--storage`` enters here: its secrets are registered before anything can print them, and
+    a URL whose password could reach the driver in pieces is refused before anything runs."""
+    try:
+        register(value)
+    except RegAdvisorError as e:
+        _fail(e)
     return value
+
 
 # Options of the commands that tune (tune, advise).
 RulesOpt = Annotated[list[Path] | None, typer.Option(
@@ -162,8 +172,9 @@ PrunerOpt = Annotated[str, typer.Option(
                      "patience), median, hyperband or none.")]
 StorageOpt = Annotated[str | None, typer.Option(
     "--storage", callback=_register_storage,
-    help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many "
-                      "workers. Default: study.db (SQLite) in the run folder.")]
+    help="Optuna storage URL, e.g. postgresql://user:pw@host/db, shared by many workers; "
+         "percent-encode the password (@ as %40). Its password is masked in all output. "
+         "Default: study.db (SQLite) in the run folder.")]
 StudyNameOpt = Annotated[str | None, typer.Option("--study-name", help="Study name. Default: "
                                                   "regadvisor-<experiment>.")]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="Worker processes on this "

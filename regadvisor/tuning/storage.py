@@ -10,7 +10,7 @@ from typing import Any
 import optuna
 
 from regadvisor._record import from_plain, to_plain
-from regadvisor._secrets import mask_url
+from regadvisor._secrets import mask_url, scrub
 from regadvisor.errors import ConfigError, StorageError
 from regadvisor.experiment import Experiment
 from regadvisor.tuning.settings import TuneSettings
@@ -77,7 +77,7 @@ def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStora
                 time.sleep(0.5 + attempt)
                 continue
             raise StorageError(
-                f"Cannot open the study storage {mask_url(url)}: {mask_url(text)}. Check the URL "
+                f"Cannot open the study storage {mask_url(url)}: {scrub(text)}. Check the URL "
                 "(e.g. sqlite:///study.db or postgresql://user:password@host/db) and that the "
                 "database server is running.") from None
     raise AssertionError("unreachable")  # pragma: no cover
@@ -128,7 +128,7 @@ def unusable_study(name: str, url: str, error: Exception) -> StorageError:
         return StorageError(f"Study {name!r} in {mask_url(url)} cannot be used: {error}. Pass a "
                             "new --study-name to start fresh.")
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return StorageError(f"Cannot open study {name!r} in {mask_url(url)}: {mask_url(text)}.")
+    return StorageError(f"Cannot open study {name!r} in {mask_url(url)}: {scrub(text)}.")
 
 
 def claim_study(study: optuna.Study, experiment: Experiment, space: SearchSpace,
@@ -242,7 +242,7 @@ def storage_fault(error: BaseException) -> str | None:
         module = type(current).__module__
         if module.startswith(("sqlalchemy", "psycopg", "sqlite3")):
             text = str(current).strip().splitlines()
-            return f"{type(current).__name__}: {mask_url(text[0]) if text else ''}"
+            return f"{type(current).__name__}: {scrub(text[0]) if text else ''}"
         current = current.__cause__ or current.__context__
     if isinstance(error, UnboundLocalError) and "updated_state" in str(error):
         return "it stopped answering while a trial was being recorded"
