@@ -120,7 +120,9 @@ def build_experiment(
         bundled=bundled,
         notes=tuple(notes),
         fingerprint=fingerprint(first, read.loaders, spec, loss_module, task, metric, epochs,
-                                schedule),
+                                schedule, hooks=tuple(
+                                    name for name, hook in (("training_step", training_step),
+                                                            ("clip_grad", clip_grad)) if hook)),
     )
 
 

@@ -210,3 +210,14 @@ def test_a_broken_step_is_one_clear_line(kwargs, message):
     with pytest.raises(ExperimentError, match=re.escape(message)) as info:
         build_experiment(model=_mlp, data=_data, epochs=2, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_a_step_or_clipping_changes_the_experiments_identity():
+    """A run folder or study of the plain experiment is not resumed with another loss."""
+    plain = build_experiment(model=_mlp, data=_data, epochs=2)
+    stepped = build_experiment(model=_mlp, data=_data, epochs=2, training_step=_aux_step)
+    clipped = build_experiment(model=_mlp, data=_data, epochs=2,
+                               clip_grad=lambda m: nn.utils.clip_grad_norm_(m.parameters(), 1))
+    again = build_experiment(model=_mlp, data=_data, epochs=2)
+    assert len({plain.fingerprint, stepped.fingerprint, clipped.fingerprint}) == 3
+    assert again.fingerprint == plain.fingerprint
