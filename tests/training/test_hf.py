@@ -170,3 +170,17 @@ def test_an_output_without_logits_is_one_clear_line(model, message):
     with pytest.raises(ExperimentError, match=re.escape(message)) as info:
         build_experiment(model=model, data=_loaders, epochs=2)
     assert "\n" not in str(info.value)
+
+
+def test_the_models_own_loss_trains_through_a_training_step():
+    """The documented route to HF's own loss: the step gets the whole batch, labels included."""
+    LabelSpy.calls.clear()
+    exp = build_experiment(model=_spy, data=hf_bert.data, optimizer=hf_bert.optimizer, epochs=8,
+                           training_step=lambda model, batch: model(**batch).loss)
+    assert exp.trains_with.startswith("the loss your training_step(model, batch) returns")
+    h = train_experiment(exp, baseline_config(exp)).history
+    trained = [kw for kw in LabelSpy.calls if "labels" in kw]
+    assert trained and all(kw == ("attention_mask", "input_ids", "labels") for kw in trained)
+    # Evaluation calls the model without labels and reads the logits.
+    assert ("attention_mask", "input_ids") in LabelSpy.calls
+    assert h.records[-1].train_loss < 0.5 * h.records[0].train_loss
