@@ -85,8 +85,14 @@ def split_batch(batch: Any, batch_fn: BatchFn | None = None) -> tuple[Any, torch
                               "must be one tensor")
     bad = [type(t).__name__ for t in _leaves(inputs) if not torch.is_tensor(t)]
     if bad or not list(_leaves(inputs)):
-        raise BatchShapeError(f"gives inputs of type {bad[0] if bad else type(inputs).__name__}; "
-                              "inputs must be a tensor, a tuple of tensors or a dict of tensors")
+        keys = ([k for k, v in inputs.items() if not torch.is_tensor(v)]
+                if isinstance(inputs, dict) else [])
+        where = f" (key '{keys[0]}')" if keys else ""
+        raise BatchShapeError(f"gives inputs of type {bad[0] if bad else type(inputs).__name__}"
+                              f"{where}; inputs must be a tensor, a tuple of tensors or a dict "
+                              "of tensors" + (" (drop the other columns in the collator, or "
+                                              "define batch(b))" if keys and batch_fn is None
+                                              else ""))
     return inputs, targets
 
 

@@ -94,7 +94,8 @@ def test_dict_batches_with_labels_need_no_batch_b():
     (_dict_loaders, lambda b: ({"x_num": b["x_num"]}, b["labels"].tolist()),
      "gives targets of type list; the targets must be one tensor"),
     (_dict_loaders, lambda b: ({"x_num": b["x_num"], "x_cat": "codes"}, b["labels"]),
-     "gives inputs of type str; inputs must be a tensor, a tuple of tensors or a dict"),
+     "gives inputs of type str (key 'x_cat'); inputs must be a tensor, a tuple of tensors or a "
+     "dict of tensors."),
     (_dict_loaders, lambda b: b["missing"], "batch(b) raised KeyError on the first training "
                                             "batch"),
     (_dict_loaders, "x_num", "'batch' is a str, not a function"),

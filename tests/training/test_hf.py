@@ -184,3 +184,15 @@ def test_the_models_own_loss_trains_through_a_training_step():
     # Evaluation calls the model without labels and reads the logits.
     assert ("attention_mask", "input_ids") in LabelSpy.calls
     assert h.records[-1].train_loss < 0.5 * h.records[0].train_loss
+
+
+def test_a_text_column_left_in_the_dict_batch_is_named():
+    def data():
+        records = [{**r, "text": "tokens"} for r in hf_bert._records(40, 0)]
+        return DataLoader(records, batch_size=20), DataLoader(records, batch_size=20)
+
+    with pytest.raises(ExperimentError, match=re.escape(
+            "the training loader gives inputs of type list (key 'text'); inputs must be a "
+            "tensor, a tuple of tensors or a dict of tensors (drop the other columns in the "
+            "collator, or define batch(b))")):
+        build_experiment(model=hf_bert.model, data=data, epochs=2)
