@@ -24,6 +24,8 @@ def advise(
     loss: Any = None,
     scheduler: Any = None,
     scheduler_interval: str | None = None,
+    training_step: Any = None,
+    clip_grad: Any = None,
     task: str | None = None,
     epochs: int | None = None,
     metric: str | None = None,
@@ -35,16 +37,16 @@ def advise(
 
     Give an experiment (a path, module or bundled example name, or an :class:`Experiment`), or
     its pieces as objects (``model=`` and ``data=`` factories, optionally ``optimizer=``,
-    ``loss=``, ``scheduler=`` with ``scheduler_interval=``, ``task=``, ``epochs=``,
-    ``metric=``). A second call with the same ``output``
+    ``loss=``, ``scheduler=`` with ``scheduler_interval=``, ``training_step=``, ``clip_grad=``,
+    ``task=``, ``epochs=``, ``metric=``). A second call with the same ``output``
     folder resumes the run (a complete one is returned as it is).
 
     Args:
         experiment: A ``.py`` path, a module name, a bundled example's name, or an
             :class:`Experiment`; None (with no pieces given) means the bundled default
             (``digits_noisy``).
-        model, data, optimizer, loss, scheduler, scheduler_interval, task, epochs, metric: The
-            experiment's pieces, as
+        model, data, optimizer, loss, scheduler, scheduler_interval, training_step, clip_grad,
+            task, epochs, metric: The experiment's pieces, as
             :func:`regadvisor.experiment.build_experiment` takes and documents them.
         output: The run folder; None makes ``reports/<name>-<timestamp>``.
         device: ``"auto"`` (CUDA, then MPS, then the CPU) or a device name.
@@ -70,7 +72,8 @@ def advise(
     elif model is not None or data is not None:
         exp = build_experiment(model=model, data=data, optimizer=optimizer, loss=loss,
                                scheduler=scheduler, scheduler_interval=scheduler_interval,
-                               task=task, epochs=epochs, metric=metric, device=dev)
+                               training_step=training_step, clip_grad=clip_grad, task=task,
+                               epochs=epochs, metric=metric, device=dev)
     else:
         exp = load_experiment(experiment, device=str(dev))
     run_dir = make_run_dir(output, exp.name)

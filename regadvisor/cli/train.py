@@ -63,6 +63,7 @@ def train_command(
             f"Training {exp.model_class} from {exp.source}: {exp.task}, {exp.n_train} training / "
             f"{exp.n_val} validation samples, {exp.optimizer.name} lr {exp.optimizer.lr:g}, "
             f"{config.max_epochs} epochs on {dev}.", markup=False)
+        console.print(f"The loss that trains: {exp.trains_with}.", markup=False)
         table = EpochTable(exp.metric if exp.metric == "loss" else "accuracy", show=not quiet)
         with progress_bar(quiet) as progress:
             callbacks = [table]

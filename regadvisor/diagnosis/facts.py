@@ -138,6 +138,8 @@ FACT_SPECS: dict[str, FactSpec] = {
         "decays_embeddings": "The user's optimizer applies weight decay to embedding tables.",
         "early_stopping": "The user's setup stops early (the contract has no early stopping, so "
                           "this is false for a plain experiment).",
+        "has_training_step": "The experiment defines training_step(model, batch): its own loss "
+                             "trains, so label smoothing cannot be applied (or searched).",
     }),
     **_specs("data", "number", {
         "n_train": "Training samples.",

@@ -141,6 +141,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "decays_norms": any(params[n].ndim <= 1 and not n.endswith("bias") for n in decayed),
         "decays_embeddings": any(n in embedding_params for n in decayed),
         "early_stopping": False,
+        "has_training_step": experiment.training_step is not None,
         "label_smoothing": experiment.label_smoothing,
         "task": experiment.task,
         "metric": experiment.metric,

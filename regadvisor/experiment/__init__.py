@@ -1,8 +1,9 @@
 """Loading the user's experiment (model factory, loaders, optimizer, loss) and checking it.
 
 An experiment is a Python file or importable module that defines ``model()`` and ``data()`` (and
-optionally ``optimizer(params)``, ``loss()``, ``task``, ``epochs``, ``metric``), or the same pieces
-given as import strings or as Python objects. Loading it runs the user's code.
+optionally ``optimizer(params)``, ``loss()``, ``scheduler(optimizer)``, ``batch(b)``,
+``training_step(model, batch)``, ``clip_grad(model)``, ``task``, ``epochs``, ``metric``), or the
+same pieces given as import strings or as Python objects. Loading it runs the user's code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from regadvisor.experiment._validate import build_experiment
 
 __all__ = ["Experiment", "build_experiment", "load_experiment"]
 
-_PIECES = ("model", "data", "optimizer", "loss", "scheduler", "batch")
+_PIECES = ("model", "data", "optimizer", "loss", "scheduler", "batch", "training_step",
+           "clip_grad")
 
 
 def load_experiment(
@@ -78,6 +80,8 @@ def load_experiment(
         scheduler=pieces.get("scheduler"),  # type: ignore[arg-type]
         scheduler_interval=settings.get("scheduler_interval"),  # type: ignore[arg-type]
         batch=pieces.get("batch"),  # type: ignore[arg-type]
+        training_step=pieces.get("training_step"),  # type: ignore[arg-type]
+        clip_grad=pieces.get("clip_grad"),  # type: ignore[arg-type]
         task=settings.get("task"),  # type: ignore[arg-type]
         epochs=settings.get("epochs"),  # type: ignore[arg-type]
         metric=settings.get("metric"),  # type: ignore[arg-type]

@@ -24,20 +24,24 @@ def _tensor_digest(h, tensor: torch.Tensor, limit: int = 1 << 22) -> None:
 
 
 def fingerprint(model: nn.Module, loaders: Any, spec: OptimizerSpec, loss_module: Any, task: str,
-                metric: str, epochs: int, schedule: Any = None) -> str:
+                metric: str, epochs: int, schedule: Any = None, *,
+                hooks: tuple[str, ...] = ()) -> str:
     """The identity of an experiment, from its content and contract.
 
     It covers the model's parameter and buffer names, shapes and dtypes, the data (the tensors
     of in-memory datasets; otherwise each dataset's type and size and the first batch of the
     loaders that do not shuffle), the optimizer's settings, the loss, the task, the metric,
-    the epochs and the learning-rate schedule (its class and interval), if any. The file's name,
-    path or comments do not enter it.
+    the epochs, the learning-rate schedule (its class and interval), if any, and ``hooks``: the
+    names of the training hooks the experiment defines (``training_step``, ``clip_grad``), which
+    change what trains. The file's name, path or comments do not enter it.
     """
     import hashlib
     import json
 
     h = hashlib.sha256()
     extra = {"schedule": [schedule.name, schedule.interval]} if schedule is not None else {}
+    if hooks:
+        extra["hooks"] = list(hooks)
     h.update(json.dumps({
         **extra,
         "model": [type(model).__name__]

@@ -11,7 +11,7 @@ from torch import nn
 
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import call, first_line, kind
-from regadvisor.training.batch import describe_inputs, forward
+from regadvisor.training.batch import OutputShapeError, call_model, describe_inputs, logits
 from regadvisor.training.config import OptimizerSpec
 
 __all__ = ["check_model", "read_optimizer", "run_batch"]
@@ -89,15 +89,19 @@ def _check_device(model: nn.Module, where: str, device: str | torch.device) -> N
 
 def run_batch(model: nn.Module, inputs: Any,
               where: str) -> tuple[torch.Tensor, tuple[str, ...]]:
-    """The model's outputs on one batch of inputs (in eval mode, without gradients), and the
+    """The model's logits on one batch of inputs (in eval mode, without gradients), and the
     names of its linear and convolutional layers in the order the forward pass ran them.
+
+    The logits are read from what the model returns as
+    :func:`~regadvisor.training.batch.logits` reads them (a tensor, the ``logits`` of a
+    ``ModelOutput`` or dict, the first element of a tuple).
 
     The order is what :func:`~regadvisor.training.dropout.dropout_targets` reads to tell the
     layer that reads the raw inputs and the output layer apart from the hidden ones: the order
     in which ``__init__`` registered the layers need not be the order ``forward`` calls them.
 
     Raises:
-        ExperimentError: The model fails on the batch or does not return one tensor.
+        ExperimentError: The model fails on the batch or returns no logits.
     """
     from regadvisor.training.dropout import WEIGHT_LAYERS
 
@@ -108,7 +112,7 @@ def run_batch(model: nn.Module, inputs: Any,
     model.eval()
     try:
         with torch.no_grad():
-            outputs = forward(model, inputs)
+            outputs = call_model(model, inputs)
     except Exception as e:
         raise ExperimentError(
             f"{where}: the model rejected a training batch of inputs {describe_inputs(inputs)} "
@@ -117,10 +121,10 @@ def run_batch(model: nn.Module, inputs: Any,
     finally:
         for hook in hooks:
             hook.remove()
-    if not torch.is_tensor(outputs):
-        raise ExperimentError(f"{where}: the model returned {kind(outputs)} for a batch; it must "
-                              "return one tensor of predictions (logits for classification).")
-    return outputs, tuple(order)
+    try:
+        return logits(outputs), tuple(order)
+    except OutputShapeError as e:
+        raise ExperimentError(f"{where}: on a training batch the model {e}.") from None
 
 
 def read_optimizer(optimizer: Callable | None, model: nn.Module, where: str,

@@ -40,6 +40,9 @@ class Experiment:
         batch: The user's ``batch(b) -> (inputs, targets)``, or None when the batches are
             ``(inputs, targets)`` or ``(input_1, ..., input_k, targets)`` already.
         inputs: How a batch's inputs reach the model, in words.
+        training_step: The user's ``training_step(model, batch) -> loss``, or None when the
+            loss of the logits trains; ``clip_grad`` the user's ``clip_grad(model)``, or None.
+        trains_with: The loss that trains, in words (the report shows it).
         augment: The augmentation strength of the user's ``data(augment=s)`` (its default), or
             None when ``data`` takes no ``augment``; ``data_factory`` is that ``data``.
         model_class: Class name of the model.
@@ -73,6 +76,9 @@ class Experiment:
     schedule: Schedule | None = None
     batch: Callable[[Any], Any] | None = None
     inputs: str = "one tensor, called as model(inputs)"
+    training_step: Callable[[nn.Module, Any], Any] | None = None
+    clip_grad: Callable[[nn.Module], Any] | None = None
+    trains_with: str = ""
     model_class: str = ""
     target_variance: float | None = None
     label_smoothing: float = 0.0
@@ -118,6 +124,9 @@ class Experiment:
                           "weight_decay": self.optimizer.weight_decay},
             "scheduler": self.schedule.describe() if self.schedule is not None else None,
             "inputs": self.inputs,
+            "loss": self.trains_with,
+            "training_step": self.training_step is not None,
+            "clip_grad": self.clip_grad is not None,
             "augment": self.augment,
             "bundled": self.bundled,
             "notes": list(self.notes),

@@ -19,6 +19,7 @@ from regadvisor.experiment._fingerprint import fingerprint
 from regadvisor.experiment._loaders import len_dataset, read_augment, read_loaders
 from regadvisor.experiment._model import check_model, read_optimizer, run_batch
 from regadvisor.experiment._schedule import read_schedule
+from regadvisor.experiment._step import check_step, trains_with
 from regadvisor.experiment._targets import check_targets, infer_task, read_loss, soft_labels
 from regadvisor.experiment._types import Experiment
 from regadvisor.training.batch import input_form, input_tensors
@@ -35,6 +36,8 @@ def build_experiment(
     scheduler: Callable[[Any], Any] | None = None,
     scheduler_interval: str | None = None,
     batch: Callable[[Any], Any] | None = None,
+    training_step: Callable[[nn.Module, Any], Any] | None = None,
+    clip_grad: Callable[[nn.Module], Any] | None = None,
     task: str | None = None,
     epochs: int | None = None,
     metric: str | None = None,
@@ -58,6 +61,12 @@ def build_experiment(
             scheduler built on that optimizer, stepped per ``"epoch"`` (default) or ``"step"``.
         batch: ``batch(b) -> (inputs, targets)`` for other batches (see
             :mod:`regadvisor.training.batch`).
+        training_step: ``training_step(model, batch) -> loss``, the loss of one training batch
+            as the loader yields it: every stage trains on it (label smoothing cannot be
+            applied then); the validation and test figures stay the task's loss on the
+            model's logits.
+        clip_grad: ``clip_grad(model)``, called after each backward pass and before the
+            optimizer step.
         task, epochs, metric: ``"classification"`` or ``"regression"`` (inferred when None);
             the user's training length (default 100); ``"accuracy"`` or ``"loss"`` (by task).
         name, source, bundled: Short name; where it came from; whether it is bundled.
@@ -81,6 +90,11 @@ def build_experiment(
     epochs, metric = _check_settings(epochs, metric, task, where, notes)
     spec = read_optimizer(optimizer, first, where, notes)
     schedule = read_schedule(scheduler, scheduler_interval, optimizer, first, where)
+    check_step(training_step, clip_grad, first, read.loaders[0], where, batch)
+    if training_step is not None:
+        notes.append("training_step(model, batch) trains: regadvisor adds weight decay, "
+                     "dropout, L1 (to the loss it returns) and early stopping; it cannot smooth "
+                     "the labels inside your own loss, so label smoothing is not searched")
     return Experiment(
         name=name, source=source, model_factory=model,
         **_loader_fields(read.loaders, int(targets.shape[0])),
@@ -93,15 +107,22 @@ def build_experiment(
         schedule=schedule,
         batch=batch,
         inputs=input_form(inputs, batch is not None),
+        training_step=training_step,
+        clip_grad=clip_grad,
+        trains_with=trains_with(training_step, loss_module, task,
+                                batch is None and isinstance(inputs, dict)),
         augment=augment,
         data_factory=data if augment is not None else None,
         model_class=type(first).__name__,
         target_variance=target_variance,
-        label_smoothing=float(getattr(loss_module, "label_smoothing", 0.0) or 0.0),
+        label_smoothing=(0.0 if training_step is not None
+                         else float(getattr(loss_module, "label_smoothing", 0.0) or 0.0)),
         bundled=bundled,
         notes=tuple(notes),
         fingerprint=fingerprint(first, read.loaders, spec, loss_module, task, metric, epochs,
-                                schedule),
+                                schedule, hooks=tuple(
+                                    name for name, hook in (("training_step", training_step),
+                                                            ("clip_grad", clip_grad)) if hook)),
     )
 
 

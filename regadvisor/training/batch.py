@@ -5,25 +5,37 @@ A loader's batch is read as ``(inputs, targets)``:
 - a pair ``(x, y)``: the model is called as ``model(x)``;
 - a longer tuple ``(x_num, x_cat, ..., y)``: every element but the last is an input, and the
   model is called as ``model(x_num, x_cat, ...)``;
-- anything else (a dict from an HF-style collator, say) goes through the experiment's
-  ``batch(b) -> (inputs, targets)``, whose ``inputs`` may be a tensor (``model(inputs)``), a tuple
-  (``model(*inputs)``) or a dict (``model(**inputs)``). An experiment that defines ``batch``
-  has every batch read through it.
+- a dict (or any mapping, such as a Hugging Face ``BatchEncoding``) that holds its targets under
+  ``labels``, as Hugging Face collators make it: the targets are ``labels`` and the rest of the
+  dict is the inputs, passed as keywords (``model(input_ids=..., attention_mask=...)``); the
+  model does not receive the labels, so the loss regadvisor computes on its logits is the one
+  that trains;
+- anything else goes through the experiment's ``batch(b) -> (inputs, targets)``, whose
+  ``inputs`` may be a tensor (``model(inputs)``), a tuple (``model(*inputs)``) or a dict
+  (``model(**inputs)``). An experiment that defines ``batch`` has every batch read through it.
 
 The targets are one tensor. Inputs are moved to the device as a whole structure.
+
+What the model returns is read by :func:`logits`: a tensor is the logits (or the predictions of
+a regression); a ``ModelOutput`` or a dict gives its ``logits`` entry; a tuple or list gives its
+first element (a model that returns ``(logits, features)``, or a Hugging Face model called with
+``return_dict=False``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["BatchFn", "BatchShapeError", "describe_inputs", "forward", "input_form",
-           "input_tensors", "nbytes", "split_batch",
-           "take", "to_device"]
+__all__ = ["LABELS", "BatchFn", "BatchShapeError", "OutputShapeError", "call_model",
+           "describe_inputs", "forward", "input_form", "input_tensors", "logits", "move",
+           "nbytes", "split_batch", "take", "to_device"]
+
+#: The key of a dict batch that holds the targets, as Hugging Face collators name it.
+LABELS = "labels"
 
 #: The experiment's ``batch(b) -> (inputs, targets)``.
 BatchFn = Callable[[Any], tuple[Any, torch.Tensor]]
@@ -31,6 +43,10 @@ BatchFn = Callable[[Any], tuple[Any, torch.Tensor]]
 
 class BatchShapeError(TypeError):
     """A batch that is not ``(inputs, targets)`` in any of the accepted forms."""
+
+
+class OutputShapeError(TypeError):
+    """A model output that holds no logits in any of the accepted forms."""
 
 
 def split_batch(batch: Any, batch_fn: BatchFn | None = None) -> tuple[Any, torch.Tensor]:
@@ -45,26 +61,44 @@ def split_batch(batch: Any, batch_fn: BatchFn | None = None) -> tuple[Any, torch
             raise BatchShapeError(f"returned {_what(batch)}; batch(b) must return a pair "
                                   "(inputs, targets)")
         inputs, targets = batch
+    elif isinstance(batch, Mapping):
+        if LABELS not in batch:
+            raise BatchShapeError(
+                f"yields {_what(batch)} with no '{LABELS}' key (keys: "
+                f"{', '.join(map(str, batch))}); a dict batch holds its targets under "
+                f"'{LABELS}', as Hugging Face collators do, or define batch(b) that returns "
+                "(inputs, targets) from it")
+        inputs = {k: v for k, v in batch.items() if k != LABELS}
+        targets = batch[LABELS]
     elif isinstance(batch, (tuple, list)) and len(batch) >= 2:
         inputs = batch[0] if len(batch) == 2 else tuple(batch[:-1])
         targets = batch[-1]
     else:
         raise BatchShapeError(f"yields {_what(batch)}; each batch must be (inputs, targets), "
-                              "(input_1, ..., input_k, targets), or define batch(b) that returns "
-                              "(inputs, targets) from it")
+                              "(input_1, ..., input_k, targets), a dict with its targets under "
+                              f"'{LABELS}', or define batch(b) that returns (inputs, targets) "
+                              "from it")
+    if isinstance(inputs, Mapping) and not isinstance(inputs, dict):
+        inputs = dict(inputs)  # a BatchEncoding, say: read and moved as a plain dict
     if not torch.is_tensor(targets):
         raise BatchShapeError(f"gives targets of type {type(targets).__name__}; the targets "
                               "must be one tensor")
     bad = [type(t).__name__ for t in _leaves(inputs) if not torch.is_tensor(t)]
     if bad or not list(_leaves(inputs)):
-        raise BatchShapeError(f"gives inputs of type {bad[0] if bad else type(inputs).__name__}; "
-                              "inputs must be a tensor, a tuple of tensors or a dict of tensors")
+        keys = ([k for k, v in inputs.items() if not torch.is_tensor(v)]
+                if isinstance(inputs, dict) else [])
+        where = f" (key '{keys[0]}')" if keys else ""
+        raise BatchShapeError(f"gives inputs of type {bad[0] if bad else type(inputs).__name__}"
+                              f"{where}; inputs must be a tensor, a tuple of tensors or a dict "
+                              "of tensors" + (" (drop the other columns in the collator, or "
+                                              "define batch(b))" if keys and batch_fn is None
+                                              else ""))
     return inputs, targets
 
 
 def _what(obj: Any) -> str:
     if isinstance(obj, (tuple, list)):
-        return f"a {type(obj).__name__} of {len(obj)} items"
+        return f"a {type(obj).__name__} of {len(obj)} item{'s' if len(obj) != 1 else ''}"
     return f"a {type(obj).__name__}"
 
 
@@ -82,13 +116,61 @@ def input_tensors(inputs: Any) -> list[torch.Tensor]:
     return [t for t in _leaves(inputs) if torch.is_tensor(t)]
 
 
-def forward(model: nn.Module, inputs: Any) -> Any:
-    """Call the model on one batch of inputs: ``model(x)``, ``model(*x)`` or ``model(**x)``."""
+def call_model(model: nn.Module, inputs: Any) -> Any:
+    """Call the model on one batch of inputs: ``model(x)``, ``model(*x)`` or ``model(**x)``;
+    returns what the model returns."""
     if isinstance(inputs, dict):
         return model(**inputs)
     if isinstance(inputs, (tuple, list)):
         return model(*inputs)
     return model(inputs)
+
+
+def logits(outputs: Any) -> torch.Tensor:
+    """The logits (or regression predictions) in what a model returned: a tensor as it is, the
+    ``logits`` entry of a ``ModelOutput`` or dict, the first element of a tuple or list.
+
+    Raises:
+        OutputShapeError: None of these holds a tensor.
+    """
+    if torch.is_tensor(outputs):
+        return outputs
+    if isinstance(outputs, Mapping):
+        found = outputs.get("logits")
+        if torch.is_tensor(found):
+            return found
+        keys = ", ".join(map(str, outputs)) or "none"
+        raise OutputShapeError(
+            f"returned {_what(outputs)} with no 'logits' tensor (keys: {keys}); return the "
+            "logits, a dict or ModelOutput with a 'logits' entry, or a tuple whose first "
+            "element is the logits")
+    if isinstance(outputs, (tuple, list)) and outputs and torch.is_tensor(outputs[0]):
+        return outputs[0]
+    first = (f" whose first element is {_what(outputs[0])}"
+             if isinstance(outputs, (tuple, list)) and outputs else "")
+    raise OutputShapeError(
+        f"returned {_what(outputs)}{first}; return one tensor of predictions (logits for "
+        "classification), a dict or ModelOutput with a 'logits' entry, or a tuple whose first "
+        "element is the logits")
+
+
+def forward(model: nn.Module, inputs: Any) -> torch.Tensor:
+    """The model's logits on one batch of inputs (see :func:`call_model` and :func:`logits`)."""
+    return logits(call_model(model, inputs))
+
+
+def move(batch: Any, device: torch.device) -> Any:
+    """A whole batch as a loader yields it, with every tensor in it on ``device`` (dicts,
+    tuples and lists are walked; anything else is kept as it is)."""
+    if torch.is_tensor(batch):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, Mapping):
+        return {k: move(v, device) for k, v in batch.items()}
+    if isinstance(batch, list):
+        return [move(v, device) for v in batch]
+    if isinstance(batch, tuple):
+        return tuple(move(v, device) for v in batch)
+    return batch
 
 
 def to_device(inputs: Any, device: torch.device) -> Any:

@@ -19,7 +19,7 @@ from torch.utils.data import (
 )
 from torch.utils.data._utils.collate import default_collate
 
-from regadvisor.training.batch import BatchFn, nbytes, split_batch, take, to_device
+from regadvisor.training.batch import BatchFn, move, nbytes, split_batch, take, to_device
 
 __all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader"]
 
@@ -110,6 +110,19 @@ class LoaderData:
             else:
                 idx = order[start:start + bs]
                 yield take(self.x, idx), self.y.index_select(0, idx)
+
+    def raw_batches(self) -> Iterator[tuple[Any, torch.Tensor]]:
+        """One pass as :meth:`batches` makes it, each batch as the loader yields it (on the
+        device), with its targets: what the experiment's ``training_step(model, batch)``
+        receives. Held data give the list a DataLoader over the TensorDataset yields,
+        ``[x, y]`` or ``[x_1, ..., x_k, y]``."""
+        if self.fast:
+            for inputs, targets in self.batches():
+                yield [*(inputs if isinstance(inputs, tuple) else (inputs,)), targets], targets
+            return
+        for batch in self.loader:
+            batch = move(batch, self.device)
+            yield batch, split_batch(batch, self.batch_fn)[1]
 
     def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """All samples in order; held data go in chunks of :data:`EVAL_BATCH` samples."""

@@ -19,7 +19,7 @@ from regadvisor.training.config import RegConfig
 from regadvisor.training.early_stopping import StopReason, StopTraining
 from regadvisor.training.evaluation import align_targets, class_labels, evaluate
 from regadvisor.training.history import EpochRecord, History
-from regadvisor.training.prepare import Run, copy_state, prepare_run
+from regadvisor.training.prepare import ClipGrad, Run, TrainingStep, copy_state, prepare_run
 from regadvisor.training.schedule import Schedule, step_after_epoch
 from regadvisor.training.steps import EpochSteps, StepLoop
 from regadvisor.training.stops import Budget, keep_weights, mark_divergence
@@ -57,6 +57,8 @@ def train(
     fast_path: bool = True,
     schedule: Schedule | None = None,
     batch: BatchFn | None = None,
+    training_step: TrainingStep | None = None,
+    clip_grad: ClipGrad | None = None,
 ) -> TrainResult:
     """Train a fresh model under ``config`` and return its History and best weights.
 
@@ -92,11 +94,19 @@ def train(
         batch: The experiment's ``batch(b) -> (inputs, targets)`` for batches that are not
             ``(inputs, targets)`` pairs (see :mod:`regadvisor.training.batch`); with it every
             batch goes through the loaders.
+        training_step: The experiment's ``training_step(model, batch) -> loss``: every
+            optimizer step minimizes the loss it returns for the batch as the training loader
+            yields it (plus the L1 term of ``config``); label smoothing cannot be applied
+            then. The validation figures still compare the model's logits with the batch's
+            targets under the task's loss.
+        clip_grad: The experiment's ``clip_grad(model)``, called after each backward pass and
+            before the optimizer step.
     """
     run = prepare_run(model_factory, train_loader, val_loader, config, task=task,
                       loss_factory=loss_factory, device=device, amp=amp,
                       train_eval_samples=train_eval_samples, train_figures=train_figures,
-                      fast_path=fast_path, schedule=schedule, batch_fn=batch)
+                      fast_path=fast_path, schedule=schedule, batch_fn=batch,
+                      training_step=training_step, clip_grad=clip_grad)
     best_state = _run_epochs(run, callbacks, max_seconds)
     keep_weights(run.model, run.history, best_state, config)
     return TrainResult(history=run.history, model=run.model)
@@ -191,7 +201,7 @@ def train_experiment(experiment: Any, config: RegConfig, *,
                      **kwargs: Any) -> TrainResult:
     """Train an experiment's setup under ``config``: its model, the training loader the config
     asks for (another augmentation strength builds another), its validation loader, task, loss,
-    learning-rate schedule and batch hook.
+    learning-rate schedule, batch hook, training step and gradient clipping.
 
     Args:
         experiment: A :class:`regadvisor.experiment.Experiment`.
@@ -203,4 +213,5 @@ def train_experiment(experiment: Any, config: RegConfig, *,
     return (trainer or train)(
         experiment.model_factory, experiment.train_loader_for(config), experiment.val_loader,
         config, task=experiment.task, loss_factory=experiment.loss_factory,
-        schedule=experiment.schedule, batch=experiment.batch, **kwargs)
+        schedule=experiment.schedule, batch=experiment.batch,
+        training_step=experiment.training_step, clip_grad=experiment.clip_grad, **kwargs)

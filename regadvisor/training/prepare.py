@@ -26,7 +26,15 @@ from regadvisor.training.history import History
 from regadvisor.training.placement import Placement, apply_regularization
 from regadvisor.training.schedule import Schedule
 
-__all__ = ["Run", "copy_state", "prepare_run"]
+__all__ = ["ClipGrad", "Run", "TrainingStep", "copy_state", "prepare_run"]
+
+#: The experiment's ``training_step(model, batch) -> loss``: the loss of one training batch (as
+#: the loader yields it, on the device), one scalar tensor that regadvisor backpropagates.
+TrainingStep = Callable[[nn.Module, Any], torch.Tensor]
+
+#: The experiment's ``clip_grad(model)``: called after the backward pass and before the
+#: optimizer step (``torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)``, say).
+ClipGrad = Callable[[nn.Module], Any]
 
 
 @dataclass
@@ -42,6 +50,8 @@ class Run:
         autocast: The context every forward pass runs in (bf16 autocast, or nothing).
         scheduler: The user's learning-rate scheduler rebuilt on ``optimizer`` (``None``
             without a schedule); ``schedule`` says when it steps.
+        training_step: The experiment's own loss of a training batch (``None``: ``criterion``
+            on the model's logits); ``clip_grad`` its gradient clipping (``None``: none).
     """
 
     config: RegConfig
@@ -60,6 +70,8 @@ class Run:
     autocast: AbstractContextManager
     scheduler: Any = None
     schedule: Schedule | None = None
+    training_step: TrainingStep | None = None
+    clip_grad: ClipGrad | None = None
 
     @property
     def step_scheduler(self) -> bool:
@@ -82,13 +94,23 @@ def prepare_run(
     fast_path: bool,
     schedule: Schedule | None = None,
     batch_fn: BatchFn | None = None,
+    training_step: TrainingStep | None = None,
+    clip_grad: ClipGrad | None = None,
 ) -> Run:
     """Seed the run, build its model, optimizer, losses and data, in that order.
 
     The arguments are those of :func:`~regadvisor.training.train`. Torch, NumPy and ``random``
     are seeded with ``config.seed`` before the model is built, so the model's initial weights
     and every later draw follow from the seed.
+
+    Raises:
+        ConfigError: Label smoothing asked of a loss that cannot take it: a loss other than
+            ``nn.CrossEntropyLoss``, or the experiment's own ``training_step``.
     """
+    if training_step is not None and config.label_smoothing > 0:
+        raise ConfigError("Label smoothing cannot be applied inside the experiment's own "
+                          "training_step (regadvisor does not compute that loss). Leave label "
+                          "smoothing at 0, or smooth the labels in training_step yourself.")
     device = torch.device(device)
     classification = task == "classification"
     _seed_everything(config.seed)
@@ -124,6 +146,7 @@ def prepare_run(
         autocast=(torch.autocast(device_type="cuda", dtype=torch.bfloat16)
                   if amp and device.type == "cuda" else nullcontext()),
         scheduler=scheduler, schedule=schedule,
+        training_step=training_step, clip_grad=clip_grad,
     )
 
 

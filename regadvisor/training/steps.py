@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -58,13 +59,20 @@ class StepLoop:
         self.lr_sum = 0.0
 
     def epoch(self, budget: Budget) -> EpochSteps:
-        """One pass over the training data in train mode, ended early by ``budget``."""
+        """One pass over the training data in train mode, ended early by ``budget``.
+
+        With the experiment's ``training_step`` each step gets the batch as the loader yields
+        it (on the device); otherwise ``(inputs, targets)`` as
+        :func:`~regadvisor.training.batch.split_batch` reads it.
+        """
         self.run.model.train()
         sizes: list[int] = []
         cut_short = False
         self.lr_sum = 0.0
-        for inputs, targets in self.run.train_data.batches():
-            self._step(inputs, targets, len(sizes))
+        data = self.run.train_data
+        for batch, targets in (data.raw_batches() if self.run.training_step is not None
+                               else data.batches()):
+            self._step(batch, targets, len(sizes))
             sizes.append(targets.shape[0])
             # The budget holds within an epoch too (a loader that never ends one would
             # otherwise run forever); a clock read per step costs no device synchronisation.
@@ -73,17 +81,28 @@ class StepLoop:
                 break
         return self._read(sizes, cut_short)
 
-    def _step(self, inputs: torch.Tensor, targets: torch.Tensor, index: int) -> None:
-        """One optimizer step; its loss goes to slot ``index`` of the buffer, on the device."""
+    def _step(self, batch: Any, targets: torch.Tensor, index: int) -> None:
+        """One optimizer step; its loss goes to slot ``index`` of the buffer, on the device.
+
+        The loss is the experiment's ``training_step(model, batch)`` when it has one (``batch``
+        is then the loader's batch), else the training criterion on the model's logits for the
+        inputs ``batch``. L1 adds to either; the experiment's ``clip_grad(model)`` runs between
+        the backward pass and the optimizer step.
+        """
         run = self.run
         with run.autocast:
-            outputs = forward(run.model, inputs)
-            loss = run.criterion(outputs.float(),
-                                 align_targets(targets, outputs, run.classification))
+            if run.training_step is not None:
+                loss = run.training_step(run.model, batch)
+            else:
+                outputs = forward(run.model, batch)
+                loss = run.criterion(outputs.float(),
+                                     align_targets(targets, outputs, run.classification))
         if run.l1_params:
             loss = loss + run.config.l1 * sum(p.abs().sum() for p in run.l1_params)
         run.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if run.clip_grad is not None:
+            run.clip_grad(run.model)
         # A Python float unless the optimizer holds its rate as a tensor (then it is read once).
         self.lr_sum += float(run.optimizer.param_groups[0]["lr"])
         run.optimizer.step()

@@ -102,7 +102,8 @@ def build_space(
     The highest-priority finding that names a range for a parameter sets it; a parameter is
     searched when a finding asks to tune it, and weight decay and patience are always searched.
     Dropout is searched only for models with hidden fully connected layers or dropout; label
-    smoothing only for classification; L1 only when a finding asks for it.
+    smoothing only for classification, and never when the experiment's own ``training_step``
+    computes the loss; L1 only when a finding asks for it.
 
     Args:
         findings: Ranked findings (highest priority first), each with ``actions`` holding
@@ -111,6 +112,10 @@ def build_space(
         overrides: Ranges from flags or a space file; they win over everything else.
         dropout_layers: Where injected dropout goes (the inspection's ``dropout_targets``);
             every trial that injects dropout puts it there.
+
+    Raises:
+        ConfigError: ``overrides`` search label smoothing for an experiment whose own
+            ``training_step`` computes the loss.
     """
     verdict = facts.get("verdict")
     chosen: dict[str, ParamRange] = {}
@@ -142,6 +147,17 @@ def build_space(
         tune.remove("augment")
     if facts.get("task") != "classification" and "label_smoothing" in tune:
         tune.remove("label_smoothing")
+    if facts.get("has_training_step"):
+        # The experiment's own training_step computes the loss: there is no criterion to
+        # smooth the labels in (the experiment's notes say so).
+        if "label_smoothing" in tune:
+            tune.remove("label_smoothing")
+        base.pop("label_smoothing", None)
+        reasons.pop("label_smoothing", None)
+        if "label_smoothing" in (overrides or {}):
+            raise ConfigError("label_smoothing cannot be searched: the experiment's "
+                              "training_step computes its own loss, which regadvisor cannot "
+                              "smooth. Leave label_smoothing out of the ranges.")
     if verdict == "underfitting":
         # Searching down from the user's setting: a regularizer the user does not use is not
         # added to a model that already cannot fit its data.

@@ -77,8 +77,8 @@ CASES = [
     ("data_not_loader.py", "data() returned a Tensor as the validation loader"),
     ("data_empty_loader.py", "the validation loader from data() yields no batches"),
     ("data_raises.py", "data() raised RuntimeError: database is down"),
-    ("batch_not_pair.py", "the training loader yields a dict; each batch must be (inputs, "
-                          "targets), (input_1, ..., input_k, targets), or define batch(b)"),
+    ("batch_not_pair.py", "the training loader yields a dict with no 'labels' key (keys: "
+                          "features, label); a dict batch holds its targets under 'labels'"),
     ("target_out_of_range.py", "targets include class 12 but the model outputs 10 logits"),
     ("shape_mismatch.py", "the model rejected a training batch of inputs with shape (16, 8)"),
     ("regression_targets_ce.py", "targets are floating point (torch.float32), as for regression"),

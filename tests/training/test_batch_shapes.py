@@ -40,6 +40,13 @@ def _dict_loaders():
             DataLoader(records(600, 1600), batch_size=256))
 
 
+def _unlabelled_loaders():
+    """Dict batches whose targets are under another key than 'labels'."""
+    x, cats, y = tabular_embeddings.tables()
+    records = [{"x_num": x[i], "x_cat": cats[i], "target": y[i]} for i in range(300)]
+    return DataLoader(records, batch_size=32), DataLoader(records, batch_size=256)
+
+
 def _from_dict(b):
     return {"x_num": b["x_num"], "x_cat": b["x_cat"]}, b["labels"]
 
@@ -67,16 +74,28 @@ def test_dict_batches_go_through_batch_b_and_the_model_gets_keywords():
     assert h.epochs_run == 4 and h.records[-1].val_metric > 0.5
 
 
+def test_dict_batches_with_labels_need_no_batch_b():
+    """The HF-style dict: its 'labels' are the targets, the rest are the model's keywords."""
+    exp = build_experiment(model=DictNet, data=_dict_loaders, epochs=4)
+    assert exp.inputs == "a dict (x_num, x_cat), called as model(**inputs)"
+    assert exp.batch is None and exp.n_classes == 3
+    assert "'labels' are the targets and are kept out of the model's call" in exp.trains_with
+    h = train(exp.model_factory, exp.train_loader, exp.val_loader, baseline_config(exp)).history
+    assert h.epochs_run == 4 and h.records[-1].val_metric > 0.5
+
+
 @pytest.mark.parametrize(("data", "batch", "message"), [
-    (_dict_loaders, None, "the training loader yields a dict; each batch must be (inputs, "
-                          "targets), (input_1, ..., input_k, targets), or define batch(b)"),
+    (_unlabelled_loaders, None, "the training loader yields a dict with no 'labels' key (keys: "
+                                "x_num, x_cat, target); a dict batch holds its targets under "
+                                "'labels', as Hugging Face collators do, or define batch(b)"),
     (_dict_loaders, lambda b: (b["x_num"], b["x_cat"], b["labels"]),
      "batch(b) on the first training batch returned a tuple of 3 items; batch(b) must "
      "return a pair"),
     (_dict_loaders, lambda b: ({"x_num": b["x_num"]}, b["labels"].tolist()),
      "gives targets of type list; the targets must be one tensor"),
     (_dict_loaders, lambda b: ({"x_num": b["x_num"], "x_cat": "codes"}, b["labels"]),
-     "gives inputs of type str; inputs must be a tensor, a tuple of tensors or a dict"),
+     "gives inputs of type str (key 'x_cat'); inputs must be a tensor, a tuple of tensors or a "
+     "dict of tensors."),
     (_dict_loaders, lambda b: b["missing"], "batch(b) raised KeyError on the first training "
                                             "batch"),
     (_dict_loaders, "x_num", "'batch' is a str, not a function"),
