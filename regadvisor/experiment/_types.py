@@ -42,7 +42,8 @@ class Experiment:
         inputs: How a batch's inputs reach the model, in words.
         augment: The augmentation strength of the user's ``data(augment=s)`` (its default), or
             None when ``data`` takes no ``augment``; ``data_factory`` is that ``data``.
-        model_class: Class name of the model.
+        model_class: Class name of the model; ``model_module`` the module that defines it
+            (``transformers.models.bert.modeling_bert``).
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
         bundled: Whether this is one of regadvisor's bundled examples.
@@ -74,6 +75,7 @@ class Experiment:
     batch: Callable[[Any], Any] | None = None
     inputs: str = "one tensor, called as model(inputs)"
     model_class: str = ""
+    model_module: str = ""
     target_variance: float | None = None
     label_smoothing: float = 0.0
     bundled: bool = False
@@ -114,9 +116,12 @@ class Experiment:
             "batch_size": self.batch_size,
             "input_shape": list(self.input_shape),
             "model_class": self.model_class,
+            "model_module": self.model_module,
             "optimizer": {"name": self.optimizer.name, "lr": self.optimizer.lr,
                           "weight_decay": self.optimizer.weight_decay},
             "scheduler": self.schedule.describe() if self.schedule is not None else None,
+            "scheduler_class": self.schedule.name if self.schedule is not None else None,
+            "scheduler_interval": self.schedule.interval if self.schedule is not None else None,
             "inputs": self.inputs,
             "augment": self.augment,
             "bundled": self.bundled,
