@@ -1,0 +1,95 @@
+"""The recommended code, pasted into the user's own script, trains as regadvisor verified it.
+
+Each user script under ``tests/assets/stacks`` is a real training script with its training
+between ``# >>> training`` and ``# <<< training``. A real ``advise`` on the script's experiment
+file produces the report; the report's code replaces the marked lines, as a user pastes it; the
+script then trains in a subprocess with each verification seed, and its test accuracy must land
+where verification measured the recommended arm, seed by seed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from regadvisor.report import build_report_data
+from tests.report.conftest import _advise
+
+STACKS = Path(__file__).resolve().parents[1] / "assets" / "stacks"
+BEGIN, END = "# >>> training", "# <<< training"
+
+
+def paste(script: str, code: str) -> str:
+    """The script with the lines between the training markers replaced by ``code``, indented as
+    the markers are."""
+    lines = script.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == BEGIN)
+    end = next(i for i, line in enumerate(lines) if line.strip() == END)
+    indent = lines[start][:len(lines[start]) - len(lines[start].lstrip())]
+    pasted = [indent + line if line.strip() else "" for line in code.splitlines()]
+    return "\n".join(lines[:start + 1] + pasted + lines[end:]) + "\n"
+
+
+def run_script(name: str, code: str, seed: int, folder: Path) -> dict:
+    """Run ``name`` with ``code`` pasted in, with ``seed``; the JSON line it printed."""
+    path = folder / f"{Path(name).stem}_pasted.py"
+    path.write_text(paste((STACKS / name).read_text(), code))
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(STACKS), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(path), str(seed)], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert done.returncode == 0, f"the pasted script failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check_lands_where_verified(run_dir: Path, script: str, folder: Path) -> list[dict]:
+    """Paste the report's code into ``script``, train it with every verification seed, and
+    check its test accuracy against the recommended arm's, seed by seed.
+
+    The pasted script is the same training as verification's run of that seed (same seed, same
+    initial weights, same batches) up to floating-point differences (regadvisor's fused
+    optimizer step), so it must agree with that seed's figure within two standard errors of a
+    test-set accuracy (and lie within the arm's range widened by that much).
+    """
+    run = json.loads((run_dir / "report.json").read_text())
+    data = build_report_data(run)
+    assert data.change["code"], "the report has no code for the recommendation"
+    ver = run["verification"]
+    runs = ver["recommended"]["runs"]
+    n_test = run["experiment"]["n_test"]
+    verified = [r["metric"] for r in runs]
+    margin = 2 * max(math.sqrt(a * (1 - a) / n_test) for a in verified)
+    out = []
+    for seed, figure in zip(ver["seeds"], verified, strict=True):
+        pasted = run_script(script, data.change["code"], seed, folder)
+        assert abs(pasted["test_accuracy"] - figure) <= margin, (
+            f"seed {seed}: the pasted code reached test accuracy {pasted['test_accuracy']:.4f}; "
+            f"verification measured {figure:.4f} for the recommendation (± {margin:.4f})")
+        assert min(verified) - margin <= pasted["test_accuracy"] <= max(verified) + margin
+        out.append({**pasted, "seed": seed, "verified": figure})
+    return out
+
+
+@pytest.fixture(scope="module")
+def warmup_run(tmp_path_factory) -> Path:
+    return _advise(STACKS / "plain_warmup_experiment.py", tmp_path_factory.mktemp("warmup"),
+                   n_trials=4)
+
+
+def test_plain_loop_with_a_per_batch_warmup_and_own_param_groups(warmup_run, tmp_path):
+    results = check_lands_where_verified(warmup_run, "plain_warmup.py", tmp_path)
+    # The warm-up is stepped every batch, as the user's loop steps it: the rate rises from 0 to
+    # its peak over the first 100 steps, as in every training run regadvisor made.
+    lrs = results[0]["lrs"]
+    assert lrs[0] == 0.0 and max(lrs) > 0
+    history = json.loads((warmup_run / "report.json").read_text())[
+        "verification"]["histories"]["recommended"]
+    steps = len(lrs) // len(history["records"])
+    means = [sum(lrs[i * steps:(i + 1) * steps]) / steps for i in range(len(history["records"]))]
+    assert means == pytest.approx([r["lr"] for r in history["records"]], rel=1e-6)
