@@ -93,3 +93,25 @@ def test_plain_loop_with_a_per_batch_warmup_and_own_param_groups(warmup_run, tmp
     steps = len(lrs) // len(history["records"])
     means = [sum(lrs[i * steps:(i + 1) * steps]) / steps for i in range(len(history["records"]))]
     assert means == pytest.approx([r["lr"] for r in history["records"]], rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def plateau_run(tmp_path_factory) -> Path:
+    return _advise(STACKS / "plain_plateau_experiment.py", tmp_path_factory.mktemp("plateau"),
+                   n_trials=4)
+
+
+def test_plain_loop_with_reduce_on_plateau_stepped_each_epoch(plateau_run, tmp_path):
+    results = check_lands_where_verified(plateau_run, "plain_plateau.py", tmp_path)
+    code = build_report_data(json.loads((plateau_run / "report.json").read_text())).change["code"]
+    assert "lr_scheduler.step(val_loss)" in code
+    # Stepped with the validation loss after each epoch: the rate stays constant within an
+    # epoch and was halved at least once, in the pasted script as in regadvisor's own run.
+    history = json.loads((plateau_run / "report.json").read_text())[
+        "verification"]["histories"]["recommended"]
+    assert min(r["lr"] for r in history["records"]) <= 1.5e-3
+    for result in results:
+        lrs = result["lrs"]
+        assert lrs[0] == 3e-3 and min(lrs) <= 1.5e-3
+        steps = 15  # 300 training samples in batches of 20
+        assert all(len(set(lrs[i:i + steps])) == 1 for i in range(0, len(lrs), steps))
