@@ -57,8 +57,8 @@ def transformers_trainer(ctx: CodeContext) -> list[CodePart]:
 def _header(ctx: CodeContext) -> CodePart:
     on_loss = _on_loss(ctx)
     expects = [("model", f"your {one_line(ctx.model_class)}, built and not yet trained"),
-               ("args", "your TrainingArguments (learning rate, schedule, batch size stay "
-                        "yours)"),
+               ("args", "your TrainingArguments (your learning rate, schedule and batch\n"
+                        "size stay as they are)"),
                ("train_dataset, eval_dataset", "your datasets")]
     if ctx.config.get("patience_epochs") is not None and not on_loss:
         expects.append(("compute_metrics", 'your metrics function; it returns {"accuracy": ...}'))
@@ -96,9 +96,10 @@ def _dropout(ctx: CodeContext) -> CodePart | None:
                         ("dropout",))
     config = "{" + ", ".join(f'"{k}": {g(p)}' for k in sorted(keys)) + "}"
     body = "\n".join([
-        f"# Dropout p = {g(p)} in your model's dropout modules ({names(changed)}), through its",
-        "# config. Where you build the model, pass MODEL_DROPOUT: from_pretrained(name,",
-        "# **MODEL_DROPOUT) or YourConfig(..., **MODEL_DROPOUT); or rebuild it with with_dropout.",
+        f"# Dropout p = {g(p)} in your model's dropout modules, through its config:",
+        f"#   {names(changed)}",
+        "# Where you build the model, pass MODEL_DROPOUT: from_pretrained(name, **MODEL_DROPOUT)",
+        "# or YourConfig(..., **MODEL_DROPOUT); or rebuild it with with_dropout(model).",
         f"MODEL_DROPOUT = {config}",
         "",
         "",
@@ -191,7 +192,7 @@ def _args(ctx: CodeContext) -> list[tuple[str, str, str]]:
     eps = float(config.get("label_smoothing") or 0.0)
     if eps > 0 or float(baseline.get("label_smoothing") or 0.0) > 0:
         out.append(("label_smoothing_factor", g(eps) if eps > 0 else "0.0",
-                    "label smoothing on the logits (the model's own loss is not used)"))
+                    "on the logits, in place of the model's own loss"))
     if ctx.baseline is not None and config.get("lr") is not None \
             and config.get("lr") != baseline.get("lr"):
         out.append(("learning_rate", repr(float(config["lr"])), "the tuned learning rate"))
