@@ -21,5 +21,10 @@ def test_wheel_contains_rules_and_templates(tmp_path):
     assert rules and {f"regadvisor/_rules/{n}" for n in rules} <= names
     assert "regadvisor/report/templates/report.html.j2" in names
     assert "regadvisor/examples/digits_noisy.py" in names
+    # Every subpackage of the source tree is in the wheel (the package list is explicit).
+    packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "regadvisor").rglob(
+        "__init__.py")}
+    assert {f"{p}/__init__.py" for p in packages} <= names, sorted(
+        f"{p}/__init__.py" for p in packages if f"{p}/__init__.py" not in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "regadvisor = regadvisor.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

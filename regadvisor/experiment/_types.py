@@ -45,7 +45,8 @@ class Experiment:
         trains_with: The loss that trains, in words (the report shows it).
         augment: The augmentation strength of the user's ``data(augment=s)`` (its default), or
             None when ``data`` takes no ``augment``; ``data_factory`` is that ``data``.
-        model_class: Class name of the model.
+        model_class: Class name of the model; ``model_module`` the module that defines it
+            (``transformers.models.bert.modeling_bert``).
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
         bundled: Whether this is one of regadvisor's bundled examples.
@@ -80,6 +81,7 @@ class Experiment:
     clip_grad: Callable[[nn.Module], Any] | None = None
     trains_with: str = ""
     model_class: str = ""
+    model_module: str = ""
     target_variance: float | None = None
     label_smoothing: float = 0.0
     bundled: bool = False
@@ -120,9 +122,12 @@ class Experiment:
             "batch_size": self.batch_size,
             "input_shape": list(self.input_shape),
             "model_class": self.model_class,
+            "model_module": self.model_module,
             "optimizer": {"name": self.optimizer.name, "lr": self.optimizer.lr,
                           "weight_decay": self.optimizer.weight_decay},
             "scheduler": self.schedule.describe() if self.schedule is not None else None,
+            "scheduler_class": self.schedule.name if self.schedule is not None else None,
+            "scheduler_interval": self.schedule.interval if self.schedule is not None else None,
             "inputs": self.inputs,
             "loss": self.trains_with,
             "training_step": self.training_step is not None,

@@ -114,6 +114,7 @@ def build_experiment(
         augment=augment,
         data_factory=data if augment is not None else None,
         model_class=type(first).__name__,
+        model_module=type(first).__module__,
         target_variance=target_variance,
         label_smoothing=(0.0 if training_step is not None
                          else float(getattr(loss_module, "label_smoothing", 0.0) or 0.0)),

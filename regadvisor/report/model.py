@@ -13,7 +13,7 @@ from typing import Any
 
 from regadvisor.report import format as fmt
 from regadvisor.report import sections
-from regadvisor.report.snippet import CodePart, code_parts, full_code
+from regadvisor.report.code import STACKS, code_parts, full_code, schedule_info, stacks_for
 
 __all__ = ["SECTIONS", "ReportData", "build_report_data"]
 
@@ -131,7 +131,9 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
     """The recommended change: verified (after verification) or a candidate (after tuning).
 
     The table rows, the code and (through the rows) the findings' badges all come from the
-    recommended config and its placement in the user's model, as report.json holds them.
+    recommended config and its placement in the user's model, as report.json holds them. The
+    code comes in one flavour per stack the user may train with (``flavours``, the user's own
+    first); ``parts`` and ``code`` are the first one's.
     """
     placements = run.get("placements") or {}
     before = (placements.get("baseline") or {}).get("config") or (
@@ -144,16 +146,24 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
         config = None
     if config is None or before is None:
         return {"config": config, "verified": False, "kept_baseline": False, "rows": [],
-                "parts": [], "code": "", "summary": "", "placement": None}
+                "parts": [], "code": "", "flavours": [], "summary": "", "placement": None}
     after = (placements.get("recommended") or {}).get("placement")
     rows = [] if kept else fmt.config_changes(
         before, config, (placements.get("baseline") or {}).get("placement"), after)
-    parts: list[CodePart] = [] if kept or not rows or after is None else code_parts(
-        config, after, layers=(diag.get("inspection") or {}).get("layers") or [],
-        metric=metric, model_class=str(exp.get("model_class", "model")),
-        schedule=exp.get("scheduler"), baseline=before)
+    flavours = []
+    if not kept and rows and after is not None:
+        for stack in stacks_for(exp):
+            parts = code_parts(
+                config, after, layers=(diag.get("inspection") or {}).get("layers") or [],
+                task=exp.get("task", "classification"), metric=metric,
+                model_class=str(exp.get("model_class", "model")), schedule=schedule_info(exp),
+                baseline=before, inputs=str(exp.get("inputs") or ""), stack=stack)
+            if parts:
+                flavours.append({"stack": stack, "title": STACKS[stack][0], "parts": parts,
+                                 "code": full_code(parts)})
+    first = flavours[0] if flavours else {"parts": [], "code": ""}
     return {"config": config, "verified": verified, "kept_baseline": kept, "rows": rows,
-            "parts": parts, "code": full_code(parts) if parts else "",
+            "parts": first["parts"], "code": first["code"], "flavours": flavours,
             "summary": _change_summary(rows, metric), "placement": None if kept else after}
 
 

@@ -12,7 +12,7 @@ import html
 import json
 
 from tests.report._html import parse
-from tests.report.conftest import HOSTILE, payload
+from tests.report.conftest import HOSTILE, payload, report_data
 
 
 def test_every_injected_string_appears_escaped(hostile_run):
@@ -55,4 +55,8 @@ def test_the_code_snippet_keeps_user_text_in_comments(hostile_run):
     page = parse((hostile_run / "report.html").read_text(encoding="utf-8"))
     code = "".join(page.text)
     line = next(x for x in code.splitlines() if "For your" in x)
-    assert line.startswith("# ") and payload("model") in line
+    assert line.lstrip().startswith("# ") and payload("model") in line
+    # Wherever the class name appears (the header names `model` by it too), it is in a comment.
+    emitted = report_data(hostile_run).change["code"]
+    lines = [x for x in emitted.splitlines() if payload("model") in x]
+    assert len(lines) >= 2 and all(x.lstrip().startswith("#") for x in lines)

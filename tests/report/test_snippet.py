@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from regadvisor._record import from_plain, to_plain
 from regadvisor.experiment import build_experiment
-from regadvisor.report.snippet import code_parts, full_code
+from regadvisor.report.code import code_parts, full_code
 from regadvisor.training import placement, split_parameters, train
 from tests.report.conftest import ASSETS, report_data
 
@@ -21,22 +21,13 @@ def _two_digits(v: float) -> float:
     return float(format(v, ".2g"))
 
 
-def _run_code(code: str, model: nn.Module, scores: list[float]) -> dict:
-    """Execute a snippet with stand-ins for the user's loop; returns its namespace."""
-    calls = []
-
-    def train_one_epoch(model, optimizer, criterion):
-        calls.append(len(calls) + 1)
-        with torch.no_grad():
-            next(model.parameters()).add_(1.0)  # each epoch changes the weights
-
-    def evaluate(model, loader):
-        return scores[len(calls) - 1]
-
-    # The user's own script already has an optimizer and a loss; a snippet may replace them.
-    namespace = {"model": model, "train_one_epoch": train_one_epoch, "evaluate": evaluate,
-                 "val_loader": None, "calls": calls, "optimizer": "yours", "criterion": "yours"}
-    exec(compile(code, "<snippet>", "exec"), namespace)  # noqa: S102 - our own generated code
+def _definitions(code: str, **names) -> dict:
+    """Execute the emitted code but its last statement (the call that trains), with ``names``
+    standing for the user's script; returns its namespace."""
+    lines = code.rstrip().splitlines()
+    assert lines[-1].startswith("model = fit("), lines[-1]
+    namespace = dict(names)
+    exec(compile("\n".join(lines[:-1]), "<emitted>", "exec"), namespace)  # noqa: S102
     return namespace
 
 
@@ -49,11 +40,14 @@ def _load(name: str):
 
 def _check_code_builds_the_placement(code: str, user_model: nn.Module, config: dict,
                                      placement: dict) -> dict:
-    """Run the emitted code on the user's model; its optimizer groups and dropout must be the
-    placement's, parameter by parameter and module by module."""
+    """Build the emitted code's optimizer and dropout on the user's model, in the order its
+    ``fit`` does; its optimizer groups and dropout must be the placement's, parameter by
+    parameter and module by module."""
     names = {id(p): n for n, p in user_model.named_parameters()}
-    ns = _run_code(code, user_model, [0.0] * (config["max_epochs"] + 1))
-    opt = ns["optimizer"]
+    ns = _definitions(code)
+    opt = ns["make_optimizer"](user_model)
+    if "apply_dropout" in ns:
+        ns["apply_dropout"](user_model)
     assert type(opt).__name__ == placement["optimizer"]
     for key, value in placement["optimizer_kwargs"].items():
         assert opt.defaults[key] == (tuple(value) if isinstance(value, list) else value)
@@ -68,7 +62,21 @@ def _check_code_builds_the_placement(code: str, user_model: nn.Module, config: d
     expected = {n: (_two_digits(p) if config.get("dropout") is not None else p)
                 for n, p in placement["dropout_p"].items()}
     assert dropout == pytest.approx(expected)
-    return ns
+    return {**ns, "optimizer": opt}
+
+
+def _stops_after(ns: dict, figures: list[tuple[float, float]], model: nn.Module) -> int:
+    """Feed (validation loss, accuracy) pairs to the emitted EarlyStopping, changing the weights
+    every epoch; the epoch it stops at (or the number of pairs)."""
+    stopper = ns["EarlyStopping"]()
+    for epoch, (loss, acc) in enumerate(figures, 1):
+        with torch.no_grad():
+            next(model.parameters()).add_(1.0)
+        if stopper.step(model, loss, acc):
+            stopper.restore(model)
+            return epoch
+    stopper.restore(model)
+    return len(figures)
 
 
 def test_the_whole_change_runs_on_the_users_model(small_run):
@@ -79,13 +87,8 @@ def test_the_whole_change_runs_on_the_users_model(small_run):
     assert placement["dropout_injected"] == \
         run["verification"]["histories"]["recommended"]["dropout_injected"]
     assert config["weight_decay"] > 0 and config["dropout"] and config["patience_epochs"]
-    user_model = _load("small_experiment").model()
-    first_weight = next(user_model.parameters()).detach().clone()
-    patience = config["patience_epochs"]
-    scores = [0.1, 0.5, 0.9] + [0.2] * (patience + 5)  # best at epoch 3, then no improvement
-    _check_code_builds_the_placement(data.change["code"], _load("small_experiment").model(),
-                                     config, placement)
-    ns = _run_code(data.change["code"], user_model, scores)
+    ns = _check_code_builds_the_placement(data.change["code"], _load("small_experiment").model(),
+                                          config, placement)
 
     # The optimizer: AdamW, the tuned λ on the weights, none on biases — the same split as the
     # training engine's, checked parameter by parameter.
@@ -95,16 +98,27 @@ def test_the_whole_change_runs_on_the_users_model(small_run):
     split, _ = split_parameters(_load("small_experiment").model(), exempt=True)
     assert tuple(placement["decay"]) == split.decay
 
-    # Label smoothing for training, none for measuring.
-    assert ns["criterion"].label_smoothing == pytest.approx(_two_digits(
-        config["label_smoothing"]))
-    assert ns["eval_criterion"].label_smoothing == 0.0
+    # Label smoothing for training, none for measuring, on the user's own loss.
+    train_loss, eval_loss = ns["smoothed"](nn.CrossEntropyLoss())
+    assert train_loss.label_smoothing == pytest.approx(_two_digits(config["label_smoothing"]))
+    assert eval_loss.label_smoothing == 0.0
 
-    # Early stopping: stops `patience` epochs after the best one (or at the last epoch) and
-    # restores the best epoch's weights.
-    assert ns["calls"] == list(range(1, min(3 + patience, config["max_epochs"]) + 1))
-    restored = next(user_model.parameters()).detach()
-    assert torch.allclose(restored, first_weight + 3.0)
+    # Early stopping: stops `patience` epochs after the best one and restores its weights.
+    model = _load("small_experiment").model()
+    first_weight = next(model.parameters()).detach().clone()
+    patience = config["patience_epochs"]
+    figures = [(1.0, 0.1), (0.8, 0.5), (0.7, 0.9)] + [(0.6, 0.2)] * (patience + 5)
+    assert _stops_after(ns, figures, model) == 3 + patience
+    assert torch.allclose(next(model.parameters()).detach(), first_weight + 3.0)
+
+    # The whole code trains the user's model on the user's loaders, as pasted.
+    user = _load("small_experiment")
+    train_loader, val_loader, _ = user.data()
+    trained = {"model": user.model(), "train_loader": train_loader, "val_loader": val_loader,
+               "criterion": nn.CrossEntropyLoss()}
+    exec(compile(data.change["code"], "<emitted>", "exec"), trained)  # noqa: S102
+    assert trained["model"] is not None and any(
+        isinstance(m, nn.Dropout) for m in trained["model"].modules())
 
 
 def test_each_finding_shows_the_code_of_its_own_settings(small_run):
@@ -253,9 +267,11 @@ def test_snippets_for_other_configurations(changes, expected):
     parts = code_parts(config, placed, model_class="Net")
     model = _conv()
     code = full_code(parts)
-    ns = _run_code(code, model, [0.9, 0.5, 1.0, 1.2, 1.3, 1.4] if "calls" in expected else [0.0])
+    ns = _definitions(code)
+    if "apply_dropout" in ns:
+        ns["apply_dropout"](model)
     if "cls" in expected:
-        opt = ns["optimizer"]
+        opt = ns["make_optimizer"](model)
         assert type(opt) is expected["cls"] and len(opt.param_groups) == expected["groups"]
         assert opt.param_groups[0]["weight_decay"] == expected["wd"]
         if "momentum" in expected:
@@ -263,13 +279,15 @@ def test_snippets_for_other_configurations(changes, expected):
     if "p" in expected:
         assert [m.p for m in model.modules() if isinstance(m, nn.Dropout)] == [expected["p"]]
         assert "'3'" in code  # names the user's dropout module
-    if "calls" in expected:
-        assert len(ns["calls"]) == expected["calls"]  # best at epoch 2 (0.5), patience 2
+    if "calls" in expected:  # best at epoch 2 (loss 0.5), patience 2
+        losses = [0.9, 0.5, 1.0, 1.2, 1.3, 1.4]
+        assert _stops_after(ns, [(v, 0.0) for v in losses], model) == expected["calls"]
     if "l1" in expected:
         with torch.no_grad():
             weights = sum(p.abs().sum() for n, p in model.named_parameters()
                           if n.endswith("weight"))
-            assert float(ns["l1_penalty"](model)) == pytest.approx(expected["l1"] * float(weights))
+            penalty = ns["l1_penalty"](ns["l1_weights"](model))
+            assert float(penalty) == pytest.approx(expected["l1"] * float(weights))
 
 
 def test_no_change_gives_no_code():
@@ -285,7 +303,7 @@ def test_augmentation_gets_code_only_when_its_strength_changes():
     config = _config(weight_decay=1e-2, augment=0.4)
     placed = to_plain(placement(_conv, from_plain(RegConfig, config)))
     kept = code_parts(config, placed, baseline=_config(augment=0.4))
-    assert [p.key for p in kept] == ["optimizer"]
+    assert [p.key for p in kept] == ["header", "optimizer", "training"]
     changed = code_parts(config, placed, baseline=_config(augment=0.1))
-    assert [p.key for p in changed] == ["optimizer", "augment"]
-    assert "data(augment=0.4)[0]" in changed[1].body
+    assert [p.key for p in changed] == ["header", "optimizer", "augment", "training"]
+    assert "data(augment=0.4)[0]" in changed[2].body and "data(augment=s)" in changed[0].body

@@ -111,10 +111,13 @@ def test_advise_trains_every_stage_under_the_schedule_and_shows_it(tmp_path):
         assert history.records[0].lr == pytest.approx(rates[0])
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["experiment"]["scheduler"] == "OneCycleLR, stepped every batch"
+    assert saved["experiment"]["scheduler_class"] == "OneCycleLR"
+    assert saved["experiment"]["scheduler_interval"] == "step"
     html = (tmp_path / "report.html").read_text()
     assert "learning-rate schedule: OneCycleLR, stepped every batch" in html
     if not result.recommendation.kept_baseline:
         assert "lr_scheduler = scheduler(optimizer)" in html
+        assert "lr_scheduler.step()  # every batch" in html  # stepped as the user's loop does
 
 
 def test_a_schedule_is_part_of_the_experiments_identity():

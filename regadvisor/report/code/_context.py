@@ -1,0 +1,90 @@
+"""What a flavour of the recommended code is written from: one :class:`CodeContext`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from regadvisor.report.code._common import ScheduleInfo
+
+__all__ = ["CodeContext"]
+
+
+@dataclass(frozen=True)
+class CodeContext:
+    """The recommendation as report.json holds it, and what the code needs about the user's
+    setup.
+
+    Attributes:
+        config: The recommended RegConfig as a dict.
+        placement: Where that configuration puts weight decay and dropout in the user's model
+            (:class:`regadvisor.training.Placement` as a dict): the code rebuilds exactly it.
+        layers: The inspection's layers (for the shapes named in comments).
+        task: ``classification`` or ``regression``.
+        metric: The user's metric (``accuracy`` or ``loss``).
+        model_class: The model's class name, for the comments.
+        schedule: The user's learning-rate schedule, or None.
+        baseline: The user's own configuration as a dict (a setting it already has needs no
+            code), or None.
+        inputs: How a batch's inputs reach the model, in the experiment record's words
+            (``"2 tensors, called as model(*inputs)"``, ``", read from each batch by
+            batch(b)"`` appended when the experiment defines ``batch``).
+    """
+
+    config: dict[str, Any]
+    placement: dict[str, Any]
+    layers: Sequence[dict[str, Any]] = ()
+    task: str = "classification"
+    metric: str = "accuracy"
+    model_class: str = "model"
+    schedule: ScheduleInfo | None = None
+    baseline: dict[str, Any] | None = None
+    inputs: str = ""
+
+    @property
+    def classification(self) -> bool:
+        return self.task == "classification"
+
+    @property
+    def decays(self) -> bool:
+        return float(self.config.get("weight_decay") or 0.0) > 0
+
+    @property
+    def changes_training(self) -> bool:
+        """The learning rate or the number of epochs differs from the user's."""
+        if self.baseline is None:
+            return False
+        return any(self.config.get(k) != self.baseline.get(k) for k in ("lr", "max_epochs"))
+
+    @property
+    def batch_fn(self) -> bool:
+        """The experiment reads its batches with ``batch(b)``."""
+        return "batch(b)" in self.inputs
+
+    @property
+    def input_call(self) -> str:
+        """``dict`` (``model(**inputs)``), ``tuple`` (``model(*inputs)``) or ``tensor``."""
+        if "model(**inputs)" in self.inputs:
+            return "dict"
+        if "model(*inputs)" in self.inputs:
+            return "tuple"
+        return "tensor"
+
+    @property
+    def keep_undecayed(self) -> list[str]:
+        """Parameters exempt from decay (and from L1) that the bias-and-1-D rule does not
+        exempt: embedding tables, and those the user's own optimizer leaves undecayed."""
+        return list(self.placement.get("no_decay_extra") or [])
+
+    @property
+    def keep_why(self) -> str:
+        """Why those parameters are undecayed, for a comment."""
+        own = set(self.config.get("no_decay") or [])
+        keep = self.keep_undecayed
+        parts = []
+        if any(n not in own for n in keep):
+            parts.append("embedding tables")
+        if any(n in own for n in keep):
+            parts.append("undecayed in your own optimizer")
+        return " and ".join(parts)

@@ -1,0 +1,51 @@
+"""What the tests read from a user's script after it trained: the learning rate of every
+optimizer step and the trained model's figures on the test loader, printed as one JSON line.
+
+Not part of the user's training: the scripts here import it to report what their training did.
+"""
+
+import json
+
+import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+LRS = []
+
+
+def _record_lr(optimizer, args, kwargs):
+    LRS.append(float(optimizer.param_groups[0]["lr"]))
+
+
+register_optimizer_step_pre_hook(_record_lr)
+
+
+def report(model, test_loader, **extra):
+    """Print the test accuracy and the learning rates as one JSON line."""
+    model.eval()
+    with torch.no_grad():
+        hits = sum(int((model(x).argmax(-1) == y).sum()) for x, y in test_loader)
+    print(json.dumps({"test_accuracy": hits / len(test_loader.dataset), "lrs": LRS, **extra}))
+
+
+def report_trainer(trainer):
+    """Print what a transformers Trainer did as one JSON line: the logged learning rates and
+    training losses, the evaluations, the optimizer's groups by parameter name, the label
+    smoothing, the dropout of every module, and the final evaluation."""
+    from torch import nn
+
+    state = trainer.state
+    model = trainer.model
+    names = {id(p): n for n, p in model.named_parameters()}
+    groups = [{"weight_decay": g["weight_decay"], "names": [names[id(p)] for p in g["params"]]}
+              for g in trainer.optimizer.param_groups]
+    smoother = trainer.label_smoother
+    print(json.dumps({
+        "lrs": [h["learning_rate"] for h in state.log_history if "loss" in h],
+        "losses": [h["loss"] for h in state.log_history if "loss" in h],
+        "evals": [h["eval_accuracy"] for h in state.log_history if "eval_accuracy" in h],
+        "epoch": state.epoch, "best_metric": state.best_metric,
+        "final_accuracy": trainer.evaluate()["eval_accuracy"],
+        "groups": groups, "label_smoothing": smoother.epsilon if smoother else 0.0,
+        "dropout": {n: m.p for n, m in model.named_modules() if isinstance(m, nn.Dropout)},
+        "callbacks": [type(c).__name__ for c in trainer.callback_handler.callbacks],
+    }))
