@@ -64,7 +64,7 @@ def diagnose_command(
     import json
 
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import diagnose
+    from regadvisor.pipeline import check_owner, diagnose
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
 
@@ -77,6 +77,7 @@ def diagnose_command(
     if exp.bundled and experiment is None and not quiet:
         say(f"No experiment given: diagnosing the bundled example [bold]{escape(exp.name)}[/].")
     run_dir = make_run_dir(output, exp.name)
+    check_owner(run_dir, exp)  # the folder of another experiment keeps its results
     with progress_bar(quiet or json_out) as progress:
         callbacks = []
         if progress is not None:

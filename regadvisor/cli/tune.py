@@ -166,9 +166,12 @@ def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: T
 
     Returns:
         ``(experiment, run_dir, search_space)``; the diagnosis is saved in the run folder.
+
+    Raises:
+        ConfigError: The run folder holds a run of another experiment.
     """
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import diagnose
+    from regadvisor.pipeline import check_owner, diagnose
     from regadvisor.tuning import build_space
 
     exp = load_experiment(experiment, **pieces, device=str(settings.device))
@@ -176,6 +179,7 @@ def _diagnose(experiment: str | None, pieces: dict[str, str | None], settings: T
         console.print("No experiment given: tuning the bundled example "
                       f"[bold]{escape(exp.name)}[/].")
     run_dir = make_run_dir(output, exp.name)
+    check_owner(run_dir, exp)  # the folder of another experiment keeps its results
     diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
                          seed=settings.seed, ruleset=ruleset)
     atomic_write_text(run_dir / "diagnosis.json", to_json(diagnosis))

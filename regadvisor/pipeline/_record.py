@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from regadvisor.verification import Verification
 
 __all__ = ["RECORD_FILES", "RUN_SCHEMA_VERSION", "ArmPlacement", "Recommendation", "RunResult",
-           "archive", "previous_run",
+           "archive", "check_owner", "previous_run",
            "report_schema", "start_record", "versions", "write_outputs", "write_trials_csv"]
 
 RUN_SCHEMA_VERSION = 1
@@ -195,32 +195,87 @@ def archive(run_dir: Path) -> str:
 
 def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) -> RunResult:
     """The record this run continues: the folder's own (same experiment, same settings), or a
-    new one (the folder's earlier record, if any, kept as a revision).
+    new one (the folder's earlier record, if any, kept as a revision). When only the test
+    loader differs, the folder's diagnosis and tuning are kept and verification runs again.
 
     Raises:
         ConfigError: The folder holds a run of another experiment.
     """
     key = options.key(experiment)
     previous = previous_run(run_dir)
+    change = check_owner(run_dir, experiment, previous)
     revisions: list[str] = []
     if previous is not None:
-        owner = (previous.get("experiment") or {}).get("fingerprint")
-        if owner and owner != experiment.fingerprint:
-            name = (previous.get("experiment") or {}).get("name", "?")
-            raise ConfigError(
-                f"Run folder '{run_dir}' holds a run of another experiment ({name}, identity "
-                f"{owner}; this one is {experiment.name}, identity {experiment.fingerprint}). "
-                "Its results stay as they are: pass a new --output folder for this experiment.")
         revisions = list(previous.get("revisions") or [])
         if previous.get("settings") == key:
             result = from_plain(RunResult, previous)
             result.resumed = True
             result.command = options.command or result.command
+            if change == "test":
+                _verify_again(result, experiment, run_dir)
             return result
         revisions.append(archive(run_dir))
     return RunResult(command=options.command, versions=versions(), device=str(options.device),
                      seed=options.seed, experiment=experiment.summary(), settings=key,
                      revisions=revisions)
+
+
+def check_owner(run_dir: Path, experiment: Experiment,
+                previous: dict[str, Any] | None = None) -> str | None:
+    """Refuse a run folder whose results belong to another experiment.
+
+    The folder's experiment is the one its ``report.json`` (``previous``, when already read)
+    names, else its ``diagnosis.json`` (the folder of ``tune`` or ``diagnose``).
+
+    Returns:
+        None (the same experiment, or a folder that names none) or ``"test"`` (the same one,
+        with another test loader).
+
+    Raises:
+        ConfigError: The folder holds a run of another experiment.
+    """
+    from regadvisor.experiment import identity_change
+
+    stored = _owner(run_dir, previous)
+    change = identity_change(stored, experiment)
+    if change == "experiment":
+        older = ("; it was recorded by an earlier regadvisor, which computed identities "
+                 "differently" if "test_fingerprint" not in stored else "")
+        raise ConfigError(
+            f"Run folder '{run_dir}' holds a run of another experiment ({stored.get('name', '?')}"
+            f", identity {stored.get('fingerprint')}; this one is {experiment.name}, identity "
+            f"{experiment.fingerprint}{older}). Its results stay as they are: pass a new "
+            "--output folder for this experiment.")
+    return change
+
+
+def _owner(run_dir: Path, previous: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The experiment summary of the folder's record, or of its diagnosis."""
+    records = [previous] if previous is not None else [_read(run_dir / "report.json")]
+    for record in [*records, _read(run_dir / "diagnosis.json")]:
+        stored = record.get("experiment") if isinstance(record, dict) else None
+        if isinstance(stored, dict) and stored.get("fingerprint"):
+            return stored
+    return None
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _verify_again(result: RunResult, experiment: Experiment, run_dir: Path) -> None:
+    """The same experiment with another test loader: keep the diagnosis and the tuning, drop
+    the verification (kept as a revision when it had finished) so that it runs again."""
+    if "verify" in result.finished_stages:
+        result.revisions.append(archive(run_dir))
+    result.finished_stages = [s for s in result.finished_stages if s in ("diagnose", "tune")]
+    result.verification = None
+    result.recommendation = None
+    result.status = "partial"
+    result.experiment = experiment.summary()
 
 
 if __name__ == "__main__":
