@@ -15,7 +15,10 @@ Data are sampled by index, never by iterating a shuffled loader: a ``TensorDatas
 (:data:`SAMPLE_ITEMS` in all), an ``IterableDataset`` by its first :data:`SAMPLE_ITEMS` items,
 and any other iterable by its first batch. The model is built and the data read under a fixed
 seed (torch, NumPy and ``random``; one thread), so random augmentations and lazy layers read
-the same in every process; the global random state is restored afterwards.
+the same in every process; the global random state is restored afterwards. The data sample is
+read twice: a value that differs between the two reads (an augmentation drawing from a
+generator of its own) counts by its type and shape only, the rest of the item (its label) in
+full.
 
 Both parts are the same in every process on the same versions of Python and torch (no object
 addresses, no hash randomization). Comments, docstrings, formatting and the file's name and
@@ -177,33 +180,44 @@ def _loss_facts(loss_module: Any) -> list[Any] | None:
 def _tensor_digest(h: Any, tensor: torch.Tensor, limit: int = 1 << 22) -> None:
     """Feed a tensor's shape, dtype and values (a strided sample of at most ``limit`` of them)
     into the hash ``h``."""
+    h.update(f"{tuple(tensor.shape)}{tensor.dtype}".encode())
+    h.update(_tensor_values(tensor, limit))
+
+
+def _tensor_values(tensor: torch.Tensor, limit: int = 1 << 22) -> bytes:
+    """A tensor's values (a strided sample of at most ``limit`` of them) as bytes."""
     if isinstance(tensor, nn.parameter.UninitializedTensorMixin):  # a lazy layer never run
-        h.update(b"uninitialized")
-        return
+        return b"uninitialized"
     t = tensor.detach()
     if t.layout != torch.strided:
         t = t.to_dense()
     t = t.cpu().contiguous().reshape(-1)
     if t.numel() > limit:
         t = t[:: t.numel() // limit + 1]
-    h.update(f"{tuple(tensor.shape)}{tensor.dtype}".encode())
     try:
-        h.update(t.numpy().tobytes())
+        return t.numpy().tobytes()
     except (TypeError, RuntimeError):  # dtypes NumPy lacks (bfloat16, float8, ...)
-        h.update(t.to(torch.float64).numpy().tobytes())
+        return t.to(torch.float64).numpy().tobytes()
 
 
-def _datasets(dataset: Any) -> list[Any]:
+def _datasets(dataset: Any, seen: set[int] | None = None) -> list[Any]:
     """A dataset and those it wraps (``Subset.dataset``, ``ConcatDataset.datasets``)."""
-    if dataset is None:
+    seen = set() if seen is None else seen
+    if dataset is None or id(dataset) in seen:
         return []
+    seen.add(id(dataset))
     inner = [getattr(dataset, "dataset", None), *(getattr(dataset, "datasets", None) or [])]
-    return [dataset, *(d for i in inner if i is not None and i is not dataset
-                       for d in _datasets(i))]
+    return [dataset, *(d for i in inner for d in _datasets(i, seen))]
 
 
 def _loader_digest(h: Any, loader: Any) -> None:
-    """Feed a loader's settings and a deterministic sample of its data into ``h``."""
+    """Feed a loader's settings and a deterministic sample of its data into ``h``.
+
+    The sample is read twice, each time under the same fixed seed: a value that differs
+    between the two reads (an augmentation drawing from a generator of its own, unseeded)
+    counts by its type and shape only, so that it does not change the identity from one run
+    to the next.
+    """
     dataset = getattr(loader, "dataset", None)
     sampler = getattr(loader, "batch_sampler", None)
     collate = getattr(loader, "collate_fn", None)
@@ -217,12 +231,27 @@ def _loader_digest(h: Any, loader: Any) -> None:
         for tensor in tensors:
             _tensor_digest(h, tensor)
         return
+    first, second = _read_sample(loader, dataset), _read_sample(loader, dataset)
+    for a, b in itertools.zip_longest(first, second, fillvalue=()):
+        if [kind for kind, _ in a] != [kind for kind, _ in b]:
+            h.update(b"varies")
+            continue
+        for (kind, value), (_, again) in zip(a, b, strict=True):
+            h.update(kind.encode())
+            h.update(value if value == again else b"varies")
+
+
+def _read_sample(loader: Any, dataset: Any) -> list[list[tuple[str, bytes]]]:
+    """The sampled items, each as its leaves ``(kind, digest of the value)``, read under
+    :func:`fixed_seed`."""
+    items: list[list[tuple[str, bytes]]] = []
     with fixed_seed():
         try:
             for item in _sample(loader, dataset):
-                _feed(h, item)
+                items.append(list(_leaves(item)))
         except Exception as e:  # the user's data fails: training will say so, with its cause
-            h.update(f"raised {type(e).__qualname__}".encode())
+            items.append([(f"raised {type(e).__qualname__}", b"")])
+    return items
 
 
 def _sample(loader: Any, dataset: Any) -> Iterator[Any]:
@@ -246,27 +275,31 @@ def _indices(n: int) -> list[int]:
     return [*range(SAMPLE_FIRST), *sorted(strided)]
 
 
-def _feed(h: Any, item: Any, depth: int = 0) -> None:
-    """Feed one data item (tensors, arrays, numbers, strings and containers of them)."""
+def _leaves(item: Any, depth: int = 0) -> Iterator[tuple[str, bytes]]:
+    """One data item (tensors, arrays, numbers, strings and containers of them) as its leaves:
+    ``(kind, digest of the value)``, the kind naming the type and shape."""
     if torch.is_tensor(item):
-        _tensor_digest(h, item)
+        yield f"tensor{tuple(item.shape)}{item.dtype}", _digest(_tensor_values(item))
     elif isinstance(item, np.ndarray) and item.dtype != object:
-        h.update(f"{item.shape}{item.dtype}".encode())
-        h.update(np.ascontiguousarray(item).tobytes())
+        yield f"array{item.shape}{item.dtype}", _digest(np.ascontiguousarray(item).tobytes())
     elif isinstance(item, (bool, int, float, complex, str, bytes, type(None), np.generic)):
-        h.update(f"{type(item).__name__}:{item!r}".encode())
+        yield type(item).__name__, _digest(repr(item).encode())
     elif depth > 8:
-        h.update(type(item).__qualname__.encode())
+        yield type(item).__qualname__, b""
     elif isinstance(item, Mapping):
-        h.update(f"map{len(item)}".encode())
+        yield f"map{len(item)}", b""
         for key in sorted(item, key=str):
-            _feed(h, key, depth + 1)
-            _feed(h, item[key], depth + 1)
-    elif isinstance(item, (list, tuple)) or (isinstance(item, np.ndarray)):
-        h.update(f"seq{len(item)}".encode())
+            yield from _leaves(key, depth + 1)
+            yield from _leaves(item[key], depth + 1)
+    elif isinstance(item, (list, tuple, np.ndarray)):
+        yield f"seq{len(item)}", b""
         for part in item:
-            _feed(h, part, depth + 1)
+            yield from _leaves(part, depth + 1)
     elif hasattr(item, "__array__"):  # PIL images and other array-likes
-        _feed(h, np.asarray(item), depth + 1)
+        yield from _leaves(np.asarray(item), depth + 1)
     else:
-        h.update(type(item).__qualname__.encode())
+        yield type(item).__qualname__, b""
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()

@@ -134,6 +134,22 @@ def test_a_change_of_the_test_loader_only_keeps_the_tuning_identity(load):
     assert no_test.test_fingerprint != plain.test_fingerprint
 
 
+def test_an_augmentation_with_its_own_unseeded_generator_still_resumes(load):
+    """Values that differ from one read to the next count by their shape; the labels still
+    count in full."""
+    text = EXPERIMENT.replace("        self.y = (", "        self.rng = np.random.default_rng()\n"
+                              "        self.y = (")
+    text = text.replace("import torch\n", "import numpy as np\nimport torch\n")
+    text = text.replace(
+        "        return self.x[i], self.y[i]",
+        "        return self.x[i] + float(self.rng.normal(0, 0.1)), self.y[i]")
+    first, again = load(text), load(text)
+    assert first.fingerprint == again.fingerprint
+    assert first.test_fingerprint == again.test_fingerprint
+    noisier = load(text.replace("Noisy(96, 0.2, 0)", "Noisy(96, 0.6, 0)"))
+    assert noisier.fingerprint != first.fingerprint
+
+
 def test_an_iterable_dataset_is_sampled(load):
     stream = '''\
 import torch
