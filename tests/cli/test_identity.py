@@ -119,3 +119,17 @@ def test_a_fixed_test_loader_resumes_the_finished_tuning(run_cli, tmp_path):
     assert now["tuning"] == failed["tuning"]
     assert len(optuna.load_study(study_name="regadvisor-exp",
                                  storage=f"sqlite:///{out / 'study.db'}").trials) == 3
+
+
+def test_a_folder_of_an_earlier_regadvisor_is_refused_with_the_reason(run_cli, tmp_path):
+    exp, out = _write(tmp_path / "exp.py"), tmp_path / "run"
+    assert run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q").exit_code == 0
+    diagnosis = _json(out / "diagnosis.json")
+    del diagnosis["experiment"]["test_fingerprint"]  # as an earlier version recorded it
+    diagnosis["experiment"]["fingerprint"] = "0123456789abcdef"
+    (out / "diagnosis.json").write_text(json.dumps(diagnosis))
+    result = run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q")
+    assert result.exit_code == 2
+    assert "identity 0123456789abcdef" in result.stderr
+    assert "recorded by an earlier regadvisor, which computed identities differently" in (
+        result.stderr)

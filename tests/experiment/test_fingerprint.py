@@ -119,6 +119,18 @@ def test_comments_docstrings_formatting_and_the_files_name_do_not_count(load):
     assert renamed.test_fingerprint == plain.test_fingerprint
 
 
+def test_top_level_code_that_runs_does_not_count_but_definitions_do(load):
+    """A script's own call (of the Python API, say) is no part of the experiment."""
+    plain = load()
+    script = EXPERIMENT + (
+        '\nprint("loaded")\nrun = dict(n_trials=20)\n\nif __name__ == "__main__":\n'
+        '    import regadvisor\n    regadvisor.advise(model=model, data=data, n_trials=20)\n')
+    assert load(script).fingerprint == plain.fingerprint
+    assert load(script.replace("n_trials=20", "n_trials=40")).fingerprint == plain.fingerprint
+    constant = EXPERIMENT.replace("epochs = 3", "epochs = 3\nSCALE = 2.0")
+    assert load(constant).fingerprint != plain.fingerprint
+
+
 def test_a_change_of_the_test_loader_only_keeps_the_tuning_identity(load):
     """What tuning depends on is one part, the test loader another."""
     plain = load()
