@@ -7,6 +7,7 @@ experiment → inspect + diagnostic training (diagnosis) → rules → (tuning �
 """
 
 from regadvisor.pipeline._diagnosis import DIAGNOSIS_SCHEMA_VERSION, Diagnosis, diagnose, judge
+from regadvisor.pipeline._identity import check_owner
 from regadvisor.pipeline._options import AdviseOptions, Hooks
 from regadvisor.pipeline._record import (
     RECORD_FILES,
@@ -15,7 +16,6 @@ from regadvisor.pipeline._record import (
     Recommendation,
     RunResult,
     archive,
-    check_owner,
     previous_run,
     report_schema,
     versions,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regadvisor._record import from_plain, json_schema, to_json, to_plain
-from regadvisor.errors import ConfigError
 from regadvisor.pipeline._diagnosis import Diagnosis
+from regadvisor.pipeline._identity import check_owner
 from regadvisor.training import Placement, RegConfig
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from regadvisor.verification import Verification
 
 __all__ = ["RECORD_FILES", "RUN_SCHEMA_VERSION", "ArmPlacement", "Recommendation", "RunResult",
-           "archive", "check_owner", "previous_run",
+           "archive", "previous_run",
            "report_schema", "start_record", "versions", "write_outputs", "write_trials_csv"]
 
 RUN_SCHEMA_VERSION = 1
@@ -218,52 +218,6 @@ def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) 
     return RunResult(command=options.command, versions=versions(), device=str(options.device),
                      seed=options.seed, experiment=experiment.summary(), settings=key,
                      revisions=revisions)
-
-
-def check_owner(run_dir: Path, experiment: Experiment,
-                previous: dict[str, Any] | None = None) -> str | None:
-    """Refuse a run folder whose results belong to another experiment.
-
-    The folder's experiment is the one its ``report.json`` (``previous``, when already read)
-    names, else its ``diagnosis.json`` (the folder of ``tune`` or ``diagnose``).
-
-    Returns:
-        None (the same experiment, or a folder that names none) or ``"test"`` (the same one,
-        with another test loader).
-
-    Raises:
-        ConfigError: The folder holds a run of another experiment.
-    """
-    from regadvisor.experiment import identity_change
-
-    stored = _owner(run_dir, previous)
-    change = identity_change(stored, experiment)
-    if change == "experiment":
-        older = ("; it was recorded by an earlier regadvisor, which computed identities "
-                 "differently" if "test_fingerprint" not in stored else "")
-        raise ConfigError(
-            f"Run folder '{run_dir}' holds a run of another experiment ({stored.get('name', '?')}"
-            f", identity {stored.get('fingerprint')}; this one is {experiment.name}, identity "
-            f"{experiment.fingerprint}{older}). Its results stay as they are: pass a new "
-            "--output folder for this experiment.")
-    return change
-
-
-def _owner(run_dir: Path, previous: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The experiment summary of the folder's record, or of its diagnosis."""
-    records = [previous] if previous is not None else [_read(run_dir / "report.json")]
-    for record in [*records, _read(run_dir / "diagnosis.json")]:
-        stored = record.get("experiment") if isinstance(record, dict) else None
-        if isinstance(stored, dict) and stored.get("fingerprint"):
-            return stored
-    return None
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
 
 
 def _verify_again(result: RunResult, experiment: Experiment, run_dir: Path) -> None:
