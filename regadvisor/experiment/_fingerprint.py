@@ -99,10 +99,11 @@ def identity(*, model: nn.Module, loaders: Any, spec: OptimizerSpec, loss_module
     if loss_module is not None:
         for tensor in loss_module.state_dict().values():
             _tensor_digest(h, tensor)
-    for loader in loaders[:2]:
+    tuned = list(loaders[:2])  # the test loader's classes are no part of what tuning runs
+    for loader in tuned:
         _loader_digest(h, loader)
-    datasets = [d for loader in loaders for d in _datasets(getattr(loader, "dataset", None))]
-    h.update(source_digest(functions.values(), [*model.modules(), loss_module, *loaders,
+    datasets = [d for loader in tuned for d in _datasets(getattr(loader, "dataset", None))]
+    h.update(source_digest(functions.values(), [*model.modules(), loss_module, *tuned,
                                                 *datasets], data=functions.get("data")).encode())
     test = ""
     if len(loaders) == 3:

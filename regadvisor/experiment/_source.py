@@ -1,12 +1,12 @@
 """The user's own code, as a part of the experiment's identity.
 
 Which code: the modules that define the experiment's functions (``model()``, ``optimizer()``,
-...) and the classes of its model, loss and datasets, and the modules they name at their top
-level (``import helpers``, ``from layers import Block``), transitively, as long as each module's
-file lies in the user's own folder: the folder of the experiment's file, or of its top-level
-package for a module in a package; never site-packages nor the standard library. A module
-imported only inside a function body is not followed (its effects on the model and the data
-still show in the rest of the identity).
+...) and the classes of its model, loss and training and validation datasets, and the modules
+they name at their top level (``import helpers``, ``from layers import Block``), transitively,
+as long as each module's file lies in the user's own folder: the folder of the experiment's
+file, or of its top-level package for a module in a package; never site-packages nor the
+standard library. A module imported only inside a function body is not followed (its effects
+on the model and the data still show in the rest of the identity).
 
 What of it: its syntax tree. Comments, blank lines, formatting and docstrings do not count, nor
 the file's path and name. Left out as well: the body of ``data()`` (its loaders are sampled
