@@ -73,9 +73,11 @@ def test_tune_refuses_the_folder_of_another_experiment(run_cli, tmp_path):
         assert f"Run folder '{out}' holds a run of another experiment (exp" in result.stderr
         assert "pass a new --output folder" in result.stderr
         assert (out / "trials.csv").read_text() == trials
-    # advise, too, on the folder of a tune run
-    result = run_cli("advise", other, *FAST, "-o", tuned, "-q")
-    assert result.exit_code == 2 and "holds a run of another experiment" in result.stderr
+    # advise and diagnose, too, on the folder of a tune run
+    for command in (("advise", *FAST), ("diagnose",)):
+        result = run_cli(*command, other, "-o", tuned, "-q")
+        assert result.exit_code == 2 and "holds a run of another experiment" in result.stderr
+    assert _json(tuned / "diagnosis.json")["experiment"]["name"] == "exp"
 
 
 def test_a_new_test_loader_keeps_the_tuning_and_verifies_again(run_cli, tmp_path):
