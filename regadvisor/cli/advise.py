@@ -124,7 +124,9 @@ def advise_command(
 
 def _say_what_resumes(run_dir, options, exp) -> None:
     """One line when the folder already holds this run (complete: reported as it is; partial:
-    resumed) or an earlier one with other settings (kept as a revision)."""
+    resumed; with another test loader: verified again) or an earlier one with other settings
+    (kept as a revision)."""
+    from regadvisor.experiment import identity_change
     from regadvisor.pipeline import previous_run
 
     previous = previous_run(run_dir)
@@ -134,11 +136,17 @@ def _say_what_resumes(run_dir, options, exp) -> None:
                           f"earlier run are kept under {run_dir / 'revisions'}/ (it also as "
                           "report.json.unreadable-N) and this run starts afresh.", markup=False)
         return
-    if (previous.get("experiment") or {}).get("fingerprint") != exp.fingerprint:
+    change = identity_change(previous.get("experiment"), exp)
+    if change == "experiment":
         return  # advise refuses it with the way out
     if previous.get("settings") != options.key(exp):
         console.print(f"{run_dir} holds an earlier run with other settings: it is kept under "
                       f"{run_dir / 'revisions'}/ and this run starts afresh.", markup=False)
+    elif change == "test":
+        kept = (f" (its results are kept under {run_dir / 'revisions'}/)"
+                if "verify" in (previous.get("finished_stages") or []) else "")
+        console.print(f"{run_dir} holds this run with another test loader{kept}: its diagnosis "
+                      "and tuning are kept, and verification runs again.", markup=False)
     elif previous.get("status") == "complete":
         console.print(f"{run_dir} already holds this run, complete: nothing to train. (Pass "
                       "another --output, or other settings, for a new run.)", markup=False)

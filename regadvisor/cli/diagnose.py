@@ -64,7 +64,7 @@ def diagnose_command(
     import json
 
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import diagnose
+    from regadvisor.pipeline import check_owner, diagnose
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
 
@@ -79,6 +79,7 @@ def diagnose_command(
     run_dir = make_run_dir(output, exp.name)
     with lock_run_dir(run_dir, "diagnose"), progress_bar(quiet or json_out) as progress:
         check_run_dir(run_dir, files=("diagnosis.json",))
+        check_owner(run_dir, exp)  # the folder of another experiment keeps its results
         callbacks = []
         if progress is not None:
             task = progress.add_task("diagnose", total=epochs, status="")

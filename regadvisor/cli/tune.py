@@ -95,6 +95,7 @@ def tune_command(
     """Tune weight decay, dropout, patience (and what the rules call for) with Optuna."""
 
     from regadvisor.experiment import load_experiment
+    from regadvisor.pipeline import check_owner
     from regadvisor.pipeline._budget import parse_budget
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
@@ -123,6 +124,7 @@ def tune_command(
     # The workers (--worker-rank) are this process's children: they do not take the folder.
     with lock_run_dir(run_dir, "tune"):
         check_run_dir(run_dir, files=("diagnosis.json", "tuning.json", "trials.csv"))
+        check_owner(run_dir, exp)  # the folder of another experiment keeps its results
         search = _diagnose(exp, run_dir, settings, ruleset, overrides, diagnostic_epochs,
                            workers, n_threads)
         if budget is not None:

@@ -9,11 +9,12 @@ same pieces given as import strings or as Python objects. Loading it runs the us
 from __future__ import annotations
 
 from regadvisor.errors import ExperimentError
+from regadvisor.experiment._fingerprint import identity_change
 from regadvisor.experiment._load import import_experiment_module, import_object, resolve_target
 from regadvisor.experiment._types import Experiment
 from regadvisor.experiment._validate import build_experiment
 
-__all__ = ["Experiment", "build_experiment", "load_experiment"]
+__all__ = ["Experiment", "build_experiment", "identity_change", "load_experiment"]
 
 _PIECES = ("model", "data", "optimizer", "loss", "scheduler", "batch", "training_step",
            "clip_grad")

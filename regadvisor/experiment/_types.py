@@ -50,9 +50,13 @@ class Experiment:
         target_variance: Variance of the training targets (regression).
         label_smoothing: The label smoothing ε of the user's own loss (0 when none).
         bundled: Whether this is one of regadvisor's bundled examples.
-        fingerprint: The experiment's identity, from its content and contract (the model's
-            parameter names and shapes, the data, the optimizer, the loss, task, metric and
-            epochs): a run folder or a study made for one experiment is refused to another.
+        fingerprint: The experiment's identity as far as the diagnosis and the tuning go: the
+            model, the training and validation data, the optimizer, the loss, the schedule, the
+            task, metric and epochs, and the user's own code
+            (:mod:`regadvisor.experiment._fingerprint`). A run folder or a study made for one
+            experiment is refused to another.
+        test_fingerprint: The identity of the test loader (empty when there is none): when only
+            it differs, a run folder keeps its tuning and verifies again.
         notes: Facts the loader noticed (task inferred, defaults used, ...).
     """
 
@@ -87,6 +91,7 @@ class Experiment:
     bundled: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
     fingerprint: str = ""
+    test_fingerprint: str = ""
     augment: float | None = None
     data_factory: Callable[..., Any] | None = field(default=None, repr=False)
     _augmented: dict[float, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -136,4 +141,5 @@ class Experiment:
             "bundled": self.bundled,
             "notes": list(self.notes),
             "fingerprint": self.fingerprint,
+            "test_fingerprint": self.test_fingerprint,
         }

@@ -2,7 +2,8 @@
 
 :func:`build_experiment` runs the checks in order: the model factory (:mod:`._model`), the
 loaders (:mod:`._loaders`), the loss, task and targets (:mod:`._targets`), the settings, and the
-optimizer; then it reads the experiment's identity (:mod:`._fingerprint`).
+optimizer; then it reads the experiment's identity (:mod:`._fingerprint`). The model is built and
+run on its first batch under a fixed seed, so that its initial weights are part of that identity.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from torch import nn
 
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import kind
-from regadvisor.experiment._fingerprint import fingerprint
+from regadvisor.experiment._fingerprint import fixed_seed, identity
 from regadvisor.experiment._loaders import len_dataset, read_augment, read_loaders
 from regadvisor.experiment._model import check_model, read_optimizer, run_batch
 from regadvisor.experiment._schedule import read_schedule
@@ -24,7 +25,7 @@ from regadvisor.experiment._targets import check_targets, infer_task, read_loss,
 from regadvisor.experiment._types import Experiment
 from regadvisor.training.batch import input_form, input_tensors
 
-__all__ = ["build_experiment", "fingerprint"]
+__all__ = ["build_experiment"]
 
 
 def build_experiment(
@@ -79,11 +80,13 @@ def build_experiment(
     notes: list[str] = []
     _check_functions(model, data, where, batch)
     augment = read_augment(data, where)
-    first = check_model(model, where, device)
+    with fixed_seed():
+        first = check_model(model, where, device)
     read = read_loaders(data, where, batch)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
-    outputs, layer_order = run_batch(first, inputs, where)
+    with fixed_seed():  # lazy layers take their weights now
+        outputs, layer_order = run_batch(first, inputs, where)
     soft = soft_labels(targets, outputs)
     task = infer_task(task, loss_module, targets, where, notes, soft)
     n_classes, target_variance = check_targets(task, soft, outputs, read, where, notes)
@@ -95,6 +98,13 @@ def build_experiment(
         notes.append("training_step(model, batch) trains: regadvisor adds weight decay, "
                      "dropout, L1 (to the loss it returns) and early stopping; it cannot smooth "
                      "the labels inside your own loss, so label smoothing is not searched")
+    ident = identity(model=first, loaders=read.loaders, spec=spec, loss_module=loss_module,
+                     task=task, metric=metric, epochs=epochs, schedule=schedule, augment=augment,
+                     functions={"model": model, "data": data, "optimizer": optimizer,
+                                "loss": loss, "scheduler": scheduler, "batch": batch,
+                                "training_step": training_step, "clip_grad": clip_grad},
+                     hooks=tuple(name for name, hook in (("training_step", training_step),
+                                                         ("clip_grad", clip_grad)) if hook))
     return Experiment(
         name=name, source=source, model_factory=model,
         **_loader_fields(read.loaders, int(targets.shape[0])),
@@ -120,10 +130,8 @@ def build_experiment(
                          else float(getattr(loss_module, "label_smoothing", 0.0) or 0.0)),
         bundled=bundled,
         notes=tuple(notes),
-        fingerprint=fingerprint(first, read.loaders, spec, loss_module, task, metric, epochs,
-                                schedule, hooks=tuple(
-                                    name for name, hook in (("training_step", training_step),
-                                                            ("clip_grad", clip_grad)) if hook)),
+        fingerprint=ident.tuning,
+        test_fingerprint=ident.test,
     )
 
 

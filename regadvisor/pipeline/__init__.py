@@ -7,6 +7,7 @@ experiment → inspect + diagnostic training (diagnosis) → rules → (tuning �
 """
 
 from regadvisor.pipeline._diagnosis import DIAGNOSIS_SCHEMA_VERSION, Diagnosis, diagnose, judge
+from regadvisor.pipeline._identity import check_owner
 from regadvisor.pipeline._options import AdviseOptions, Hooks
 from regadvisor.pipeline._record import (
     RECORD_FILES,
@@ -35,6 +36,7 @@ __all__ = [
     "Recommendation",
     "RunResult",
     "archive",
+    "check_owner",
     "diagnose",
     "judge",
     "previous_run",

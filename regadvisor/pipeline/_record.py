@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regadvisor._record import from_plain, json_schema, to_json, to_plain
-from regadvisor.errors import ConfigError
 from regadvisor.pipeline._diagnosis import Diagnosis
+from regadvisor.pipeline._identity import check_owner
 from regadvisor.training import Placement, RegConfig
 
 if TYPE_CHECKING:
@@ -208,6 +208,8 @@ def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) 
     an unreadable ``report.json`` too) is kept as a revision, and an unreadable ``report.json``
     is then moved aside (``report.json.unreadable-<n>``). Call it while holding the folder
     (:func:`regadvisor._io.lock_run_dir`).
+    When only the test loader differs, the folder's diagnosis and tuning are kept and
+    verification runs again.
 
     Raises:
         ConfigError: The folder holds a run of another experiment, or a file or folder of the
@@ -215,20 +217,16 @@ def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) 
     """
     key = options.key(experiment)
     previous = previous_run(run_dir)
+    change = check_owner(run_dir, experiment, previous)
     revisions: list[str] = []
     if previous is not None:
-        owner = (previous.get("experiment") or {}).get("fingerprint")
-        if owner and owner != experiment.fingerprint:
-            name = (previous.get("experiment") or {}).get("name", "?")
-            raise ConfigError(
-                f"Run folder '{run_dir}' holds a run of another experiment ({name}, identity "
-                f"{owner}; this one is {experiment.name}, identity {experiment.fingerprint}). "
-                "Its results stay as they are: pass a new --output folder for this experiment.")
         revisions = list(previous.get("revisions") or [])
         if previous.get("settings") == key:
             result = from_plain(RunResult, previous)
             result.resumed = True
             result.command = options.command or result.command
+            if change == "test":
+                _verify_again(result, experiment, run_dir)
             return result
     if any((run_dir / name).is_file() for name in RECORD_FILES):
         revisions.append(archive(run_dir))
@@ -237,6 +235,18 @@ def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) 
     return RunResult(command=options.command, versions=versions(), device=str(options.device),
                      seed=options.seed, experiment=experiment.summary(), settings=key,
                      revisions=revisions)
+
+
+def _verify_again(result: RunResult, experiment: Experiment, run_dir: Path) -> None:
+    """The same experiment with another test loader: keep the diagnosis and the tuning, drop
+    the verification (kept as a revision when it had finished) so that it runs again."""
+    if "verify" in result.finished_stages:
+        result.revisions.append(archive(run_dir))
+    result.finished_stages = [s for s in result.finished_stages if s in ("diagnose", "tune")]
+    result.verification = None
+    result.recommendation = None
+    result.status = "partial"
+    result.experiment = experiment.summary()
 
 
 if __name__ == "__main__":

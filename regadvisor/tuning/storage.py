@@ -135,6 +135,10 @@ def claim_study(study: optuna.Study, experiment: Experiment, space: SearchSpace,
                 settings: TuneSettings, name: str, url: str) -> None:
     """Mark a new study with this experiment and search space; refuse to resume one of another.
 
+    The study's user attributes hold the experiment's identity as far as tuning goes
+    (``experiment``, with ``experiment_name``): the test loader, which tuning never reads, may
+    differ.
+
     Raises:
         ConfigError: The study belongs to another experiment.
         StorageError: The study was made with another search space or objective.
@@ -153,7 +157,8 @@ def _claim_experiment(study: optuna.Study, experiment: Experiment, name: str, ur
             f"Study {name!r} in {mask_url(url)} belongs to another experiment "
             f"({study.user_attrs.get('experiment_name', '?')}, identity {owner}; this one is "
             f"{experiment.name}, identity {experiment.fingerprint}): resuming it would mix the "
-            "two. Pass a new --output folder (or --study-name) for this experiment.")
+            "two. Pass another --study-name for this experiment (or, with the default study, "
+            "a new --output folder).")
 
 
 def _claim_space(study: optuna.Study, space: SearchSpace, settings: TuneSettings, name: str,

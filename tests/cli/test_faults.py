@@ -92,8 +92,12 @@ def test_another_experiment_is_refused_a_run_folder_and_a_study(run_cli, tmp_pat
     assert "holds a run of another experiment" in result.stderr
     assert "pass a new --output" in result.stderr
     assert (out / "report.json").read_text() == before
-    # tune has no report.json to compare: the study itself knows its experiment.
+    # tune compares with the folder's report.json too; the study itself knows its experiment.
     result = run_cli("tune", b, "--n-trials", "2", "-o", out, "-q")
+    assert result.exit_code == 2
+    assert "holds a run of another experiment" in result.stderr
+    result = run_cli("tune", b, "--n-trials", "2", "-o", tmp_path / "other", "-q",
+                     "--storage", f"sqlite:///{out / 'study.db'}", "--study-name", "regadvisor-exp")
     assert result.exit_code == 2
     assert "belongs to another experiment" in result.stderr
 
