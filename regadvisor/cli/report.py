@@ -18,8 +18,7 @@ def report_command(
     debug: DebugOpt = False,
 ) -> None:
     """Re-render report.html from a run folder's report.json (no training)."""
-    from regadvisor._record import from_plain
-    from regadvisor.pipeline import RUN_SCHEMA_VERSION, RunResult
+    from regadvisor.pipeline import RUN_SCHEMA_VERSION, read_record
     from regadvisor.report import render_report
 
     path = run_dir / "report.json"
@@ -36,9 +35,11 @@ def report_command(
         raise ConfigError(f"'{path}' is not a regadvisor report.json (schema version "
                           f"{RUN_SCHEMA_VERSION}). Pass a run folder written by "
                           "'regadvisor advise'.")
+    # Read through the typed record, as advise wrote it: a field of the wrong type fails here,
+    # with its path.
+    record = read_record(data, path)
     try:
-        # Read through the typed record, as advise wrote it: a field of the wrong type fails here.
-        out = render_report(from_plain(RunResult, data), run_dir)
+        out = render_report(record, run_dir)
     except Exception as e:  # a file edited by hand: any part may have the wrong type
         raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
                           "cannot be rendered. Run 'regadvisor advise' again.") from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regadvisor._record import from_plain, json_schema, to_json, to_plain
+from regadvisor._record import RecordError, from_plain, json_schema, to_json, to_plain
 from regadvisor.errors import ConfigError
 from regadvisor.pipeline._diagnosis import Diagnosis
 from regadvisor.training import Placement, RegConfig
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from regadvisor.verification import Verification
 
 __all__ = ["RECORD_FILES", "RUN_SCHEMA_VERSION", "ArmPlacement", "Recommendation", "RunResult",
-           "archive", "previous_run",
+           "archive", "previous_run", "read_record",
            "report_schema", "start_record", "versions", "write_outputs", "write_trials_csv"]
 
 RUN_SCHEMA_VERSION = 1
@@ -147,11 +147,40 @@ def write_outputs(result: RunResult, run_dir: Path) -> None:
         write_trials_csv(result.tuning, run_dir / "trials.csv")
 
 
+#: The part of the record each stage leaves when it finishes.
+_STAGE_PARTS = {"diagnose": "diagnosis", "tune": "tuning", "verify": "verification"}
+
+
+def read_record(data: dict[str, Any], path: Path) -> RunResult:
+    """The RunResult that ``report.json`` (parsed into ``data``, read from ``path``) holds.
+
+    Raises:
+        ConfigError: A value has the wrong type, a field without a default is missing, or a
+            stage listed as finished left nothing (a file edited by hand): one line that names
+            the file and the field.
+    """
+    try:
+        result = from_plain(RunResult, data)
+        for stage in result.finished_stages:
+            part = _STAGE_PARTS.get(stage)
+            if part is not None and getattr(result, part) is None:
+                raise RecordError(part, f"finished_stages lists {stage!r} but the record holds "
+                                        f"no {part}")
+    except RecordError as e:
+        raise ConfigError(f"'{path}' is incomplete or altered ({e}); it cannot be used. Restore "
+                          "it, or move it out of the folder to start that run afresh.") from None
+    return result
+
+
 def previous_run(run_dir: Path) -> dict[str, Any] | None:
     """The record a run folder already holds (``report.json``), or None.
 
     A file that cannot be read as a record is moved aside (``report.json.unreadable-<n>``), not
     deleted, and the folder counts as empty.
+
+    Raises:
+        ConfigError: The record was altered (a field of the wrong type, say): it is left as it
+            is for the user to restore or move (see :func:`read_record`).
     """
     path = run_dir / "report.json"
     if not path.is_file():
@@ -159,6 +188,7 @@ def previous_run(run_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and data.get("schema_version") == RUN_SCHEMA_VERSION:
+            read_record(data, path)
             return data
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         pass
