@@ -9,12 +9,15 @@ from typing import Annotated
 import typer
 
 from regadvisor.cli._common import DebugOpt, console, handle_errors
-from regadvisor.errors import ConfigError
+from regadvisor.errors import ConfigError, RegAdvisorError
 
 
 @handle_errors
 def report_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder holding report.json.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Where to write the HTML report: a file, or a folder to put "
+                               "report.html in. Default: report.html in RUN_DIR.")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Re-render report.html from a run folder's report.json (no training)."""
@@ -38,9 +41,24 @@ def report_command(
     # Read through the typed record, as advise wrote it: a field of the wrong type fails here,
     # with its path.
     record = read_record(data, path)
+    html = _html_path(output) if output is not None else run_dir / "report.html"
     try:
-        out = render_report(record, run_dir)
-    except Exception as e:  # a file edited by hand: any part may have the wrong type
+        out = render_report(record, run_dir, html)
+    except (RegAdvisorError, OSError):
+        raise  # writing failed (a full disk, a read-only folder): not the record's fault
+    except Exception as e:  # parts that fit their types but not each other (edited by hand)
         raise ConfigError(f"'{path}' is incomplete or altered ({type(e).__name__}: {e}); it "
                           "cannot be rendered. Run 'regadvisor advise' again.") from None
     console.print(f"Rendered {out}.", markup=False)
+
+
+def _html_path(output: Path) -> Path:
+    """``--output``: a folder (existing, or written with a trailing slash) gets report.html; any
+    other path is the file itself, its folder made if need be."""
+    path = output / "report.html" if output.is_dir() or str(output).endswith("/") else output
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"--output '{output}': the folder '{path.parent}' cannot be made "
+                          f"({e.strerror or e}). Pass a place you can write to.") from None
+    return path
