@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DiskFullError",
     "ExperimentError",
     "RegAdvisorError",
     "RulesError",
@@ -63,3 +64,21 @@ class RunError(RegAdvisorError):
     """A run failed for a reason that is not a mistake in the input."""
 
     exit_code = 1
+
+
+class DiskFullError(RunError):
+    """The disk (or the user's quota) filled up while regadvisor wrote to it.
+
+    Args:
+        where: What was being written, as it follows "ran out of space (...)": "writing
+            '…/report.html'", "in the study storage …".
+        reason: The system's words ("No space left on device", "Disk quota exceeded", SQLite's
+            "database or disk is full").
+        then: What is kept and how to go on.
+    """
+
+    def __init__(self, where: str, reason: str,
+                 then: str = "Free space there and run the same command again.") -> None:
+        super().__init__(f"The disk ran out of space ({reason}) {where}. {then}")
+        self.where = where
+        self.reason = reason

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from regadvisor._record import from_plain, json_schema, to_json, to_plain
+from regadvisor._record import RecordError, from_plain, json_schema, to_json, to_plain
+from regadvisor.errors import ConfigError
 from regadvisor.pipeline._diagnosis import Diagnosis
 from regadvisor.pipeline._identity import check_owner
 from regadvisor.training import Placement, RegConfig
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from regadvisor.verification import Verification
 
 __all__ = ["RECORD_FILES", "RUN_SCHEMA_VERSION", "ArmPlacement", "Recommendation", "RunResult",
-           "archive", "previous_run",
+           "archive", "previous_run", "read_record",
            "report_schema", "start_record", "versions", "write_outputs", "write_trials_csv"]
 
 RUN_SCHEMA_VERSION = 1
@@ -147,13 +148,39 @@ def write_outputs(result: RunResult, run_dir: Path) -> None:
         write_trials_csv(result.tuning, run_dir / "trials.csv")
 
 
+#: The part of the record each stage leaves when it finishes.
+_STAGE_PARTS = {"diagnose": "diagnosis", "tune": "tuning", "verify": "verification"}
+
+
+def read_record(data: dict[str, Any], path: Path) -> RunResult:
+    """The RunResult that ``report.json`` (parsed into ``data``, read from ``path``) holds.
+
+    Raises:
+        ConfigError: A value has the wrong type, a field without a default is missing, or a
+            stage listed as finished left nothing (a file edited by hand): one line that names
+            the file and the field.
+    """
+    try:
+        result = from_plain(RunResult, data)
+        for stage in result.finished_stages:
+            part = _STAGE_PARTS.get(stage)
+            if part is not None and getattr(result, part) is None:
+                raise RecordError(part, f"finished_stages lists {stage!r} but the record holds "
+                                        f"no {part}")
+    except RecordError as e:
+        raise ConfigError(f"'{path}' is incomplete or altered ({e}); it cannot be used. Restore "
+                          "it, or move it out of the folder to start that run afresh.") from None
+    return result
+
+
 def previous_run(run_dir: Path) -> dict[str, Any] | None:
     """The record a run folder already holds (``report.json``), or None (none, or a file that
     cannot be read as a record). Reading changes nothing.
 
     Raises:
         ConfigError: A folder stands where a record file goes, or a file where the revisions
-            go: a run could keep neither.
+            go: a run could keep neither; or the record was altered (a field of the wrong type,
+            say): it is left as it is for the user to restore or move (see :func:`read_record`).
     """
     from regadvisor._io import check_run_dir
 
@@ -166,6 +193,7 @@ def previous_run(run_dir: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     if isinstance(data, dict) and data.get("schema_version") == RUN_SCHEMA_VERSION:
+        read_record(data, path)  # an altered record is refused, never taken as unreadable
         return data
     return None
 

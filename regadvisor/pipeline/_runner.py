@@ -7,6 +7,7 @@ the verification or report modules.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from regadvisor._io import no_space
 from regadvisor._record import to_plain
-from regadvisor.errors import RegAdvisorError, RunError
+from regadvisor.errors import DiskFullError, RegAdvisorError, RunError
 from regadvisor.experiment import Experiment
 from regadvisor.pipeline._diagnosis import Diagnosis, diagnose
 from regadvisor.pipeline._options import AdviseOptions, Hooks
@@ -59,14 +61,23 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
 
     Raises:
         ConfigError: The run folder holds a run of another experiment, another run holds it,
-            or something of the wrong kind stands where the record goes.
+            something of the wrong kind stands where the record goes, or the record was altered.
         RunError: The experiment's code failed, or no trial completed.
+        DiskFullError: The disk filled up; the message says which finished stages are kept.
     """
     from regadvisor._io import lock_run_dir
 
     hooks = hooks or Hooks()
     with lock_run_dir(run_dir, "advise"):
-        result = start_record(experiment, run_dir, options)
+        try:
+            result = start_record(experiment, run_dir, options)
+        except OSError as e:
+            reason = no_space(e)
+            if reason is None:
+                raise
+            raise DiskFullError(f"copying the earlier run to '{run_dir / 'revisions'}'", reason,
+                                "It stays as it was and nothing was changed: free space there "
+                                "and run the same command again.") from e
         run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
                    time.perf_counter())
         try:
@@ -76,6 +87,10 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
             raise
         except Exception as e:
             _save_stopped(result, run_dir, f"{type(e).__name__}: {e}")
+            reason = no_space(e)
+            if reason is not None:
+                where = e.where if isinstance(e, DiskFullError) else f"during {_current(result)}"
+                raise DiskFullError(where, reason, _kept(run_dir)) from e
             raise
     return result
 
@@ -320,11 +335,34 @@ def _user_code(stage: str, device: Any) -> contextlib.AbstractContextManager[Non
 
 
 def _save_stopped(result: RunResult, run_dir: Path, error: str) -> None:
-    """Save the record of a run that stopped early: ``partial`` unless it was complete."""
+    """Save the record of a run that stopped early: ``partial`` unless it was complete.
+
+    When the record cannot be written (the disk is full, the folder became read-only), the one
+    already there stays whole (files are replaced, never written in place) and the error that
+    stopped the run is the one reported.
+    """
     if result.status != "complete":
         result.status = "partial"
     result.error = error
-    write_outputs(result, run_dir)
+    try:
+        write_outputs(result, run_dir)
+    except RegAdvisorError:
+        pass
+
+
+def _kept(run_dir: Path) -> str:
+    """What a run stopped by a full disk keeps, as the record on disk says, and how to go on."""
+    try:
+        record = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+        stages = [str(s) for s in record.get("finished_stages") or []]
+    except (OSError, ValueError, AttributeError, TypeError):
+        stages = []
+    if not stages:
+        return "No stage had finished yet. Free space there and run the same command again."
+    study = "; the study keeps every finished trial" if "tune" not in stages else ""
+    return (f"Kept in '{run_dir}': report.json with the finished stages {', '.join(stages)}"
+            f"{study}. Free space there and run the same command to resume: the finished "
+            "stages are not run again.")
 
 
 def _interruption(result: RunResult) -> str:

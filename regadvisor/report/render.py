@@ -53,13 +53,17 @@ def render_html(run: dict[str, Any]) -> str:
     return _env().get_template("report.html.j2").render(d=data)
 
 
-def render_report(run: Any, run_dir: Path) -> Path:
-    """Render ``report.html`` into ``run_dir`` from a RunResult (or its dict).
+def render_report(run: Any, run_dir: Path, path: Path | None = None) -> Path:
+    """Render ``report.html`` into ``run_dir`` (or to ``path``) from a RunResult (or its dict).
 
     Returns:
         The path of the written file.
+
+    Raises:
+        DiskFullError: The disk filled up.
+        ConfigError: The folder cannot be written.
     """
     payload = run if isinstance(run, dict) else to_plain(run)
     # Round-trip through JSON: the report shows exactly what report.json holds.
     payload = json.loads(json.dumps(payload))
-    return atomic_write_text(Path(run_dir) / "report.html", render_html(payload))
+    return atomic_write_text(path or Path(run_dir) / "report.html", render_html(payload))

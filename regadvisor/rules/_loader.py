@@ -3,7 +3,8 @@
 Within one folder the files are read in file-name order and an id may appear only once. A later
 folder overrides an earlier one: a rule with a known id takes that rule's place (and its rank
 among equal priorities), ``enabled: false`` removes it (``{id: ..., enabled: false}`` is enough),
-and a folder that holds ``verdicts`` replaces the whole verdict list.
+and a folder that holds ``verdicts`` replaces the whole verdict list (an empty ``verdicts:`` is
+refused: it would leave no verdict at all).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def parse_rules_text(text: str, display: str) -> tuple[list[_Entry], list[Verdic
     if not data:
         raise RulesError(f"{display}: the file holds neither 'rules:' nor 'verdicts:'")
     entries = _rules(data.get("rules"), display)
-    verdicts = _verdicts(data["verdicts"], display) if data.get("verdicts") is not None else None
+    verdicts = _verdicts(data["verdicts"], display) if "verdicts" in data else None
     return entries, verdicts
 
 
@@ -220,6 +221,12 @@ def _rules(raw: Any, display: str) -> list[_Entry]:
 
 
 def _verdicts(raw: Any, display: str) -> list[VerdictRule]:
+    if raw is None or raw == []:
+        # A verdict list replaces the one in force; an empty one would leave every run with no
+        # verdict but the fallback (good fit), whatever the curves show.
+        raise RulesError(f"{display}: 'verdicts' is empty: it would replace the verdicts in force "
+                         "with none, and every run would read as a good fit. List the verdicts "
+                         "that replace them, or remove the 'verdicts:' key to keep them")
     if not isinstance(raw, list):
         raise RulesError(f"{display}: 'verdicts' must be a list (each entry starting with "
                          f"'- verdict: ...'), got {yaml_repr(raw)}")

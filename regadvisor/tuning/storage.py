@@ -9,9 +9,10 @@ from typing import Any
 
 import optuna
 
+from regadvisor._io import no_space
 from regadvisor._record import from_plain, to_plain
 from regadvisor._secrets import mask_url, scrub
-from regadvisor.errors import ConfigError, StorageError
+from regadvisor.errors import ConfigError, DiskFullError, StorageError
 from regadvisor.experiment import Experiment
 from regadvisor.tuning.settings import TuneSettings
 from regadvisor.tuning.space import SearchSpace
@@ -19,6 +20,7 @@ from regadvisor.tuning.space import SearchSpace
 __all__ = [
     "claim_study",
     "default_study_name",
+    "disk_full",
     "failed_during_tuning",
     "open_storage",
     "storage_fault",
@@ -76,6 +78,9 @@ def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStora
             if racing and attempt < 5:
                 time.sleep(0.5 + attempt)
                 continue
+            full = disk_full(url, e)
+            if full is not None:
+                raise full from None
             raise StorageError(
                 f"Cannot open the study storage {mask_url(url)}: {scrub(text)}. Check the URL "
                 "(e.g. sqlite:///study.db or postgresql://user:password@host/db) and that the "
@@ -122,8 +127,22 @@ def _retry_once() -> dict:
     return {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
 
 
-def unusable_study(name: str, url: str, error: Exception) -> StorageError:
+def disk_full(url: str, error: BaseException) -> DiskFullError | None:
+    """The error for a storage whose disk (or quota) filled up, or ``None`` when ``error`` says
+    something else."""
+    reason = no_space(error)
+    if reason is None:
+        return None
+    return DiskFullError(f"in the study storage {mask_url(url)}", reason,
+                         "Every finished trial is kept in it: free space there and run the same "
+                         "command to resume.")
+
+
+def unusable_study(name: str, url: str, error: Exception) -> StorageError | DiskFullError:
     """The error for a study that Optuna could not create or load from the storage."""
+    full = disk_full(url, error)
+    if full is not None:
+        return full
     if isinstance(error, ValueError):
         return StorageError(f"Study {name!r} in {mask_url(url)} cannot be used: {error}. Pass a "
                             "new --study-name to start fresh.")

@@ -44,6 +44,7 @@ from regadvisor.tuning.space import SearchSpace
 from regadvisor.tuning.storage import (
     claim_study,
     default_study_name,
+    disk_full,
     failed_during_tuning,
     open_storage,
     storage_fault,
@@ -182,7 +183,8 @@ def run_trials(
         fault = storage_fault(e)
         if fault is None:
             raise
-        raise failed_during_tuning(settings, fault) from None
+        full = disk_full(settings.storage or "study.db", e)
+        raise (full or failed_during_tuning(settings, fault)) from None
     if settings.timeout_seconds is not None and _finished(study) < n_trials:
         return f"the time budget of {settings.timeout_seconds:g} s ended the search"
     return None

@@ -69,7 +69,11 @@ RULE = ("rules:\n  - id: mine\n    title: T\n    when: {when}\n    priority: 50\
     (RULE.format(when='"gap > 1"').replace("priority: 50", "priority: high"), "priority"),
     (RULE.format(when='"gap > 1"') + RULE.format(when='"gap > 2"').replace("rules:\n", ""),
      "mine"),
-], ids=["malformed-yaml", "unknown-fact", "wrong-type", "wrong-field-type", "duplicate-id"])
+    ("verdicts: []\n", "mine.yaml: 'verdicts' is empty: it would replace the verdicts in force "
+                       "with none"),
+    (RULE.format(when='"gap > 1"') + "verdicts:\n", "mine.yaml: 'verdicts' is empty"),
+], ids=["malformed-yaml", "unknown-fact", "wrong-type", "wrong-field-type", "duplicate-id",
+        "empty-verdicts", "verdicts-without-entries"])
 def test_bad_rule_files(run_cli, tmp_path, text, message):
     folder = _rules_dir(tmp_path, text)
     result = run_cli("diagnose", GOOD, "--rules", folder, "-o", tmp_path / "r")
@@ -78,6 +82,9 @@ def test_bad_rule_files(run_cli, tmp_path, text, message):
     assert not (tmp_path / "r" / "diagnosis.json").exists()  # refused before any training
     result = run_cli("rules", "check", folder)
     _one_line_error(result, 2, message)
+    result = run_cli("advise", GOOD, "--rules", folder, "-o", tmp_path / "a")
+    _one_line_error(result, 2, message)
+    assert not (tmp_path / "a").exists()
 
 
 @pytest.mark.parametrize("condition", [

@@ -140,6 +140,45 @@ def test_an_edited_report_json_with_wrong_types_is_an_input_error(run_cli, tmp_p
     assert "is incomplete or altered" in result.stderr and "Traceback" not in result.stderr
 
 
+def _edit(data, path, value):
+    *parents, last = path
+    for key in parents:
+        data = data[key]
+    data[last] = value
+
+
+@pytest.mark.parametrize(("path", "value", "where", "problem"), [
+    (("seed",), "zero", "seed", "expected a whole number, got the string 'zero'"),
+    (("diagnosis", "history", "records", 0, "train_loss"), "abc",
+     "diagnosis.history.records[0].train_loss", "expected a number, got the string 'abc'"),
+    (("timings", "tune"), "slow", "timings.tune", "expected a number, got the string 'slow'"),
+    (("diagnosis", "verdict"), 5, "diagnosis.verdict", "expected an object, got the number 5"),
+    (("finished_stages",), "diagnose", "finished_stages",
+     "expected a list, got the string 'diagnose'"),
+    (("revisions",), "revisions/1", "revisions", "expected a list, got the string"),
+    (("experiment",), "exp", "experiment", "expected an object, got the string 'exp'"),
+    (("tuning",), None, "tuning", "finished_stages lists 'tune' but the record holds no tuning"),
+], ids=["top-level", "nested", "mapping-value", "record", "list", "revisions", "experiment",
+        "missing-stage"])
+def test_advise_and_report_refuse_an_edited_report_json_naming_the_field(run_cli, tmp_path, path,
+                                                                         value, where, problem):
+    out = tmp_path / "run"
+    assert run_cli("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q").exit_code == 0
+    data = _json(out / "report.json")
+    _edit(data, path, value)
+    edited = json.dumps(data)
+    (out / "report.json").write_text(edited)
+    for command in (("advise", ASSETS / "good_experiment.py", *FAST, "-o", out, "-q"),
+                    ("report", out)):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "failed unexpectedly" not in lines[0], result.stderr
+        assert f"'{out / 'report.json'}' is incomplete or altered" in lines[0]
+        assert f"at {where}: {problem}" in lines[0]
+        assert (out / "report.json").read_text() == edited  # left as it is, for the user to see
+
+
 # --- faults inside the pipeline ------------------------------------------------------------------
 
 def test_an_error_in_the_winners_reruns_fails_that_rerun_only(run_cli, tmp_path):

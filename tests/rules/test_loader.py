@@ -146,9 +146,15 @@ def test_a_folder_without_verdicts_keeps_the_earlier_ones(rules_dir):
     assert ruleset.rules[-1].id == "extra"
 
 
-def test_an_empty_verdict_list_replaces_the_verdicts(rules_dir):
-    ruleset = load_rules([ASSETS / "base", rules_dir("verdicts: []\n")], include_bundled=False)
-    assert ruleset.verdicts == ()
+@pytest.mark.parametrize("text", ["verdicts: []\n", "verdicts:\n"])
+def test_an_empty_verdict_list_is_refused_not_a_wipe_of_the_verdicts(rules_dir, text):
+    folder = rules_dir(text)
+    message = (r"rules.yaml: 'verdicts' is empty: it would replace the verdicts in force with "
+               r"none.*remove the 'verdicts:' key to keep them")
+    with pytest.raises(RulesError, match=message):
+        load_rules([ASSETS / "base", folder], include_bundled=False)
+    with pytest.raises(RulesError, match=message):
+        check_rules_dir(folder)
 
 
 def test_verdicts_of_one_folder_are_concatenated_in_file_order(rules_dir):
