@@ -113,10 +113,11 @@ def handle_errors(fn: F) -> F:
         except typer.Exit:
             raise
         except RegAdvisorError as e:
-            if debug:
-                _traceback(e)
-            err_console.print(f"[bold red]Error:[/] {escape(e.message)}", soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+            _fail(e, e, debug)
+        except SystemExit as e:  # commands end with typer.Exit: this is the user's sys.exit()
+            from regadvisor.training.faults import user_code_error
+
+            _fail(user_code_error(e, "this command"), e, debug)
         except KeyboardInterrupt as e:
             if debug:
                 _traceback(e)
@@ -132,6 +133,15 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(error: RegAdvisorError, cause: BaseException, debug: bool) -> None:
+    """Print ``error`` as one line (after the traceback of ``cause`` with ``--debug``) and exit
+    with its code."""
+    if debug:
+        _traceback(cause)
+    err_console.print(f"[bold red]Error:[/] {escape(error.message)}", soft_wrap=True)
+    raise typer.Exit(error.exit_code) from None
 
 
 def _traceback(error: BaseException) -> None:

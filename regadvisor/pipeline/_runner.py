@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from regadvisor._record import to_plain
-from regadvisor.errors import RegAdvisorError, RunError
-from regadvisor.experiment import Experiment
+from regadvisor.errors import RunError
+from regadvisor.experiment import Experiment, check_sample_counts
 from regadvisor.pipeline._diagnosis import Diagnosis, diagnose
 from regadvisor.pipeline._options import AdviseOptions, Hooks
 from regadvisor.pipeline._record import (
@@ -61,6 +60,7 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
         RunError: The experiment's code failed, or no trial completed.
     """
     hooks = hooks or Hooks()
+    check_sample_counts(experiment)  # before the run folder is claimed
     result = start_record(experiment, run_dir, options)
     run = _Run(experiment, run_dir, options, hooks, result, set(result.finished_stages),
                time.perf_counter())
@@ -268,19 +268,11 @@ def _report_stage(run: _Run) -> None:
 
 
 def _user_code(stage: str, device: Any) -> contextlib.AbstractContextManager[None]:
-    """Errors from the user's code in a stage become one-line errors that name the stage."""
-    from regadvisor.training.faults import user_code_error
+    """Errors from the user's code in a stage (``sys.exit()`` included) become one-line errors
+    that name the stage."""
+    from regadvisor.training.faults import user_code
 
-    @contextlib.contextmanager
-    def guard() -> Iterator[None]:
-        try:
-            yield
-        except (KeyboardInterrupt, RegAdvisorError):
-            raise
-        except Exception as e:
-            raise user_code_error(e, stage, device) from e
-
-    return guard()
+    return user_code(stage, device)
 
 
 def _save_stopped(result: RunResult, run_dir: Path, error: str) -> None:

@@ -78,6 +78,7 @@ class StepLoop:
         run = self.run
         with run.autocast:
             outputs = forward(run.model, inputs)
+            run.check_outputs(outputs, index, run.epoch, "training")
             loss = run.criterion(outputs.float(),
                                  align_targets(targets, outputs, run.classification))
         if run.l1_params:
@@ -88,7 +89,7 @@ class StepLoop:
         self.lr_sum += float(run.optimizer.param_groups[0]["lr"])
         run.optimizer.step()
         if run.step_scheduler:
-            run.scheduler.step()
+            run.scheduler_step()
         if index == self.step_losses.shape[0]:  # a loader whose length we could not know
             self.step_losses = torch.cat([self.step_losses, torch.empty_like(self.step_losses)])
         self.step_losses[index] = loss.detach()
