@@ -69,7 +69,12 @@ LossOpt = Annotated[str | None, typer.Option("--loss", help="Import string of th
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Run folder. Default: a "
                                                 "new folder under reports/.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Training seed.")]
+#: The largest ``--seed``: torch takes seeds below 2**64 but NumPy and Optuna's sampler only
+#: below 2**32, and regadvisor derives more seeds from it (``seed + 100·k`` for verification,
+#: ``seed + 1000·k`` for the winner's re-runs, ``seed + rank`` for the workers' samplers);
+#: below 2**31 they all stay in range.
+MAX_SEED = 2**31 - 1
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Training seed.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
 BudgetOpt = Annotated[str | None, typer.Option(

@@ -144,11 +144,19 @@ def test_debug_shows_the_traceback(run_cli):
     assert "ExperimentError" in result.stderr and "defines no 'model' function" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "abc"], ["--seed", "-1"]])
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "abc"], ["--seed", "-1"],
+                                  ["--seed", "99999999999999999999"], ["--seed", "2147483648"]])
 def test_bad_numbers_are_usage_errors(run_cli, args):
     result = run_cli("train", ASSETS / "good_experiment.py", *args)
     assert result.exit_code == 2
     assert "Invalid value" in result.stderr
+    assert "experiment's code" not in result.stderr and "unexpectedly" not in result.stderr
+
+
+def test_the_largest_seed_trains(run_cli, tmp_path):
+    result = run_cli("train", ASSETS / "good_experiment.py", "--seed", "2147483647",
+                     "--epochs", "1", "-o", tmp_path / "r", "-q")
+    assert result.exit_code == 0, result.stderr
 
 
 def test_unwritable_output(run_cli, tmp_path):
