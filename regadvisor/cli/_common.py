@@ -69,7 +69,12 @@ LossOpt = Annotated[str | None, typer.Option("--loss", help="Import string of th
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Run folder. Default: a "
                                                 "new folder under reports/.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Training seed.")]
+#: The largest ``--seed``: torch takes seeds below 2**64 but NumPy and Optuna's sampler only
+#: below 2**32, and regadvisor derives more seeds from it (``seed + 100·k`` for verification,
+#: ``seed + 1000·k`` for the winner's re-runs, ``seed + rank`` for the workers' samplers);
+#: below 2**31 they all stay in range.
+MAX_SEED = 2**31 - 1
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Training seed.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
 BudgetOpt = Annotated[str | None, typer.Option(
@@ -113,9 +118,11 @@ def handle_errors(fn: F) -> F:
         except typer.Exit:
             raise
         except RegAdvisorError as e:
-            if debug:
-                _traceback(e)
-            _fail(e)
+            _fail(e, e, debug)
+        except SystemExit as e:  # commands end with typer.Exit: this is the user's sys.exit()
+            from regadvisor.training.faults import user_code_error
+
+            _fail(user_code_error(e, "this command"), e, debug)
         except KeyboardInterrupt as e:
             if debug:
                 _traceback(e)
@@ -133,8 +140,12 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _fail(error: RegAdvisorError) -> NoReturn:
-    """The error's one line on stderr, then exit with its code."""
+def _fail(error: RegAdvisorError, cause: BaseException | None = None,
+          debug: bool = False) -> NoReturn:
+    """Print ``error`` as one line (after the traceback of ``cause`` with ``--debug``) and exit
+    with its code."""
+    if debug and cause is not None:
+        _traceback(cause)
     err_console.print(f"[bold red]Error:[/] {escape(error.message)}", soft_wrap=True)
     raise typer.Exit(error.exit_code) from None
 

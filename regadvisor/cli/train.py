@@ -47,6 +47,7 @@ def train_command(
     """Train the experiment's baseline as given and save its learning curves (history.csv)."""
     from regadvisor.experiment import baseline_config, load_experiment
     from regadvisor.training import resolve_device, train_experiment
+    from regadvisor.training.faults import user_code
 
     set_threads(threads)
     dev = resolve_device(device)
@@ -75,7 +76,9 @@ def train_command(
                                     status=f"val loss {record.val_loss:.4f}")
 
                 callbacks.append(advance)
-            result = train_experiment(exp, config, device=dev, amp=amp, callbacks=callbacks)
+            with user_code("training", dev):
+                result = train_experiment(exp, config, device=dev, amp=amp,
+                                          callbacks=callbacks)
         history = result.history
         path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
     best, last = history.best, history.last

@@ -12,9 +12,10 @@ from regadvisor.errors import ExperimentError
 from regadvisor.experiment._fingerprint import identity_change
 from regadvisor.experiment._load import import_experiment_module, import_object, resolve_target
 from regadvisor.experiment._types import Experiment
-from regadvisor.experiment._validate import build_experiment
+from regadvisor.experiment._validate import MIN_SAMPLES, build_experiment, check_sample_counts
 
-__all__ = ["Experiment", "build_experiment", "identity_change", "load_experiment"]
+__all__ = ["MIN_SAMPLES", "Experiment", "build_experiment", "check_sample_counts",
+           "identity_change", "load_experiment"]
 
 _PIECES = ("model", "data", "optimizer", "loss", "scheduler", "batch", "training_step",
            "clip_grad")

@@ -15,6 +15,7 @@ from typing import Any
 
 from regadvisor.errors import ExperimentError
 from regadvisor.examples import DEFAULT_EXAMPLE, EXAMPLES
+from regadvisor.training.faults import exit_call
 
 __all__ = ["import_experiment_module", "import_object", "resolve_target"]
 
@@ -104,7 +105,7 @@ def _import_module(name: str) -> ModuleType:
         raise ExperimentError(
             f"{e.filename}:{e.lineno}: syntax error: {e.msg}. Fix the file and run again."
         ) from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # the module raised, or called sys.exit()
         raise _import_failure(name, e, None) from None
 
 
@@ -116,6 +117,11 @@ def _import_failure(shown: str, error: BaseException, path: str | None) -> Exper
             f"'{error.name}' or fix the import.")
     if isinstance(error, ImportError):
         return ExperimentError(f"{shown}: importing it failed: {error}{where}. Fix the import.")
+    if isinstance(error, SystemExit):
+        return ExperimentError(
+            f"{shown}: running the file called {exit_call(error)}{where}; importing an "
+            "experiment must define model() and data(), not end the process (guard a script's "
+            "own run with if __name__ == '__main__':).")
     return ExperimentError(
         f"{shown}: running the file raised {type(error).__name__}: {error}{where}. Fix the "
         "experiment and run again.")

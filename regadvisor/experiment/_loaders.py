@@ -8,11 +8,12 @@ from typing import Any, NamedTuple
 import torch
 
 from regadvisor.errors import ExperimentError
-from regadvisor.experiment._calls import call, first_line, kind
+from regadvisor.experiment._calls import call, first_line, kind, raised
 from regadvisor.training.batch import BatchFn, BatchShapeError, input_tensors, split_batch
+from regadvisor.training.faults import USER_CODE_ERRORS
 
-__all__ = ["SPLIT_NAMES", "Loaders", "all_targets", "len_dataset", "max_target", "min_target",
-           "read_augment", "read_loaders"]
+__all__ = ["SPLIT_NAMES", "Loaders", "all_targets", "batch_subject", "len_dataset", "max_target",
+           "min_target", "read_augment", "read_loaders"]
 
 SPLIT_NAMES = ("training", "validation", "test")
 
@@ -88,19 +89,25 @@ def _first_batch(loader: Any, split: str, where: str,
         raise ExperimentError(
             f"{where}: the {split} loader from data() yields no batches. Check that its "
             "dataset is not empty (and drop_last with a batch larger than the data).") from None
-    except Exception as e:
-        raise ExperimentError(f"{where}: reading the first {split} batch raised "
-                              f"{type(e).__name__}: {first_line(e)}.") from None
+    except USER_CODE_ERRORS as e:
+        raise ExperimentError(f"{where}: reading the first {split} batch {raised(e)}.") from None
     try:
         return split_batch(batch, batch_fn)
     except BatchShapeError as e:
-        subject = (f"batch(b) on the first {split} batch" if batch_fn is not None
-                   else f"the {split} loader")
-        raise ExperimentError(f"{where}: {subject} {e}.") from None
+        raise ExperimentError(f"{where}: {batch_subject(split, batch_fn)} {e}.") from None
+    except SystemExit as e:
+        raise ExperimentError(f"{where}: batch(b) on the first {split} batch {raised(e)}. Fix "
+                              "batch() and run again.") from None
     except Exception as e:  # the user's batch(b) failed
         raise ExperimentError(f"{where}: batch(b) raised {type(e).__name__} on the first "
                               f"{split} batch: {first_line(e)}. Fix batch() and run "
                               "again.") from None
+
+
+def batch_subject(split: str, batch_fn: BatchFn | None) -> str:
+    """Where the first batch of ``split`` came from, for a message: ``batch(b) on the first
+    training batch`` or ``the training loader``."""
+    return f"batch(b) on the first {split} batch" if batch_fn is not None else f"the {split} loader"
 
 
 def _tensors(loader: Any) -> tuple[torch.Tensor, ...] | None:

@@ -10,11 +10,18 @@ import torch
 from torch import nn
 
 from regadvisor.errors import ExperimentError
-from regadvisor.experiment._calls import call, first_line, kind
-from regadvisor.training.batch import OutputShapeError, call_model, describe_inputs, logits
+from regadvisor.experiment._calls import call, first_line, kind, raised
+from regadvisor.experiment._loaders import SPLIT_NAMES
+from regadvisor.training.batch import (
+    OutputShapeError,
+    call_model,
+    describe_inputs,
+    logits,
+    output_width,
+)
 from regadvisor.training.config import OptimizerSpec
 
-__all__ = ["check_model", "read_optimizer", "run_batch"]
+__all__ = ["check_model", "read_optimizer", "run_batch", "run_batches"]
 
 
 def check_model(model: Callable[[], nn.Module], where: str,
@@ -87,8 +94,34 @@ def _check_device(model: nn.Module, where: str, device: str | torch.device) -> N
             f"CPU; regadvisor moves it to --device ({target}) itself.")
 
 
-def run_batch(model: nn.Module, inputs: Any,
-              where: str) -> tuple[torch.Tensor, tuple[str, ...]]:
+def run_batches(model: nn.Module, batches: list[tuple[Any, torch.Tensor]],
+                where: str) -> tuple[list[torch.Tensor], tuple[str, ...]]:
+    """The model's outputs on the first batch of every loader (training, validation, test), so
+    that a loader the model cannot read is found before any training, and the layer order of
+    the training batch (see :func:`run_batch`).
+
+    Raises:
+        ExperimentError: The model fails on a batch, does not return one tensor, or returns
+            outputs of another width for one loader than for the training loader.
+    """
+    outputs: list[torch.Tensor] = []
+    layer_order: tuple[str, ...] = ()
+    for split, (inputs, _) in zip(SPLIT_NAMES, batches, strict=False):
+        out, order = run_batch(model, inputs, where, split)
+        if not outputs:
+            layer_order = order
+        elif output_width(out) != output_width(outputs[0]):
+            raise ExperimentError(
+                f"{where}: the model returns {output_width(out)} values per sample for the "
+                f"first {split} batch but {output_width(outputs[0])} for the first training "
+                "batch. forward() must return the same number of outputs (one per class) for "
+                "every batch; make model() accept the batches data() yields.")
+        outputs.append(out)
+    return outputs, layer_order
+
+
+def run_batch(model: nn.Module, inputs: Any, where: str,
+              split: str = "training") -> tuple[torch.Tensor, tuple[str, ...]]:
     """The model's logits on one batch of inputs (in eval mode, without gradients), and the
     names of its linear and convolutional layers in the order the forward pass ran them.
 
@@ -101,7 +134,8 @@ def run_batch(model: nn.Module, inputs: Any,
     in which ``__init__`` registered the layers need not be the order ``forward`` calls them.
 
     Raises:
-        ExperimentError: The model fails on the batch or returns no logits.
+        ExperimentError: The model fails on the batch (of ``split``, for the message) or
+            returns no logits.
     """
     from regadvisor.training.dropout import WEIGHT_LAYERS
 
@@ -113,9 +147,12 @@ def run_batch(model: nn.Module, inputs: Any,
     try:
         with torch.no_grad():
             outputs = call_model(model, inputs)
+    except SystemExit as e:
+        raise ExperimentError(f"{where}: the model's forward() on the first {split} batch "
+                              f"{raised(e)}. Fix the model and run again.") from None
     except Exception as e:
         raise ExperimentError(
-            f"{where}: the model rejected a training batch of inputs {describe_inputs(inputs)} "
+            f"{where}: the model rejected a {split} batch of inputs {describe_inputs(inputs)} "
             f"({type(e).__name__}: {first_line(e)}). Make model() accept the batches data() "
             "yields.") from None
     finally:
@@ -124,7 +161,7 @@ def run_batch(model: nn.Module, inputs: Any,
     try:
         return logits(outputs), tuple(order)
     except OutputShapeError as e:
-        raise ExperimentError(f"{where}: on a training batch the model {e}.") from None
+        raise ExperimentError(f"{where}: on a {split} batch the model {e}.") from None
 
 
 def read_optimizer(optimizer: Callable | None, model: nn.Module, where: str,

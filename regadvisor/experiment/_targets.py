@@ -11,9 +11,17 @@ from torch import nn
 
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import call, kind
-from regadvisor.experiment._loaders import SPLIT_NAMES, Loaders, all_targets, max_target, min_target
+from regadvisor.experiment._loaders import (
+    SPLIT_NAMES,
+    Loaders,
+    all_targets,
+    batch_subject,
+    max_target,
+    min_target,
+)
+from regadvisor.training.evaluation import SHORT_LABELS
 
-__all__ = ["check_targets", "infer_task", "read_loss", "soft_labels"]
+__all__ = ["check_rows", "check_targets", "infer_task", "read_loss", "soft_labels"]
 
 _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss, nn.BCELoss,
                           nn.MultiMarginLoss)
@@ -82,6 +90,25 @@ def infer_task(task: str | None, loss_module: Any, targets: torch.Tensor, where:
     return inferred
 
 
+def check_rows(outputs: list[torch.Tensor], read: Loaders, where: str,
+               batch_fn: Any = None) -> None:
+    """One target per sample: the model's outputs on the first batch of each loader have as
+    many rows as the batch has targets.
+
+    Raises:
+        ExperimentError: A first batch with more or fewer targets than samples.
+    """
+    for split, out, (_, y) in zip(SPLIT_NAMES, outputs, read.batches, strict=False):
+        n_out = int(out.shape[0]) if out.ndim else 1
+        n_targets = int(y.shape[0]) if y.ndim else 1
+        if n_out != n_targets:
+            fix = "batch()" if batch_fn is not None else "data() or its dataset"
+            raise ExperimentError(
+                f"{where}: {batch_subject(split, batch_fn)} gives {n_targets} targets for a "
+                f"batch of {n_out} samples (the model returned {n_out} rows of outputs). Give "
+                f"one target per sample: fix {fix}.")
+
+
 def check_targets(task: str, soft: bool, outputs: torch.Tensor, read: Loaders, where: str,
                   notes: list[str]) -> tuple[int | None, float | None]:
     """Check the targets against the task and the model's outputs on the first batch.
@@ -102,6 +129,9 @@ def check_targets(task: str, soft: bool, outputs: torch.Tensor, read: Loaders, w
                      "most probable class")
         return int(outputs.shape[-1]), None
     if task == "classification":
+        if targets.dtype in SHORT_LABELS:
+            notes.append(f"class labels are {targets.dtype}: trained as torch.long, the class "
+                         "indices the classification losses take")
         return _check_class_labels(targets, outputs, read, where), None
     if not targets.is_floating_point():
         notes.append("integer regression targets are trained as float")

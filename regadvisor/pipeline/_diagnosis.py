@@ -11,9 +11,10 @@ from regadvisor._record import not_recorded
 from regadvisor.diagnosis.facts import Facts
 from regadvisor.diagnosis.inspect import Inspection
 from regadvisor.diagnosis.run import DiagnosticRun, run_diagnostic
-from regadvisor.experiment import Experiment
+from regadvisor.experiment import Experiment, check_sample_counts
 from regadvisor.rules import Finding, RuleSet, Verdict, evaluate_rules, load_rules
 from regadvisor.training import EpochCallback, History
+from regadvisor.training.faults import user_code
 
 __all__ = ["DIAGNOSIS_SCHEMA_VERSION", "Diagnosis", "diagnose", "judge"]
 
@@ -72,15 +73,22 @@ def diagnose(
         rules_dirs: Extra rule folders (``--rules``) that add or override bundled rules.
         ruleset: Rules already loaded (``rules_dirs`` is then ignored).
         callbacks: Per-epoch callbacks (progress display).
+
+    Raises:
+        ExperimentError: Too few samples to judge, or a mistake in the experiment's code that
+            training met (with its fix).
+        RunError: The experiment's code failed otherwise (``sys.exit()`` included).
     """
+    check_sample_counts(experiment)
     ruleset = ruleset or load_rules([Path(d) for d in rules_dirs])
 
     def settled(facts: Facts) -> bool:
         return evaluate_rules(ruleset, facts).verdict.name != "undecided"
 
-    run: DiagnosticRun = run_diagnostic(experiment, epochs=epochs, budget_seconds=budget_seconds,
-                                        device=device, seed=seed, settled=settled,
-                                        callbacks=callbacks)
+    with user_code("the diagnosis", device):
+        run: DiagnosticRun = run_diagnostic(experiment, epochs=epochs,
+                                            budget_seconds=budget_seconds, device=device,
+                                            seed=seed, settled=settled, callbacks=callbacks)
     verdict, findings = judge(ruleset, run.facts)
     return Diagnosis(
         experiment=experiment.summary(),

@@ -10,7 +10,6 @@ import contextlib
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from regadvisor._io import no_space
 from regadvisor._record import to_plain
 from regadvisor.errors import DiskFullError, RegAdvisorError, RunError
-from regadvisor.experiment import Experiment
+from regadvisor.experiment import Experiment, check_sample_counts
 from regadvisor.pipeline._diagnosis import Diagnosis, diagnose
 from regadvisor.pipeline._options import AdviseOptions, Hooks
 from regadvisor.pipeline._record import (
@@ -68,6 +67,7 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
     from regadvisor._io import lock_run_dir
 
     hooks = hooks or Hooks()
+    check_sample_counts(experiment)  # before the run folder is claimed
     with lock_run_dir(run_dir, "advise"):
         try:
             result = start_record(experiment, run_dir, options)
@@ -319,19 +319,11 @@ def _report_stage(run: _Run) -> None:
 
 
 def _user_code(stage: str, device: Any) -> contextlib.AbstractContextManager[None]:
-    """Errors from the user's code in a stage become one-line errors that name the stage."""
-    from regadvisor.training.faults import user_code_error
+    """Errors from the user's code in a stage (``sys.exit()`` included) become one-line errors
+    that name the stage."""
+    from regadvisor.training.faults import user_code
 
-    @contextlib.contextmanager
-    def guard() -> Iterator[None]:
-        try:
-            yield
-        except (KeyboardInterrupt, RegAdvisorError):
-            raise
-        except Exception as e:
-            raise user_code_error(e, stage, device) from e
-
-    return guard()
+    return user_code(stage, device)
 
 
 def _save_stopped(result: RunResult, run_dir: Path, error: str) -> None:

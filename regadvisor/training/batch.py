@@ -30,9 +30,11 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["LABELS", "BatchFn", "BatchShapeError", "OutputShapeError", "call_model",
-           "describe_inputs", "forward", "input_form", "input_tensors", "logits", "move",
-           "nbytes", "split_batch", "take", "to_device"]
+from regadvisor.errors import ExperimentError
+
+__all__ = ["LABELS", "BatchFn", "BatchShapeError", "OutputCheck", "OutputShapeError",
+           "call_model", "describe_inputs", "forward", "input_form", "input_tensors", "logits",
+           "move", "nbytes", "output_width", "split_batch", "take", "to_device"]
 
 #: The key of a dict batch that holds the targets, as Hugging Face collators name it.
 LABELS = "labels"
@@ -171,6 +173,47 @@ def move(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, tuple):
         return tuple(move(v, device) for v in batch)
     return batch
+
+
+def output_width(outputs: torch.Tensor) -> int:
+    """Values per sample of a batch's outputs: the last dimension (one logit per class), or 1
+    for outputs of shape ``(N,)`` (one value per sample, whatever the batch size)."""
+    return int(outputs.shape[-1]) if outputs.ndim >= 2 else 1
+
+
+class OutputCheck:
+    """The model's outputs, checked on every batch of a run: one tensor, as wide as on the first
+    batch. A ``forward()`` that changes the number of outputs mid-run (3 logits, then 5) would
+    otherwise go on training, its labels still in range, and be judged as if nothing happened.
+
+    The check reads tensor metadata only (no device synchronisation).
+    """
+
+    def __init__(self) -> None:
+        self.width: int | None = None
+
+    def __call__(self, outputs: Any, index: int, epoch: int, split: str) -> None:
+        """Check the outputs of ``split`` batch ``index`` (0-based) of ``epoch``.
+
+        Raises:
+            ExperimentError: The outputs are not one tensor, or not as wide as before.
+        """
+        if not torch.is_tensor(outputs):
+            raise ExperimentError(
+                f"The model returned a {type(outputs).__name__} at epoch {epoch}, {split} batch "
+                f"{index + 1}; it must return one tensor of predictions for every batch (logits "
+                "for classification). Fix forward().")
+        width = output_width(outputs)
+        if width == self.width:
+            return
+        if self.width is None:
+            self.width = width
+            return
+        raise ExperimentError(
+            f"The model's output changed width at epoch {epoch}, {split} batch {index + 1}: "
+            f"{width} values per sample, after {self.width} on every earlier batch. forward() "
+            "must return the same number of outputs (one per class) for every batch; fix the "
+            "model.")
 
 
 def to_device(inputs: Any, device: torch.device) -> Any:

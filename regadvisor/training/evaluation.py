@@ -4,14 +4,15 @@ the training step."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 
 from regadvisor.training.batch import forward
 
-__all__ = ["align_targets", "class_labels", "evaluate"]
+__all__ = ["SHORT_LABELS", "align_targets", "class_labels", "evaluate"]
 
 
 def class_labels(targets: torch.Tensor) -> torch.Tensor:
@@ -22,26 +23,42 @@ def class_labels(targets: torch.Tensor) -> torch.Tensor:
     return targets
 
 
+#: Class labels of these types are cast to ``torch.long``, the class indices that
+#: ``nn.CrossEntropyLoss`` and ``nn.NLLLoss`` take (int32 comes from NumPy on some systems,
+#: bool from a comparison such as ``y > 0``).
+SHORT_LABELS = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32)
+
+
 def align_targets(targets: torch.Tensor, outputs: torch.Tensor,
                   classification: bool) -> torch.Tensor:
-    """Regression targets of shape (N,) against outputs (N, 1): view them alike."""
-    if not classification and targets.shape != outputs.shape \
-            and targets.numel() == outputs.numel():
+    """The targets as the loss takes them: class labels of a :data:`SHORT_LABELS` type (one per
+    sample, against one logit per class) as ``torch.long``; regression targets of shape (N,)
+    against outputs (N, 1) viewed alike."""
+    if classification:
+        if targets.dtype in SHORT_LABELS and targets.ndim == outputs.ndim - 1:
+            return targets.long()
+        return targets
+    if targets.shape != outputs.shape and targets.numel() == outputs.numel():
         return targets.view(outputs.shape).to(outputs.dtype)
     return targets
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, batches: Iterator, criterion: nn.Module, classification: bool,
-             autocast) -> tuple[float, float]:
-    """Mean loss and metric (accuracy, or the loss for regression) in eval mode."""
+             autocast, check: Callable[[Any, int], None] | None = None) -> tuple[float, float]:
+    """Mean loss and metric (accuracy, or the loss for regression) in eval mode.
+
+    ``check(outputs, index)`` is called on the outputs of every batch (``index`` 0-based).
+    """
     model.eval()
     loss_sum = None
     correct = None
     n = 0
-    for inputs, targets in batches:
+    for index, (inputs, targets) in enumerate(batches):
         with autocast:
             outputs = forward(model, inputs)
+        if check is not None:
+            check(outputs, index)
         outputs = outputs.float()
         batch_loss = criterion(outputs, align_targets(targets, outputs, classification)).detach() \
             * targets.shape[0]

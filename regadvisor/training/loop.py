@@ -5,6 +5,7 @@ Diagnosis, tuning and verification all train through :func:`train`.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from regadvisor.training.early_stopping import StopReason, StopTraining
 from regadvisor.training.evaluation import align_targets, class_labels, evaluate
 from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.prepare import ClipGrad, Run, TrainingStep, copy_state, prepare_run
-from regadvisor.training.schedule import Schedule, step_after_epoch
+from regadvisor.training.schedule import Schedule
 from regadvisor.training.steps import EpochSteps, StepLoop
 from regadvisor.training.stops import Budget, keep_weights, mark_divergence
 
@@ -127,6 +128,7 @@ def _run_epochs(run: Run, callbacks: Sequence[EpochCallback],
 
     for epoch in range(1, run.config.max_epochs + 1):
         t0 = time.perf_counter()
+        run.epoch = epoch
         epoch_steps = steps.epoch(budget)
         scheduled = run.scheduler is not None and epoch_steps.n_steps
         record = _record_epoch(run, epoch, epoch_steps,
@@ -134,7 +136,7 @@ def _run_epochs(run: Run, callbacks: Sequence[EpochCallback],
         if mark_divergence(history, record, epoch_steps, run.train_eval is not None):
             break
         if run.scheduler is not None and not run.step_scheduler:
-            step_after_epoch(run.scheduler, record.val_loss)
+            run.scheduler_step(record.val_loss)
 
         improved, should_stop, reason = run.stopper.update(epoch, record.val_loss,
                                                            record.val_metric)
@@ -162,12 +164,14 @@ def _record_epoch(run: Run, epoch: int, steps: EpochSteps, lr: float,
     ``t0`` is the ``time.perf_counter()`` reading at the start of the epoch.
     """
     if run.train_eval is not None:
-        train_loss, train_metric = evaluate(run.model, run.train_eval, run.eval_criterion,
-                                            run.classification, run.autocast)
+        train_loss, train_metric = evaluate(
+            run.model, run.train_eval, run.eval_criterion, run.classification, run.autocast,
+            functools.partial(run.check_outputs, epoch=epoch, split="training (eval mode)"))
     else:
         train_loss = train_metric = math.nan
-    val_loss, val_metric = evaluate(run.model, run.val_data.eval_batches(), run.eval_criterion,
-                                    run.classification, run.autocast)
+    val_loss, val_metric = evaluate(
+        run.model, run.val_data.eval_batches(), run.eval_criterion, run.classification,
+        run.autocast, functools.partial(run.check_outputs, epoch=epoch, split="validation"))
     record = EpochRecord(
         epoch=epoch,
         train_loss=train_loss,

@@ -9,7 +9,7 @@ import inspect
 import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,13 +18,13 @@ from torch import nn
 
 from regadvisor._record import to_plain
 from regadvisor.errors import ConfigError
-from regadvisor.training.batch import BatchFn
+from regadvisor.training.batch import BatchFn, OutputCheck
 from regadvisor.training.config import RegConfig
 from regadvisor.training.data import HeadSample, LoaderData, is_tensor_loader
 from regadvisor.training.early_stopping import EarlyStopping
 from regadvisor.training.history import History
 from regadvisor.training.placement import Placement, apply_regularization
-from regadvisor.training.schedule import Schedule
+from regadvisor.training.schedule import Schedule, step_after_epoch, step_failure
 
 __all__ = ["ClipGrad", "Run", "TrainingStep", "copy_state", "prepare_run"]
 
@@ -52,6 +52,9 @@ class Run:
             without a schedule); ``schedule`` says when it steps.
         training_step: The experiment's own loss of a training batch (``None``: ``criterion``
             on the model's logits); ``clip_grad`` its gradient clipping (``None``: none).
+        epoch: The epoch in progress (1-based; 0 before the first).
+        check_outputs: Checks the model's outputs on every batch (see
+            :class:`~regadvisor.training.batch.OutputCheck`).
     """
 
     config: RegConfig
@@ -72,11 +75,28 @@ class Run:
     schedule: Schedule | None = None
     training_step: TrainingStep | None = None
     clip_grad: ClipGrad | None = None
+    epoch: int = 0
+    check_outputs: OutputCheck = field(default_factory=OutputCheck)
 
     @property
     def step_scheduler(self) -> bool:
         """The scheduler steps after every optimizer step (``scheduler_interval = "step"``)."""
         return self.scheduler is not None and self.schedule.interval == "step"
+
+    def scheduler_step(self, val_loss: float | None = None) -> None:
+        """Step the scheduler: after an optimizer step, or after the epoch's validation with
+        its loss (``val_loss``, which ``ReduceLROnPlateau`` reads).
+
+        Raises:
+            ExperimentError: The user's scheduler raised (with the epoch and the fix).
+        """
+        try:
+            if val_loss is None:
+                self.scheduler.step()
+            else:
+                step_after_epoch(self.scheduler, val_loss)
+        except Exception as e:
+            raise step_failure(e, self.schedule, self.epoch, self.config.max_epochs) from e
 
 
 def prepare_run(

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 import torch
 
-__all__ = ["INTERVALS", "Schedule", "step_after_epoch"]
+from regadvisor.errors import ExperimentError
+
+__all__ = ["INTERVALS", "Schedule", "step_after_epoch", "step_failure"]
 
 Interval = Literal["epoch", "step"]
 #: When a scheduler steps: after each epoch's validation, or after each optimizer step.
@@ -51,3 +53,17 @@ def step_after_epoch(scheduler: Any, val_loss: float) -> None:
         scheduler.step(val_loss)
     else:
         scheduler.step()
+
+
+def step_failure(error: Exception, schedule: Schedule, epoch: int,
+                 max_epochs: int) -> ExperimentError:
+    """The error for a scheduler whose ``step()`` raised ``error`` during ``epoch`` (OneCycleLR
+    planned for fewer steps than the run takes, say): what raised, when, and the fix."""
+    text = str(error).strip().splitlines()
+    detail = text[0].rstrip(".") if text else type(error).__name__
+    when = ("after every batch (scheduler_interval = 'step')" if schedule.interval == "step"
+            else "after every epoch")
+    return ExperimentError(
+        f"scheduler.step() raised {type(error).__name__} at epoch {epoch}: {detail}. Fix "
+        f"scheduler(): regadvisor steps it {when} for up to {max_epochs} epochs in this run, "
+        "and it must last that long.")

@@ -95,6 +95,7 @@ class StepLoop:
                 loss = run.training_step(run.model, batch)
             else:
                 outputs = forward(run.model, batch)
+                run.check_outputs(outputs, index, run.epoch, "training")
                 loss = run.criterion(outputs.float(),
                                      align_targets(targets, outputs, run.classification))
         if run.l1_params:
@@ -107,7 +108,7 @@ class StepLoop:
         self.lr_sum += float(run.optimizer.param_groups[0]["lr"])
         run.optimizer.step()
         if run.step_scheduler:
-            run.scheduler.step()
+            run.scheduler_step()
         if index == self.step_losses.shape[0]:  # a loader whose length we could not know
             self.step_losses = torch.cat([self.step_losses, torch.empty_like(self.step_losses)])
         self.step_losses[index] = loss.detach()

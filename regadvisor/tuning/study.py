@@ -31,7 +31,7 @@ from regadvisor.training import (
     train,
     train_experiment,
 )
-from regadvisor.training.faults import explain
+from regadvisor.training.faults import USER_CODE_ERRORS, explain, fault_text
 from regadvisor.tuning._records import TuningResult
 from regadvisor.tuning.settings import (
     PRUNERS,
@@ -212,7 +212,7 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
             # nor reads as a failure of the configuration.
             trial.set_user_attr("error", INTERRUPTED)
             raise
-        except Exception as e:
+        except USER_CODE_ERRORS as e:  # sys.exit() too: it fails this trial, not the run
             raise _trial_error(trial, e, device) from None
         return _record_history(trial, result.history, settings, started)
 
@@ -233,14 +233,14 @@ def _reporter(trial: optuna.Trial, settings: TuneSettings) -> EpochCallback:
     return report
 
 
-def _trial_error(trial: optuna.Trial, error: Exception, device: Any) -> RegAdvisorError:
+def _trial_error(trial: optuna.Trial, error: BaseException, device: Any) -> RegAdvisorError:
     """Record why the experiment's code failed on the trial and return the error to raise: the
     explained mistake (the same in every trial, so tuning stops) or a RunError (this trial)."""
     mistake = explain(error, device)
     if mistake is not None:  # the same in every trial: stop tuning and say so
         trial.set_user_attr("error", mistake.message)
         return mistake
-    message = f"{type(error).__name__} from the experiment's code: {error}"
+    message = fault_text(error)
     trial.set_user_attr("error", message)
     return RunError(message)
 

@@ -13,7 +13,7 @@ import optuna
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, TrainResult, train, train_experiment
-from regadvisor.training.faults import explain
+from regadvisor.training.faults import USER_CODE_ERRORS, explain, fault_text
 from regadvisor.tuning._records import Rerun, TrialRecord
 from regadvisor.tuning.settings import TuneSettings
 from regadvisor.tuning.space import SearchSpace
@@ -140,11 +140,11 @@ def _train_seed(
     try:
         return train_experiment(experiment, config, trainer=trainer, device=settings.device,
                                 train_figures=False).history
-    except Exception as e:  # the user's code: this re-run fails, as a trial would
+    except USER_CODE_ERRORS as e:  # the user's code: this re-run fails, as a trial would
         mistake = explain(e, settings.device)
         if mistake is not None:
             raise mistake from None
-        errors.append(f"seed {seed}: {type(e).__name__} from the experiment's code: {e}")
+        errors.append(f"seed {seed}: {fault_text(e)}")
         return None
 
 

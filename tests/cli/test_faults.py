@@ -120,12 +120,63 @@ def test_contract_checks(run_cli, asset, message):
     ("label_out_of_range_later.py", "A batch holds the class label 7"),
     ("batchnorm_last_batch.py", "A BatchNorm layer met a training batch of a single sample"),
     ("oom_in_training.py", "Training ran out of memory on cpu"),
+    ("output_width_changes.py", "The model's output changed width at epoch 6, training batch 1: "
+                                "5 values per sample, after 3 on every earlier batch"),
+    ("scheduler_too_short.py", "scheduler.step() raised ValueError at epoch 3: Tried to step 5 "
+                               "times. The specified number of total steps is 4. Fix scheduler()"),
+    ("batch_drops_a_target_later.py", "A batch holds 16 samples but 15 targets"),
 ])
 def test_mistakes_found_while_training(run_cli, tmp_path, asset, message):
     result = run_cli("advise", ASSETS / asset, *FAST, "-o", tmp_path / "r")
     assert result.exit_code == 2, result.stderr
     assert message in result.stderr
     assert "failed unexpectedly" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sys_exit_in_tuning_fails_each_trial_not_the_run(run_cli, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("advise", ASSETS / "exit_in_trials.py", *FAST, "-o", out)
+    assert result.exit_code == 1
+    assert "sys.exit(0)" in result.stderr and "Traceback" not in result.stderr
+    report = _json(out / "report.json")
+    assert report["status"] == "partial" and report["finished_stages"] == ["diagnose"]
+    trials = report["tuning"]["trials"]
+    assert len(trials) == 3  # each trial failed on its own; the study went on
+    assert all("the experiment's code called sys.exit(0)" in t["error"] for t in trials)
+
+
+def test_too_few_samples_are_refused_before_anything_runs(run_cli, tmp_path):
+    out = tmp_path / "run"
+    for command in ("advise", "diagnose"):
+        result = run_cli(command, ASSETS / "too_few_samples.py", "-o", out)
+        assert result.exit_code == 2, result.stdout
+        assert ("the training loader holds 1 sample and the validation loader 1; judging a fit "
+                "needs at least 10 in each") in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert not (out / "report.json").exists() and not (out / "diagnosis.json").exists()
+
+
+def test_int32_class_labels_train_as_their_long_twins(run_cli, tmp_path):
+    import csv
+
+    def losses(asset):
+        out = tmp_path / asset
+        result = run_cli("train", ASSETS / asset, "-o", out, "-q")
+        assert result.exit_code == 0, result.stderr
+        return [(r["train_loss"], r["val_loss"], r["val_metric"])
+                for r in csv.DictReader((out / "history.csv").open())]
+
+    assert losses("int32_labels.py") == losses("good_experiment.py")
+
+
+def test_bool_labels_for_two_logits_are_classes_0_and_1(run_cli, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("advise", ASSETS / "bool_labels.py", *FAST, "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    report = _json(out / "report.json")
+    assert report["experiment"]["n_classes"] == 2
+    assert any("torch.bool" in n and "torch.long" in n for n in report["experiment"]["notes"])
+    assert report["verification"]["baseline"]["runs"][0]["metric"] > 0.5
 
 
 def test_an_edited_report_json_with_wrong_types_is_an_input_error(run_cli, tmp_path):

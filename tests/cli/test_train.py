@@ -87,6 +87,12 @@ CASES = [
     ("lr_zero.py", "has learning rate 0; it must be a positive number"),
     ("model_on_meta.py", "model() returned a model on meta. Return it on the CPU"),
     ("optimizer_not_optimizer.py", "optimizer(params) returned a str, not a torch.optim.Optimizer"),
+    ("exit_in_model.py", "exit_in_model.py: model() called sys.exit(0); the experiment's "
+                         "functions must return, not end the process. Fix model()"),
+    ("mismatched_test_loader.py", "the model rejected a test batch of inputs with shape (8, 5) "
+                                  "(RuntimeError: mat1 and mat2 shapes cannot be multiplied"),
+    ("batch_drops_a_target.py", "batch(b) on the first training batch gives 15 targets for a "
+                                "batch of 16 samples (the model returned 16 rows of outputs)"),
 ]
 
 
@@ -103,6 +109,21 @@ def test_unknown_module(run_cli):
     result = run_cli("train", "no_such_pkg.exp")
     assert result.exit_code == 2
     assert "No experiment file or module named 'no_such_pkg.exp'" in result.stderr
+
+
+def test_a_module_that_exits_at_import(run_cli):
+    result = run_cli("train", "userpkg.exit_on_import")
+    assert result.exit_code == 2
+    assert "userpkg.exit_on_import: running the file called sys.exit() (at " in result.stderr
+    assert "not end the process" in result.stderr
+
+
+def test_sys_exit_while_training_fails_the_run_not_with_its_status(run_cli, tmp_path):
+    result = run_cli("train", ASSETS / "exit_in_training.py", "-o", tmp_path / "r")
+    assert result.exit_code == 1
+    assert ("The experiment's code called sys.exit(3) during training; its functions must "
+            "return, not end the process.") in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_import_string(run_cli):
@@ -123,11 +144,19 @@ def test_debug_shows_the_traceback(run_cli):
     assert "ExperimentError" in result.stderr and "defines no 'model' function" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "abc"], ["--seed", "-1"]])
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "abc"], ["--seed", "-1"],
+                                  ["--seed", "99999999999999999999"], ["--seed", "2147483648"]])
 def test_bad_numbers_are_usage_errors(run_cli, args):
     result = run_cli("train", ASSETS / "good_experiment.py", *args)
     assert result.exit_code == 2
     assert "Invalid value" in result.stderr
+    assert "experiment's code" not in result.stderr and "unexpectedly" not in result.stderr
+
+
+def test_the_largest_seed_trains(run_cli, tmp_path):
+    result = run_cli("train", ASSETS / "good_experiment.py", "--seed", "2147483647",
+                     "--epochs", "1", "-o", tmp_path / "r", "-q")
+    assert result.exit_code == 0, result.stderr
 
 
 def test_unwritable_output(run_cli, tmp_path):
