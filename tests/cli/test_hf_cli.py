@@ -53,7 +53,7 @@ def test_diagnose_and_advise_a_raw_bert_with_dict_batches(run_cli, tmp_path):
     assert set(placed["decay"]) | set(placed["no_decay"]) == params
     assert set(placed["dropout_p"]) <= modules and placed["dropout_injected"] == []
     # The code written for the recommendation runs on the raw model: its names are real.
-    from regadvisor.report.snippet import code_parts
+    from regadvisor.report.code import code_parts
 
     recommended = record["placements"]["recommended"]
     parts = {p.key: p for p in code_parts(recommended["config"], placed,
@@ -61,12 +61,14 @@ def test_diagnose_and_advise_a_raw_bert_with_dict_batches(run_cli, tmp_path):
     model = _hf_bert().model()
     scope = {"model": model}
     exec(parts["optimizer"].code, scope)  # noqa: S102  (the report's own code, on a test model)
-    undecayed = {id(p) for g in scope["optimizer"].param_groups if g["weight_decay"] == 0
+    optimizer = scope["make_optimizer"](model)
+    undecayed = {id(p) for g in optimizer.param_groups if g["weight_decay"] == 0
                  for p in g["params"]}
     assert id(model.bert.embeddings.word_embeddings.weight) in undecayed
     assert id(model.classifier.weight) not in undecayed
     if "dropout" in parts:
         exec(parts["dropout"].code, scope)  # noqa: S102
+        scope["apply_dropout"](model)
         assert model.bert.encoder.layer[0].output.dropout.p == pytest.approx(
             recommended["config"]["dropout"], abs=0.01)
     html = (tmp_path / "a" / "report.html").read_text()
