@@ -11,7 +11,13 @@ from torch import nn
 
 from regadvisor.errors import ExperimentError
 from regadvisor.experiment._calls import call, first_line, kind
-from regadvisor.training.batch import OutputShapeError, call_model, describe_inputs, logits
+from regadvisor.training.batch import (
+    OutputShapeError,
+    call_model,
+    describe_inputs,
+    logits,
+    output_form,
+)
 from regadvisor.training.config import OptimizerSpec
 
 __all__ = ["check_model", "read_optimizer", "run_batch"]
@@ -88,9 +94,10 @@ def _check_device(model: nn.Module, where: str, device: str | torch.device) -> N
 
 
 def run_batch(model: nn.Module, inputs: Any,
-              where: str) -> tuple[torch.Tensor, tuple[str, ...]]:
-    """The model's logits on one batch of inputs (in eval mode, without gradients), and the
-    names of its linear and convolutional layers in the order the forward pass ran them.
+              where: str) -> tuple[torch.Tensor, tuple[str, ...], str]:
+    """The model's logits on one batch of inputs (in eval mode, without gradients), the
+    names of its linear and convolutional layers in the order the forward pass ran them, and
+    what the model returns in words (:func:`~regadvisor.training.batch.output_form`).
 
     The logits are read from what the model returns as
     :func:`~regadvisor.training.batch.logits` reads them (a tensor, the ``logits`` of a
@@ -122,7 +129,7 @@ def run_batch(model: nn.Module, inputs: Any,
         for hook in hooks:
             hook.remove()
     try:
-        return logits(outputs), tuple(order)
+        return logits(outputs), tuple(order), output_form(outputs)
     except OutputShapeError as e:
         raise ExperimentError(f"{where}: on a training batch the model {e}.") from None
 

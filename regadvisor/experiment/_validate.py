@@ -83,7 +83,7 @@ def build_experiment(
     read = read_loaders(data, where, batch)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
-    outputs, layer_order = run_batch(first, inputs, where)
+    outputs, layer_order, returns = run_batch(first, inputs, where)
     soft = soft_labels(targets, outputs)
     task = infer_task(task, loss_module, targets, where, notes, soft)
     n_classes, target_variance = check_targets(task, soft, outputs, read, where, notes)
@@ -107,6 +107,7 @@ def build_experiment(
         schedule=schedule,
         batch=batch,
         inputs=input_form(inputs, batch is not None),
+        outputs=returns,
         training_step=training_step,
         clip_grad=clip_grad,
         trains_with=trains_with(training_step, loss_module, task,

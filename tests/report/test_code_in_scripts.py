@@ -122,6 +122,36 @@ def test_plain_loop_with_reduce_on_plateau_stepped_each_epoch(plateau_run, tmp_p
         assert all(len(set(lrs[i:i + steps])) == 1 for i in range(0, len(lrs), steps))
 
 
+@pytest.fixture(scope="module")
+def step_run(tmp_path_factory) -> Path:
+    return _advise(STACKS / "plain_step_experiment.py", tmp_path_factory.mktemp("step"),
+                   n_trials=4)
+
+
+def test_plain_loop_through_the_users_own_step_and_clipping(step_run, tmp_path):
+    run = json.loads((step_run / "report.json").read_text())
+    code = build_report_data(run).change["code"]
+    # The header names the user's step and clipping; the loop trains through them: the step's
+    # loss (CE + the auxiliary term), clip_grad between backward and the optimizer step.
+    header = [line for line in code.splitlines() if line.startswith("#")]
+    assert any(line.startswith("#   training_step(model, batch)") for line in header)
+    assert any(line.startswith("#   clip_grad(model)") for line in header)
+    loop = code[code.index("def fit("):]
+    assert "training_step(model, to_device(b, device))" in loop
+    assert loop.index("loss.backward()") < loop.index("clip_grad(model)") \
+        < loop.index("optimizer.step()")
+    # The model returns (logits, features): validation reads the logits as regadvisor did.
+    assert "outputs = outputs[0]" in code
+    check_lands_where_verified(step_run, "plain_step.py", tmp_path)
+    # Label smoothing cannot be applied inside the user's own loss: never searched, and the
+    # report says so.
+    assert "label_smoothing" not in run["tuning"]["space"]["params"]
+    html = (step_run / "report.html").read_text()
+    assert "it cannot smooth the labels inside your own loss, so label smoothing is not " \
+           "searched" in html
+    assert "The loss that trains: the loss your training_step(model, batch) returns" in html
+
+
 # ---------------------------------------------------------------------------------------------
 # transformers.Trainer: the code from a recorded configuration and placement in a tiny BERT
 # ---------------------------------------------------------------------------------------------
