@@ -6,7 +6,11 @@ no-decay groups by parameter name, dropout, label smoothing, L1, the user's lear
 schedule stepped when theirs steps (every batch, or after each epoch's validation;
 ``ReduceLROnPlateau`` with the validation loss), and early stopping with regadvisor's rule
 (an equal accuracy with a lower validation loss counts as an improvement), restoring the best
-epoch's weights.
+epoch's weights. Batches are read as regadvisor read them: ``(inputs, targets)``, the
+experiment's ``batch(b)``, or a dict whose ``labels`` are the targets; the logits are taken
+where the model returns them. An experiment's own ``training_step(model, batch)`` gives the
+training loss (the batch as the loader yields it, on the device) and its ``clip_grad(model)``
+runs between the backward pass and the optimizer step, as in regadvisor's loop.
 """
 
 from __future__ import annotations
