@@ -15,6 +15,8 @@ EXAMPLES = {
                           "batches (x_num, x_cat, y), model(x_num, x_cat)",
     "digits_augment": "Digits images, 200 training samples, wide MLP; data(augment=s) exposes "
                       "the strength of random shifts and noise, which tuning searches",
+    "bert_tokens": "Generated token sequences, a tiny BertForSequenceClassification built from a "
+                   "config, dict batches with labels (needs transformers: regadvisor[hf])",
 }
 DEFAULT_EXAMPLE = "digits_noisy"
 

@@ -45,11 +45,29 @@ def import_experiment_module(kind: str, value: str) -> tuple[ModuleType, str, st
         ExperimentError: The file is missing or not Python, or importing it failed.
     """
     if kind == "example":
-        module = importlib.import_module(f"regadvisor.examples.{value}")
-        return module, value, f"bundled example {value}"
+        return _import_example(value), value, f"bundled example {value}"
     if kind == "file":
         return _import_file(Path(value))
     return _import_module(value), value.rsplit(".", 1)[-1], value
+
+
+#: Optional packages a bundled example may need → the extra of regadvisor that installs them.
+_EXTRAS = {"transformers": "hf", "accelerate": "hf", "lightning": "lightning"}
+
+
+def _import_example(name: str) -> ModuleType:
+    """A bundled example; one that needs an optional package that is missing is refused with
+    the extra that installs it."""
+    try:
+        return importlib.import_module(f"regadvisor.examples.{name}")
+    except ImportError as e:
+        package = (e.name or "").split(".")[0]
+        if not package or package == "regadvisor":
+            raise
+        how = (f"pip install 'regadvisor[{_EXTRAS[package]}]'" if package in _EXTRAS
+               else f"pip install {package}")
+        raise ExperimentError(f"The bundled example {name} needs {package}, which is not "
+                              f"installed. Install it with: {how}.") from None
 
 
 def _import_file(path: Path) -> tuple[ModuleType, str, str]:

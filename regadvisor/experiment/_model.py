@@ -17,6 +17,7 @@ from regadvisor.training.batch import (
     call_model,
     describe_inputs,
     logits,
+    output_form,
     output_width,
 )
 from regadvisor.training.config import OptimizerSpec
@@ -95,21 +96,22 @@ def _check_device(model: nn.Module, where: str, device: str | torch.device) -> N
 
 
 def run_batches(model: nn.Module, batches: list[tuple[Any, torch.Tensor]],
-                where: str) -> tuple[list[torch.Tensor], tuple[str, ...]]:
-    """The model's outputs on the first batch of every loader (training, validation, test), so
-    that a loader the model cannot read is found before any training, and the layer order of
-    the training batch (see :func:`run_batch`).
+                where: str) -> tuple[list[torch.Tensor], tuple[str, ...], str]:
+    """The model's logits on the first batch of every loader (training, validation, test), so
+    that a loader the model cannot read is found before any training, with the layer order and
+    the output form of the training batch (see :func:`run_batch`).
 
     Raises:
-        ExperimentError: The model fails on a batch, does not return one tensor, or returns
-            outputs of another width for one loader than for the training loader.
+        ExperimentError: The model fails on a batch, returns no logits, or returns outputs of
+            another width for one loader than for the training loader.
     """
     outputs: list[torch.Tensor] = []
     layer_order: tuple[str, ...] = ()
+    returns = ""
     for split, (inputs, _) in zip(SPLIT_NAMES, batches, strict=False):
-        out, order = run_batch(model, inputs, where, split)
+        out, order, form = run_batch(model, inputs, where, split)
         if not outputs:
-            layer_order = order
+            layer_order, returns = order, form
         elif output_width(out) != output_width(outputs[0]):
             raise ExperimentError(
                 f"{where}: the model returns {output_width(out)} values per sample for the "
@@ -117,13 +119,14 @@ def run_batches(model: nn.Module, batches: list[tuple[Any, torch.Tensor]],
                 "batch. forward() must return the same number of outputs (one per class) for "
                 "every batch; make model() accept the batches data() yields.")
         outputs.append(out)
-    return outputs, layer_order
+    return outputs, layer_order, returns
 
 
 def run_batch(model: nn.Module, inputs: Any, where: str,
-              split: str = "training") -> tuple[torch.Tensor, tuple[str, ...]]:
-    """The model's logits on one batch of inputs (in eval mode, without gradients), and the
-    names of its linear and convolutional layers in the order the forward pass ran them.
+              split: str = "training") -> tuple[torch.Tensor, tuple[str, ...], str]:
+    """The model's logits on one batch of inputs (in eval mode, without gradients), the
+    names of its linear and convolutional layers in the order the forward pass ran them, and
+    what the model returns in words (:func:`~regadvisor.training.batch.output_form`).
 
     The logits are read from what the model returns as
     :func:`~regadvisor.training.batch.logits` reads them (a tensor, the ``logits`` of a
@@ -159,7 +162,7 @@ def run_batch(model: nn.Module, inputs: Any, where: str,
         for hook in hooks:
             hook.remove()
     try:
-        return logits(outputs), tuple(order)
+        return logits(outputs), tuple(order), output_form(outputs)
     except OutputShapeError as e:
         raise ExperimentError(f"{where}: on a {split} batch the model {e}.") from None
 

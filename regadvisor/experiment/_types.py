@@ -40,6 +40,7 @@ class Experiment:
         batch: The user's ``batch(b) -> (inputs, targets)``, or None when the batches are
             ``(inputs, targets)`` or ``(input_1, ..., input_k, targets)`` already.
         inputs: How a batch's inputs reach the model, in words.
+        outputs: What the model returns and where its logits are read, in words.
         training_step: The user's ``training_step(model, batch) -> loss``, or None when the
             loss of the logits trains; ``clip_grad`` the user's ``clip_grad(model)``, or None.
         trains_with: The loss that trains, in words (the report shows it).
@@ -81,6 +82,7 @@ class Experiment:
     schedule: Schedule | None = None
     batch: Callable[[Any], Any] | None = None
     inputs: str = "one tensor, called as model(inputs)"
+    outputs: str = "one tensor, the logits"
     training_step: Callable[[nn.Module, Any], Any] | None = None
     clip_grad: Callable[[nn.Module], Any] | None = None
     trains_with: str = ""
@@ -134,6 +136,7 @@ class Experiment:
             "scheduler_class": self.schedule.name if self.schedule is not None else None,
             "scheduler_interval": self.schedule.interval if self.schedule is not None else None,
             "inputs": self.inputs,
+            "outputs": self.outputs,
             "loss": self.trains_with,
             "training_step": self.training_step is not None,
             "clip_grad": self.clip_grad is not None,

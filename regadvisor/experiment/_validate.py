@@ -99,7 +99,7 @@ def build_experiment(
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
     with fixed_seed():  # lazy layers take their weights now
-        split_outputs, layer_order = run_batches(first, read.batches, where)
+        split_outputs, layer_order, returns = run_batches(first, read.batches, where)
     check_rows(split_outputs, read, where, batch)
     outputs = split_outputs[0]
     soft = soft_labels(targets, outputs)
@@ -132,6 +132,7 @@ def build_experiment(
         schedule=schedule,
         batch=batch,
         inputs=input_form(inputs, batch is not None),
+        outputs=returns,
         training_step=training_step,
         clip_grad=clip_grad,
         trains_with=trains_with(training_step, loss_module, task,

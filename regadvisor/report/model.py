@@ -157,7 +157,10 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
                 config, after, layers=(diag.get("inspection") or {}).get("layers") or [],
                 task=exp.get("task", "classification"), metric=metric,
                 model_class=str(exp.get("model_class", "model")), schedule=schedule_info(exp),
-                baseline=before, inputs=str(exp.get("inputs") or ""), stack=stack)
+                baseline=before, inputs=str(exp.get("inputs") or ""),
+                outputs=str(exp.get("outputs") or ""),
+                training_step=bool(exp.get("training_step")),
+                clip_grad=bool(exp.get("clip_grad")), stack=stack)
             if parts:
                 flavours.append({"stack": stack, "title": STACKS[stack][0], "parts": parts,
                                  "code": full_code(parts)})

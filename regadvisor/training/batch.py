@@ -34,7 +34,7 @@ from regadvisor.errors import ExperimentError
 
 __all__ = ["LABELS", "BatchFn", "BatchShapeError", "OutputCheck", "OutputShapeError",
            "call_model", "describe_inputs", "forward", "input_form", "input_tensors", "logits",
-           "move", "nbytes", "output_width", "split_batch", "take", "to_device"]
+           "move", "nbytes", "output_form", "output_width", "split_batch", "take", "to_device"]
 
 #: The key of a dict batch that holds the targets, as Hugging Face collators name it.
 LABELS = "labels"
@@ -259,6 +259,16 @@ def input_form(inputs: Any, via_batch_fn: bool = False) -> str:
     else:
         text = "one tensor, called as model(inputs)"
     return text + (", read from each batch by batch(b)" if via_batch_fn else "")
+
+
+def output_form(outputs: Any) -> str:
+    """What the model returns and where :func:`logits` found the logits in it, in words (for
+    the report, and for the recommended code, which reads them the same way)."""
+    if isinstance(outputs, Mapping):
+        return f"a {type(outputs).__name__}, whose 'logits' are read"
+    if isinstance(outputs, (tuple, list)):
+        return f"a {type(outputs).__name__} of {len(outputs)}, whose first element is the logits"
+    return "one tensor, the logits"
 
 
 def nbytes(inputs: Any) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -73,3 +74,15 @@ def test_diagnose_and_advise_a_raw_bert_with_dict_batches(run_cli, tmp_path):
             recommended["config"]["dropout"], abs=0.01)
     html = (tmp_path / "a" / "report.html").read_text()
     assert "The loss that trains: CrossEntropyLoss on the model&#39;s logits" in html
+
+
+def test_the_bundled_bert_example_without_transformers_is_one_line_exit_2(run_cli, monkeypatch):
+    # transformers not installed: importing it fails as it does then (None in sys.modules).
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    monkeypatch.delitem(sys.modules, "regadvisor.examples.bert_tokens", raising=False)
+    result = run_cli("diagnose", "bert_tokens")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        "Error: The bundled example bert_tokens needs transformers, which is not installed. "
+        "Install it with: pip install 'regadvisor[hf]'.")

@@ -53,9 +53,20 @@ def run_script(name: str, code: str, seed: int, folder: Path, *args: str) -> dic
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def check_lands_where_verified(run_dir: Path, script: str, folder: Path) -> list[dict]:
-    """Paste the report's code into ``script``, train it with every verification seed, and
-    check its test accuracy against the recommended arm's, seed by seed.
+def flavour_code(run_dir: Path, stack: str | None = None) -> str:
+    """The report's code for ``stack`` (a key of ``regadvisor.report.code.STACKS``; None: the
+    first flavour, the user's own stack)."""
+    change = build_report_data(json.loads((run_dir / "report.json").read_text())).change
+    assert change["code"], "the report has no code for the recommendation"
+    if stack is None:
+        return change["code"]
+    return next(f["code"] for f in change["flavours"] if f["stack"] == stack)
+
+
+def check_lands_where_verified(run_dir: Path, script: str, folder: Path,
+                               stack: str | None = None) -> list[dict]:
+    """Paste the report's code (for ``stack``) into ``script``, train it with every
+    verification seed, and check its test accuracy against the recommended arm's, seed by seed.
 
     The pasted script is the same training as verification's run of that seed (same seed, same
     initial weights, same batches) up to floating-point differences (regadvisor's fused
@@ -63,22 +74,26 @@ def check_lands_where_verified(run_dir: Path, script: str, folder: Path) -> list
     test-set accuracy (and lie within the arm's range widened by that much).
     """
     run = json.loads((run_dir / "report.json").read_text())
-    data = build_report_data(run)
-    assert data.change["code"], "the report has no code for the recommendation"
+    code = flavour_code(run_dir, stack)
     ver = run["verification"]
-    runs = ver["recommended"]["runs"]
-    n_test = run["experiment"]["n_test"]
-    verified = [r["metric"] for r in runs]
-    margin = 2 * max(math.sqrt(a * (1 - a) / n_test) for a in verified)
+    verified, margin = verified_figures(run)
     out = []
     for seed, figure in zip(ver["seeds"], verified, strict=True):
-        pasted = run_script(script, data.change["code"], seed, folder)
+        pasted = run_script(script, code, seed, folder)
         assert abs(pasted["test_accuracy"] - figure) <= margin, (
             f"seed {seed}: the pasted code reached test accuracy {pasted['test_accuracy']:.4f}; "
             f"verification measured {figure:.4f} for the recommendation (± {margin:.4f})")
         assert min(verified) - margin <= pasted["test_accuracy"] <= max(verified) + margin
         out.append({**pasted, "seed": seed, "verified": figure})
     return out
+
+
+def verified_figures(run: dict) -> tuple[list[float], float]:
+    """The recommended arm's test accuracy per verification seed, and two standard errors of a
+    test-set accuracy (the largest over those figures)."""
+    verified = [r["metric"] for r in run["verification"]["recommended"]["runs"]]
+    n_test = run["experiment"]["n_test"]
+    return verified, 2 * max(math.sqrt(a * (1 - a) / n_test) for a in verified)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +135,36 @@ def test_plain_loop_with_reduce_on_plateau_stepped_each_epoch(plateau_run, tmp_p
         assert lrs[0] == 3e-3 and min(lrs) <= 1.5e-3
         steps = 15  # 300 training samples in batches of 20
         assert all(len(set(lrs[i:i + steps])) == 1 for i in range(0, len(lrs), steps))
+
+
+@pytest.fixture(scope="module")
+def step_run(tmp_path_factory) -> Path:
+    return _advise(STACKS / "plain_step_experiment.py", tmp_path_factory.mktemp("step"),
+                   n_trials=4)
+
+
+def test_plain_loop_through_the_users_own_step_and_clipping(step_run, tmp_path):
+    run = json.loads((step_run / "report.json").read_text())
+    code = build_report_data(run).change["code"]
+    # The header names the user's step and clipping; the loop trains through them: the step's
+    # loss (CE + the auxiliary term), clip_grad between backward and the optimizer step.
+    header = [line for line in code.splitlines() if line.startswith("#")]
+    assert any(line.startswith("#   training_step(model, batch)") for line in header)
+    assert any(line.startswith("#   clip_grad(model)") for line in header)
+    loop = code[code.index("def fit("):]
+    assert "training_step(model, to_device(b, device))" in loop
+    assert loop.index("loss.backward()") < loop.index("clip_grad(model)") \
+        < loop.index("optimizer.step()")
+    # The model returns (logits, features): validation reads the logits as regadvisor did.
+    assert "outputs = outputs[0]" in code
+    check_lands_where_verified(step_run, "plain_step.py", tmp_path)
+    # Label smoothing cannot be applied inside the user's own loss: never searched, and the
+    # report says so.
+    assert "label_smoothing" not in run["tuning"]["space"]["params"]
+    html = (step_run / "report.html").read_text()
+    assert "it cannot smooth the labels inside your own loss, so label smoothing is not " \
+           "searched" in html
+    assert "The loss that trains: the loss your training_step(model, batch) returns" in html
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,3 +228,94 @@ def test_trainer_code_trains_with_the_recommended_regularization(exempt_embeddin
     assert out["epoch"] < config["max_epochs"]
     assert out["final_accuracy"] == pytest.approx(out["best_metric"])
     assert out["best_metric"] == max(out["evals"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Hugging Face end to end: a real advise on the bundled bert_tokens example (a raw BERT, dict
+# batches), its code pasted into the user's Trainer script and into a plain loop
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bert_run(tmp_path_factory) -> Path:
+    pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")
+    return _advise("bert_tokens", tmp_path_factory.mktemp("bert"), n_trials=3)
+
+
+def test_plain_loop_code_in_a_hugging_face_script(bert_run, tmp_path):
+    code = flavour_code(bert_run, "torch")
+    # Dict batches: the labels popped as the targets, the model called with the rest, the
+    # logits read from its SequenceClassifierOutput; the example's clip_grad between backward
+    # and the optimizer step.
+    assert 'targets = inputs.pop("labels")' in code and 'outputs = outputs["logits"]' in code
+    assert "clip_grad(model)" in code[code.index("def fit("):]
+    check_lands_where_verified(bert_run, "hf_tokens_plain.py", tmp_path, stack="torch")
+
+
+def _two_digits(v: float) -> float:
+    return float(format(v, ".2g"))
+
+
+def check_trainer_applies(out: dict, config: dict, placed: dict, user_lr: float) -> None:
+    """What the Trainer in the user's script trained with is the recommendation, setting by
+    setting: the decay groups by parameter name and λ, dropout p in every module regadvisor
+    set, the label smoothing, early stopping, the user's constant rate and clipping kept."""
+    wd = float(config.get("weight_decay") or 0.0)
+    groups = {g["weight_decay"]: set(g["names"]) for g in out["groups"] if g["names"]}
+    if wd > 0:
+        assert groups.get(_two_digits(wd)) == set(placed["decay"]), "the decayed parameters"
+        assert groups.get(0.0) == set(placed["no_decay"]), "the undecayed parameters"
+    else:
+        assert set(groups) == {0.0}
+    p = config.get("dropout")
+    if p is not None:
+        assert {n: out["dropout"][n] for n in placed["dropout_p"]} == {
+            n: pytest.approx(_two_digits(p)) for n in placed["dropout_p"]}, "dropout p"
+    assert out["label_smoothing"] == pytest.approx(
+        _two_digits(float(config.get("label_smoothing") or 0.0)))
+    assert ("EarlyStoppingCallback" in out["callbacks"]) == (
+        config.get("patience_epochs") is not None)
+    lr = config.get("lr") or user_lr
+    assert out["lrs"] and out["lrs"] == pytest.approx([lr] * len(out["lrs"]))
+    assert out["max_grad_norm"] == 1.0
+
+
+def test_trainer_code_from_a_real_advise_in_a_trainer_script(bert_run, tmp_path):
+    """The Trainer flavour pasted into a real Trainer script lands where verification measured
+    the recommendation.
+
+    Trainer's own loop is not regadvisor's seed for seed (it re-seeds in its constructor,
+    draws its batches through accelerate's seedable sampler, so the batch order and the dropout
+    masks differ), so each seed is one more draw of the same training: the script's
+    TrainingArguments say what the experiment file says (AdamW at a constant 1e-3, clipping at
+    1.0, batches of 32, 15 epochs), and its test accuracy must lie in the recommended arm's
+    per-seed range widened by two standard errors. Setting by setting, what Trainer trained
+    with must be the recommendation; a code without the weight decay or the dropout fails.
+    """
+    from regadvisor.examples import bert_tokens
+
+    run = json.loads((bert_run / "report.json").read_text())
+    assert build_report_data(run).change["flavours"][0]["stack"] == "transformers"
+    code = flavour_code(bert_run, "transformers")
+    recommended = run["placements"]["recommended"]
+    config, placed = recommended["config"], recommended["placement"]
+    verified, margin = verified_figures(run)
+    for seed in run["verification"]["seeds"]:
+        out = run_script("hf_tokens_trainer.py", code, seed, tmp_path, str(tmp_path / "ck"))
+        check_trainer_applies(out, config, placed, bert_tokens.LR)
+        assert min(verified) - margin <= out["test_accuracy"] <= max(verified) + margin, (
+            f"seed {seed}: the pasted Trainer code reached test accuracy "
+            f"{out['test_accuracy']:.4f}; verification measured {verified} (± {margin:.4f})")
+
+    # The check is a real one: the same code without its weight decay and dropout fails it.
+    assert "weight_decay=" in code and "model=with_dropout(model)" in code
+    broken = code.replace("        weight_decay=", "        # weight_decay=").replace(
+        "model=with_dropout(model)", "model=model")
+    out = run_script("hf_tokens_trainer.py", broken, 0, tmp_path, str(tmp_path / "broken"))
+    with pytest.raises(AssertionError, match="the decayed parameters"):
+        check_trainer_applies(out, config, placed, bert_tokens.LR)
+    out["groups"] = [{"weight_decay": _two_digits(config["weight_decay"]),
+                      "names": placed["decay"]}, {"weight_decay": 0.0,
+                                                  "names": placed["no_decay"]}]
+    with pytest.raises(AssertionError, match="dropout p"):
+        check_trainer_applies(out, config, placed, bert_tokens.LR)

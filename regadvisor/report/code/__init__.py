@@ -47,7 +47,8 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
                layers: Sequence[dict[str, Any]] = (), task: str = "classification",
                metric: str = "accuracy", model_class: str = "model",
                schedule: ScheduleInfo | None = None, baseline: dict[str, Any] | None = None,
-               inputs: str = "", stack: str = "torch") -> list[CodePart]:
+               inputs: str = "", outputs: str = "", training_step: bool = False,
+               clip_grad: bool = False, stack: str = "torch") -> list[CodePart]:
     """The recommended configuration as code for one stack, in the order a script defines it.
 
     Args:
@@ -63,6 +64,10 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
         baseline: The user's own configuration as a dict: a setting it already has (the
             augmentation strength of their ``data()``) needs no code.
         inputs: How a batch's inputs reach the model, as the experiment record says.
+        outputs: What the model returns and where its logits are read, as the experiment
+            record says.
+        training_step: The experiment trains through its own ``training_step(model, batch)``.
+        clip_grad: The experiment clips gradients with its own ``clip_grad(model)``.
         stack: A key of :data:`STACKS`.
 
     Returns:
@@ -76,5 +81,6 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
                          f"{', '.join(map(repr, STACKS))}. Got {stack!r} instead.")
     ctx = CodeContext(config=config, placement=placement, layers=tuple(layers), task=task,
                       metric=metric, model_class=model_class, schedule=schedule,
-                      baseline=baseline, inputs=inputs)
+                      baseline=baseline, inputs=inputs, outputs=outputs,
+                      training_step=training_step, clip_grad=clip_grad)
     return STACKS[stack][1](ctx)

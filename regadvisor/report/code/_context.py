@@ -30,6 +30,12 @@ class CodeContext:
         inputs: How a batch's inputs reach the model, in the experiment record's words
             (``"2 tensors, called as model(*inputs)"``, ``", read from each batch by
             batch(b)"`` appended when the experiment defines ``batch``).
+        outputs: What the model returns and where its logits are read, in the experiment
+            record's words (``"one tensor, the logits"``, ``"a SequenceClassifierOutput, whose
+            'logits' are read"``, ``"a tuple of 2, whose first element is the logits"``).
+        training_step: The experiment defines ``training_step(model, batch)``: its loss trains.
+        clip_grad: The experiment defines ``clip_grad(model)``, called between the backward
+            pass and the optimizer step.
     """
 
     config: dict[str, Any]
@@ -41,6 +47,9 @@ class CodeContext:
     schedule: ScheduleInfo | None = None
     baseline: dict[str, Any] | None = None
     inputs: str = ""
+    outputs: str = ""
+    training_step: bool = False
+    clip_grad: bool = False
 
     @property
     def classification(self) -> bool:
@@ -70,6 +79,21 @@ class CodeContext:
         if "model(*inputs)" in self.inputs:
             return "tuple"
         return "tensor"
+
+    @property
+    def logits_read(self) -> str:
+        """Where the logits are in what the model returns: ``tensor`` (the output itself),
+        ``logits`` (its ``"logits"`` entry) or ``first`` (its first element)."""
+        if "'logits'" in self.outputs:
+            return "logits"
+        if "first element" in self.outputs:
+            return "first"
+        return "tensor"
+
+    @property
+    def dict_batch(self) -> bool:
+        """The loader yields dicts whose ``labels`` are the targets (no ``batch(b)``)."""
+        return self.input_call == "dict" and not self.batch_fn
 
     @property
     def keep_undecayed(self) -> list[str]:

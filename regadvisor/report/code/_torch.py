@@ -6,7 +6,11 @@ no-decay groups by parameter name, dropout, label smoothing, L1, the user's lear
 schedule stepped when theirs steps (every batch, or after each epoch's validation;
 ``ReduceLROnPlateau`` with the validation loss), and early stopping with regadvisor's rule
 (an equal accuracy with a lower validation loss counts as an improvement), restoring the best
-epoch's weights.
+epoch's weights. Batches are read as regadvisor read them: ``(inputs, targets)``, the
+experiment's ``batch(b)``, or a dict whose ``labels`` are the targets; the logits are taken
+where the model returns them. An experiment's own ``training_step(model, batch)`` gives the
+training loss (the batch as the loader yields it, on the device) and its ``clip_grad(model)``
+runs between the backward pass and the optimizer step, as in regadvisor's loop.
 """
 
 from __future__ import annotations
@@ -48,8 +52,18 @@ def torch_loop(ctx: CodeContext) -> list[CodePart]:
 
 def _header(ctx: CodeContext, keys: set[str]) -> CodePart:
     expects = [("model", f"your {one_line(ctx.model_class)}, built and not yet trained"),
-               ("train_loader, val_loader", "your training and validation loaders"),
-               ("criterion", "your loss module")]
+               ("train_loader, val_loader", "your training and validation loaders"
+                + (" (dict batches: their\n'labels' are the targets)" if ctx.dict_batch
+                   else "")),
+               ("criterion", "your loss module" + (
+                   " (it measures the validation loss; your\ntraining_step's loss trains)"
+                   if ctx.training_step else ""))]
+    if ctx.training_step:
+        expects.append(("training_step(model, batch)", "your training step, the loss of one "
+                        "batch, as in your\nexperiment file"))
+    if ctx.clip_grad:
+        expects.append(("clip_grad(model)", "your gradient clipping, as in your experiment "
+                        "file"))
     if ctx.schedule is not None:
         expects.append(("scheduler(optimizer)", "your learning-rate schedule "
                         f"({one_line(ctx.schedule.describe())}), built on the\n"
@@ -181,8 +195,8 @@ def _augment(ctx: CodeContext) -> CodePart | None:
 def _loss(ctx: CodeContext) -> CodePart | None:
     eps = float(ctx.config.get("label_smoothing") or 0.0)
     yours = float((ctx.baseline or {}).get("label_smoothing") or 0.0)
-    if eps <= 0 and yours <= 0:
-        return None
+    if (eps <= 0 and yours <= 0) or ctx.training_step:
+        return None  # a training_step computes its own loss: nothing to smooth in
     body = "\n".join([
         "def smoothed(criterion):",
         f"    # Your cross-entropy loss with label smoothing {g(eps)} for training, and without "
@@ -285,9 +299,18 @@ def _forward(ctx: CodeContext) -> list[str]:
             lines.append("    outputs = model(*(v.to(device) for v in inputs))")
         else:
             lines.append("    outputs = model(inputs.to(device))")
+    elif ctx.dict_batch:
+        lines += ["    inputs = {k: v.to(device) for k, v in b.items()}",
+                  '    targets = inputs.pop("labels")  # the targets; the model gets the rest',
+                  "    outputs = model(**inputs)"]
     else:
         lines += ["    *inputs, targets = (t.to(device) for t in b)",
                   "    outputs = model(*inputs)"]
+    if ctx.logits_read == "logits":
+        lines.append('    outputs = outputs["logits"]  # the logits in what your model returns')
+    elif ctx.logits_read == "first":
+        lines.append("    outputs = outputs[0]  # the logits: the first of what your model "
+                     "returns")
     if not ctx.classification:
         lines += ["    if targets.shape != outputs.shape and targets.numel() == outputs.numel():",
                   "        targets = targets.view(outputs.shape).to(outputs.dtype)"]
@@ -320,11 +343,28 @@ def _evaluate(ctx: CodeContext) -> list[str]:
             result]
 
 
+#: ``to_device(b, device)``: the batch as the loader yields it, every tensor in it on the
+#: device, as regadvisor hands it to the experiment's ``training_step``.
+_TO_DEVICE = [
+    "def to_device(b, device):",
+    "    # The batch as your loader yields it, its tensors on the device: what your",
+    "    # training_step(model, batch) gets.",
+    "    if torch.is_tensor(b):",
+    "        return b.to(device)",
+    "    if isinstance(b, dict):",
+    "        return {k: to_device(v, device) for k, v in b.items()}",
+    "    if isinstance(b, (list, tuple)):",
+    "        return type(b)(to_device(v, device) for v in b)",
+    "    return b",
+]
+
+
 def _training(ctx: CodeContext, keys: set[str]) -> CodePart:
     schedule = ctx.schedule
     figure, _ = _figure(ctx)
     epochs = int(ctx.config.get("max_epochs") or 100)
-    lines = [*_forward(ctx), "", "", *_evaluate(ctx), "", "", f"EPOCHS = {epochs}", "", "",
+    lines = [*_forward(ctx), "", "", *_evaluate(ctx), "", "",
+             *([*_TO_DEVICE, "", ""] if ctx.training_step else []), f"EPOCHS = {epochs}", "", "",
              "def fit(model, train_loader, val_loader, criterion, epochs=EPOCHS):",
              "    optimizer = make_optimizer(model)"]
     if schedule is not None:
@@ -338,19 +378,24 @@ def _training(ctx: CodeContext, keys: set[str]) -> CodePart:
                  else "    train_criterion = eval_criterion = criterion")
     if "early_stopping" in keys:
         lines.append("    stopper = EarlyStopping()")
-    loss = "train_criterion(outputs, targets)" + (" + l1_penalty(l1_params)"
-                                                  if "l1" in keys else "")
+    l1 = " + l1_penalty(l1_params)" if "l1" in keys else ""
     lines += [
         "    device = next(model.parameters()).device",
         "    for epoch in range(epochs):",
         "        model.train()",
         "        for b in train_loader:",
-        "            outputs, targets = forward_batch(model, b, device)",
-        f"            loss = {loss}",
-        "            optimizer.zero_grad(set_to_none=True)",
-        "            loss.backward()",
-        "            optimizer.step()",
     ]
+    if ctx.training_step:
+        lines.append(f"            loss = training_step(model, to_device(b, device)){l1}"
+                     "  # your step's loss")
+    else:
+        lines += ["            outputs, targets = forward_batch(model, b, device)",
+                  f"            loss = train_criterion(outputs, targets){l1}"]
+    lines += ["            optimizer.zero_grad(set_to_none=True)",
+              "            loss.backward()"]
+    if ctx.clip_grad:
+        lines.append("            clip_grad(model)  # your clipping, between backward and step")
+    lines.append("            optimizer.step()")
     if schedule is not None and schedule.interval == "step":
         lines.append("            lr_scheduler.step()  # every batch, as your schedule steps")
     lines += [
@@ -367,7 +412,9 @@ def _training(ctx: CodeContext, keys: set[str]) -> CodePart:
                   "            break",
                   "    stopper.restore(model)"]
     lines += ["    return model", "", "", "model = fit(model, train_loader, val_loader, criterion)"]
-    how = [f"your {schedule.describe()}"] if schedule is not None else []
+    how = ["your training_step"] if ctx.training_step else []
+    how += ["your clip_grad"] if ctx.clip_grad else []
+    how += [f"your {schedule.describe()}"] if schedule is not None else []
     if "early_stopping" in keys:
         how.append(f"early stopping on the {figure}")
     title = "the training loop" + (": " + ", ".join(how) if how else "")

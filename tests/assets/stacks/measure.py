@@ -19,18 +19,41 @@ def _record_lr(optimizer, args, kwargs):
 register_optimizer_step_pre_hook(_record_lr)
 
 
+def _logits(outputs):
+    """The logits in what a model returns: a tensor, a ModelOutput or dict's ``logits``, or the
+    first element of a tuple."""
+    if isinstance(outputs, dict) or hasattr(outputs, "logits"):
+        return outputs["logits"]
+    return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+
+
 def report(model, test_loader, **extra):
-    """Print the test accuracy and the learning rates as one JSON line."""
+    """Print the test accuracy and the learning rates as one JSON line. The test batches are
+    ``(x, y)`` or dicts whose ``labels`` are the targets."""
     model.eval()
+    device = next(model.parameters()).device
+    hits = 0
     with torch.no_grad():
-        hits = sum(int((model(x).argmax(-1) == y).sum()) for x, y in test_loader)
+        for batch in test_loader:
+            if isinstance(batch, dict):
+                inputs = {k: v.to(device) for k, v in batch.items() if k != "labels"}
+                outputs, y = model(**inputs), batch["labels"]
+            else:
+                x, y = batch
+                outputs = model(x.to(device))
+            hits += int((_logits(outputs).argmax(-1).cpu() == y).sum())
     print(json.dumps({"test_accuracy": hits / len(test_loader.dataset), "lrs": LRS, **extra}))
 
 
 def report_trainer(trainer):
-    """Print what a transformers Trainer did as one JSON line: the logged learning rates and
-    training losses, the evaluations, the optimizer's groups by parameter name, the label
-    smoothing, the dropout of every module, and the final evaluation."""
+    """Print :func:`trainer_facts` as one JSON line."""
+    print(json.dumps(trainer_facts(trainer)))
+
+
+def trainer_facts(trainer):
+    """What a transformers Trainer did: the logged learning rates and training losses, the
+    evaluations, the optimizer's groups by parameter name, the label smoothing, the dropout of
+    every module, the callbacks, and the final evaluation."""
     from torch import nn
 
     state = trainer.state
@@ -39,7 +62,7 @@ def report_trainer(trainer):
     groups = [{"weight_decay": g["weight_decay"], "names": [names[id(p)] for p in g["params"]]}
               for g in trainer.optimizer.param_groups]
     smoother = trainer.label_smoother
-    print(json.dumps({
+    return {
         "lrs": [h["learning_rate"] for h in state.log_history if "loss" in h],
         "losses": [h["loss"] for h in state.log_history if "loss" in h],
         "evals": [h["eval_accuracy"] for h in state.log_history if "eval_accuracy" in h],
@@ -48,4 +71,5 @@ def report_trainer(trainer):
         "groups": groups, "label_smoothing": smoother.epsilon if smoother else 0.0,
         "dropout": {n: m.p for n, m in model.named_modules() if isinstance(m, nn.Dropout)},
         "callbacks": [type(c).__name__ for c in trainer.callback_handler.callbacks],
-    }))
+        "max_grad_norm": trainer.args.max_grad_norm,
+    }
