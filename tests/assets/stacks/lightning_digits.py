@@ -2,11 +2,13 @@
 configure_optimizers with a linear warm-up stepped every batch), a LightningDataModule, and
 ``Trainer.fit``.
 
-Run as ``python lightning_digits.py SEED FOLDER`` (checkpoints go to FOLDER). The lines between
+Run as ``python lightning_digits.py SEED [FOLDER]`` (checkpoints go to FOLDER, by default a new
+temporary folder). The lines between
 the ``training`` markers are the training that regadvisor's recommended code replaces.
 """
 
 import sys
+import tempfile
 
 import lightning.pytorch as L
 import torch
@@ -69,7 +71,7 @@ class DigitsClassifier(L.LightningModule):
 
 if __name__ == "__main__":
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    folder = sys.argv[2] if len(sys.argv) > 2 else "."
+    folder = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp()
     L.seed_everything(seed, verbose=False)
     model = DigitsClassifier()
     datamodule = DigitsData()
