@@ -165,11 +165,10 @@ class StandInTrainer:
         return self.batches_seen
 
     def batch_index(self) -> int:
-        """The ``batch_idx`` of the next training batch (and count it)."""
+        """The ``batch_idx`` of the training batch the module is given now (the batches seen
+        before it, counted within the epoch)."""
         steps = self._shared.steps_per_epoch
-        index = self.batches_seen % steps if steps else self.batches_seen
-        self.batches_seen += 1
-        return index
+        return self.batches_seen % steps if steps else self.batches_seen
 
     def log(self, name: str, value: Any, *args: Any, **kwargs: Any) -> None:
         self.callback_metrics[name] = value.detach() if torch.is_tensor(value) else value
@@ -230,16 +229,19 @@ def _resize(scheduler: Any, n_groups: int) -> None:
 
 
 class _EveryN(torch.optim.lr_scheduler.LRScheduler):
-    """A scheduler stepped on every ``frequency``-th call, as Lightning steps a scheduler whose
-    ``frequency`` is above 1."""
+    """A scheduler stepped as Lightning steps one whose ``frequency`` is above 1: when the
+    number of the batch within its epoch (``interval`` "step", ``period`` batches an epoch) or
+    of the epoch, counted from 1, is a multiple of ``frequency``."""
 
-    def __init__(self, scheduler: Any, frequency: int) -> None:  # no base init: no first step
-        self.scheduler, self.frequency, self.calls = scheduler, frequency, 0
+    def __init__(self, scheduler: Any, frequency: int, period: int = 0) -> None:
+        # No base __init__: the wrapped scheduler has taken its first step already.
+        self.scheduler, self.frequency, self.period, self.calls = scheduler, frequency, period, 0
         self.optimizer = scheduler.optimizer
 
     def step(self, *args: Any) -> None:  # type: ignore[override]
+        index = self.calls % self.period if self.period else self.calls
         self.calls += 1
-        if self.calls % self.frequency == 0:
+        if (index + 1) % self.frequency == 0:
             self.scheduler.step(*args)
 
     def get_last_lr(self) -> list[float]:
@@ -333,6 +335,24 @@ class LightningSource:
         """
         self.shared.max_epochs = epochs or 100
         self.shared.steps_per_epoch = steps_per_epoch
+        self.check_hooks(first)
+        configured = self._configure(first)
+        self.logged = self._validation_keys(first, val_batch)
+        schedule = None
+        if configured.scheduler is not None:
+            schedule = Schedule(factory=self._schedule_factory(first), interval=configured.interval,
+                                name=type(configured.scheduler).__name__)
+        spec_optimizer = functools.partial(self._optimizer, first)
+        return _Pieces(optimizer=spec_optimizer, schedule=schedule, training_step=_lightning_step,
+                       monitor=configured.monitor)
+
+    def check_hooks(self, first: nn.Module) -> None:
+        """The hooks regadvisor's loop needs: ``forward`` (the logits), ``training_step`` (the
+        loss) and automatic optimization (regadvisor steps the optimizer).
+
+        Raises:
+            ExperimentError: One is missing, or the module optimizes manually.
+        """
         name = type(first).__name__
         for hook, why in (("forward", "the validation and test figures are measured on the "
                            "logits model(inputs) returns; define forward(self, x) that returns "
@@ -347,15 +367,6 @@ class LightningSource:
                 "regadvisor makes the optimizer step itself (with its weight decay groups), as "
                 "Lightning's automatic optimization does: return the loss from training_step "
                 "and let the optimizer step outside it.")
-        configured = self._configure(first)
-        self.logged = self._validation_keys(first, val_batch)
-        schedule = None
-        if configured.scheduler is not None:
-            schedule = Schedule(factory=self._schedule_factory(first), interval=configured.interval,
-                                name=type(configured.scheduler).__name__)
-        spec_optimizer = functools.partial(self._optimizer, first)
-        return _Pieces(optimizer=spec_optimizer, schedule=schedule, training_step=_lightning_step,
-                       monitor=configured.monitor)
 
     def _configure(self, module: nn.Module) -> _Configured:
         """``module.configure_optimizers()``, read with Lightning's own parser."""
@@ -414,7 +425,10 @@ class LightningSource:
         def scheduler(optimizer: torch.optim.Optimizer) -> Any:
             configured = self._configure(module)
             moved = transplant(configured.scheduler, configured.optimizer, optimizer)
-            return moved if configured.frequency == 1 else _EveryN(moved, configured.frequency)
+            if configured.frequency == 1:
+                return moved
+            period = self.shared.steps_per_epoch if configured.interval == "step" else 0
+            return _EveryN(moved, configured.frequency, period)
         return scheduler
 
     def _validation_keys(self, module: nn.Module, batch: Any) -> tuple[str, ...]:
@@ -447,6 +461,8 @@ def _lightning_step(model: nn.Module, batch: Any) -> Any:
     """The loss of one batch: the module's ``training_step(batch, batch_idx)``, or the ``loss``
     of the dict it returns."""
     stand_in = getattr(model, "_trainer", None)
-    index = stand_in.batch_index() if isinstance(stand_in, StandInTrainer) else 0
-    out = model.training_step(batch, index)
+    counted = isinstance(stand_in, StandInTrainer)
+    out = model.training_step(batch, stand_in.batch_index() if counted else 0)
+    if counted:
+        stand_in.batches_seen += 1
     return out.get("loss") if isinstance(out, Mapping) else out

@@ -82,6 +82,8 @@ def build_experiment(
     augment = read_augment(data, where)
     lightning = LightningSource(model, data, where)
     first = check_model(lightning.model, where, device)
+    if is_lightning_module(first):
+        lightning.check_hooks(first)
     read = read_loaders(lightning.data, where, batch)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
