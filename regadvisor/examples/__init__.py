@@ -15,6 +15,8 @@ EXAMPLES = {
                           "batches (x_num, x_cat, y), model(x_num, x_cat)",
     "digits_augment": "Digits images, 200 training samples, wide MLP; data(augment=s) exposes "
                       "the strength of random shifts and noise, which tuning searches",
+    "digits_lightning": "Digits with 20 % wrong labels as a LightningModule (warm-up in its "
+                        "configure_optimizers) and a LightningDataModule; needs lightning",
 }
 DEFAULT_EXAMPLE = "digits_noisy"
 

@@ -44,7 +44,15 @@ def import_experiment_module(kind: str, value: str) -> tuple[ModuleType, str, st
         ExperimentError: The file is missing or not Python, or importing it failed.
     """
     if kind == "example":
-        module = importlib.import_module(f"regadvisor.examples.{value}")
+        try:
+            module = importlib.import_module(f"regadvisor.examples.{value}")
+        except ModuleNotFoundError as e:  # an example of an optional stack (lightning)
+            package = (e.name or "").split(".")[0]
+            extra = {"lightning": "regadvisor[lightning]", "transformers": "regadvisor[hf]"}
+            raise ExperimentError(
+                f"The bundled example {value} needs the package '{package}', which is not "
+                f"installed. Install it (pip install \"{extra.get(package, package)}\") or "
+                "pick another example.") from None
         return module, value, f"bundled example {value}"
     if kind == "file":
         return _import_file(Path(value))
