@@ -183,8 +183,8 @@ def test_the_loss_training_step_returns_is_the_one_minimized():
         exp = build_experiment(model=module_class, data=Data, epochs=EPOCHS)
         trained[aux] = train_experiment(exp, baseline_config(exp)).model
     # With the auxiliary term the anchor ends near its target; without it nothing moves it.
-    assert abs(float(trained[1.0].anchor) - TARGET) < 0.3
-    assert float(trained[0.0].anchor) == 0.0
+    assert abs(trained[1.0].anchor.item() - TARGET) < 0.3
+    assert trained[0.0].anchor.item() == 0.0
     stand_in = trained[1.0].trainer
     assert stand_in.global_step == EPOCHS * 10 and stand_in.current_epoch == EPOCHS
     assert set(stand_in.callback_metrics) == {"train_loss", "epoch", "step"}
