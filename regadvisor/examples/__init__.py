@@ -17,6 +17,8 @@ EXAMPLES = {
                       "the strength of random shifts and noise, which tuning searches",
     "bert_tokens": "Generated token sequences, a tiny BertForSequenceClassification built from a "
                    "config, dict batches with labels (needs transformers: regadvisor[hf])",
+    "digits_lightning": "Digits with 20 % wrong labels as a LightningModule (warm-up in its "
+                        "configure_optimizers) and a LightningDataModule; needs lightning",
 }
 DEFAULT_EXAMPLE = "digits_noisy"
 

@@ -75,7 +75,8 @@ def _check_loss(loss: Any, where: str) -> None:
             "tensor itself: regadvisor calls backward() and the optimizer step.")
 
 
-def trains_with(training_step: Any, loss_module: Any, task: str, labels_in_dict: bool) -> str:
+def trains_with(training_step: Any, loss_module: Any, task: str, labels_in_dict: bool,
+                step_name: str | None = None) -> str:
     """The loss that trains, in words, for the report.
 
     Args:
@@ -83,13 +84,16 @@ def trains_with(training_step: Any, loss_module: Any, task: str, labels_in_dict:
         loss_module: What ``loss()`` returned, or None for the task's default.
         task: ``"classification"`` or ``"regression"``.
         labels_in_dict: The batches are dicts whose ``labels`` are the targets.
+        step_name: How the step is called, when it is not ``training_step(model, batch)`` (a
+            LightningModule's ``Net.training_step(batch, batch_idx)``).
     """
     name = (type(loss_module).__name__ if loss_module is not None
             else "CrossEntropyLoss" if task == "classification" else "MSELoss")
     if training_step is not None:
-        return (f"the loss your training_step(model, batch) returns (plus the L1 term where one "
-                f"is searched); the validation and test figures are {name} on the model's "
-                "logits against the batch's targets")
+        step = step_name or "training_step(model, batch)"
+        return (f"the loss your {step} returns (plus the L1 term where one is searched); the "
+                f"validation and test figures are {name} on the model's logits against the "
+                "batch's targets")
     text = f"{name} on the model's logits against the batch's targets"
     if labels_in_dict:
         text += (" (each batch's 'labels' are the targets and are kept out of the model's call, "

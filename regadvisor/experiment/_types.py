@@ -46,6 +46,10 @@ class Experiment:
         trains_with: The loss that trains, in words (the report shows it).
         augment: The augmentation strength of the user's ``data(augment=s)`` (its default), or
             None when ``data`` takes no ``augment``; ``data_factory`` is that ``data``.
+        lightning: For a ``LightningModule`` or ``LightningDataModule`` experiment: the
+            module's class (``module``), whether ``data()`` returned a data module
+            (``datamodule``), the keys its ``validation_step`` logs (``validation_logs``) and
+            the ``monitor`` its ``configure_optimizers`` names; None otherwise.
         model_class: Class name of the model; ``model_module`` the module that defines it
             (``transformers.models.bert.modeling_bert``).
         target_variance: Variance of the training targets (regression).
@@ -96,6 +100,7 @@ class Experiment:
     test_fingerprint: str = ""
     augment: float | None = None
     data_factory: Callable[..., Any] | None = field(default=None, repr=False)
+    lightning: dict[str, Any] | None = None
     _augmented: dict[float, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def train_loader_for(self, config: Any) -> Any:
@@ -141,6 +146,7 @@ class Experiment:
             "training_step": self.training_step is not None,
             "clip_grad": self.clip_grad is not None,
             "augment": self.augment,
+            "lightning": self.lightning,
             "bundled": self.bundled,
             "notes": list(self.notes),
             "fingerprint": self.fingerprint,

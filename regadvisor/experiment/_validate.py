@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from regadvisor.errors import ExperimentError
-from regadvisor.experiment._calls import kind
+from regadvisor.experiment._calls import call, kind
 from regadvisor.experiment._fingerprint import fixed_seed, identity
+from regadvisor.experiment._lightning import LightningSource, is_lightning_module
 from regadvisor.experiment._loaders import len_dataset, read_augment, read_loaders
 from regadvisor.experiment._model import check_model, read_optimizer, run_batches
 from regadvisor.experiment._schedule import read_schedule
@@ -93,9 +94,12 @@ def build_experiment(
     notes: list[str] = []
     _check_functions(model, data, where, batch)
     augment = read_augment(data, where)
+    lightning = LightningSource(model, data, where)
     with fixed_seed():
-        first = check_model(model, where, device)
-    read = read_loaders(data, where, batch)
+        first = check_model(lightning.model, where, device)
+    if is_lightning_module(first):
+        lightning.check_hooks(first)
+    read = read_loaders(lightning.data, where, batch)
     loss_module = read_loss(loss, where)
     inputs, targets = read.batches[0]
     with fixed_seed():  # lazy layers take their weights now
@@ -106,10 +110,40 @@ def build_experiment(
     task = infer_task(task, loss_module, targets, where, notes, soft)
     n_classes, target_variance = check_targets(task, soft, outputs, read, where, notes)
     epochs, metric = _check_settings(epochs, metric, task, where, notes)
-    spec = read_optimizer(optimizer, first, where, notes)
-    schedule = read_schedule(scheduler, scheduler_interval, optimizer, first, where)
+    hooks = None
+    if is_lightning_module(first):
+        hooks = lightning.read(first, epochs if isinstance(epochs, int) else None,
+                               _steps_per_epoch(read.loaders[0]), next(iter(read.loaders[1])))
+        model = lightning.model
+        training_step = training_step or hooks.training_step
+        notes.append(f"LightningModule {type(first).__name__}: its training_step trains, "
+                     "its configure_optimizers gives the optimizer"
+                     + (" and the schedule" if hooks.schedule is not None else "")
+                     + ("" if optimizer is None else " (replaced by your optimizer())"))
+    if lightning.datamodule:
+        data = lightning.data
+        notes.append("LightningDataModule: prepare_data(), setup('fit') and its training and "
+                     "validation loaders" + (", setup('test') and its test loader"
+                                             if len(read.loaders) == 3 else "")
+                     + ", as Trainer.fit and Trainer.test call them")
+    if hooks is not None and optimizer is None and scheduler is None:
+        optimizer = hooks.optimizer
+        spec = read_optimizer(optimizer, first, where, notes)
+        schedule = hooks.schedule
+        if schedule is not None:
+            call(schedule.build, where, f"{type(first).__name__}.configure_optimizers() (its "
+                 "scheduler on regadvisor's optimizer)", optimizer(None))
+    else:
+        spec = read_optimizer(optimizer, first, where, notes)
+        schedule = read_schedule(scheduler, scheduler_interval, optimizer, first, where)
     check_step(training_step, clip_grad, first, read.loaders[0], where, batch)
-    if training_step is not None:
+    if hooks is not None:
+        notes.append("label smoothing cannot be applied inside the loss your training_step "
+                     "computes, so it is not searched; regadvisor adds weight decay (the "
+                     "optimizer configure_optimizers returns, rebuilt with param groups), "
+                     "dropout in the module, L1 (to the loss training_step returns) and early "
+                     "stopping")
+    elif training_step is not None:
         notes.append("training_step(model, batch) trains: regadvisor adds weight decay, "
                      "dropout, L1 (to the loss it returns) and early stopping; it cannot smooth "
                      "the labels inside your own loss, so label smoothing is not searched")
@@ -136,9 +170,12 @@ def build_experiment(
         training_step=training_step,
         clip_grad=clip_grad,
         trains_with=trains_with(training_step, loss_module, task,
-                                batch is None and isinstance(inputs, dict)),
+                                batch is None and isinstance(inputs, dict),
+                                step_name=(f"{type(first).__name__}.training_step(batch, "
+                                           "batch_idx)" if hooks is not None else None)),
         augment=augment,
         data_factory=data if augment is not None else None,
+        lightning=_lightning_record(first, hooks, lightning),
         model_class=type(first).__name__,
         model_module=type(first).__module__,
         target_variance=target_variance,
@@ -149,6 +186,24 @@ def build_experiment(
         fingerprint=ident.tuning,
         test_fingerprint=ident.test,
     )
+
+
+def _steps_per_epoch(loader: Any) -> int:
+    try:
+        return len(loader)
+    except TypeError:
+        return 0
+
+
+def _lightning_record(first: nn.Module, hooks: Any, lightning: LightningSource
+                      ) -> dict[str, Any] | None:
+    """What the experiment record says of a Lightning experiment (None for another)."""
+    if hooks is None and not lightning.datamodule:
+        return None
+    return {"module": type(first).__name__ if hooks is not None else None,
+            "datamodule": lightning.datamodule,
+            "validation_logs": list(lightning.logged),
+            "monitor": hooks.monitor if hooks is not None else None}
 
 
 def _loader_fields(loaders: tuple[Any, ...], first_batch: int) -> dict[str, Any]:

@@ -8,7 +8,10 @@ loop applied. Each flavour is written for one way of training and uses that stac
 - ``torch``: a plain PyTorch loop (``make_optimizer(model)``, ``fit(model, ...)``, the user's
   schedule stepped as theirs steps);
 - ``transformers``: ``transformers.Trainer`` (``TrainingArguments(weight_decay=…,
-  label_smoothing_factor=…)``, ``EarlyStoppingCallback``, dropout through the model's config).
+  label_smoothing_factor=…)``, ``EarlyStoppingCallback``, dropout through the model's config);
+- ``lightning``: a LightningModule fitted by Lightning's ``Trainer`` (its
+  ``configure_optimizers`` on the param groups, ``EarlyStopping`` and ``ModelCheckpoint``,
+  dropout in the module).
 
 A flavour is one function ``CodeContext -> list[CodePart]`` in :data:`STACKS`; each begins with a
 ``header`` comment naming what it expects from the user's script.
@@ -21,6 +24,7 @@ from typing import Any
 
 from regadvisor.report.code._common import CodePart, ScheduleInfo, full_code, schedule_info
 from regadvisor.report.code._context import CodeContext
+from regadvisor.report.code._lightning import lightning_trainer
 from regadvisor.report.code._torch import torch_loop
 from regadvisor.report.code._transformers import transformers_trainer
 
@@ -31,13 +35,16 @@ __all__ = ["STACKS", "CodeContext", "CodePart", "ScheduleInfo", "code_parts", "f
 STACKS: dict[str, tuple[str, Callable[[CodeContext], list[CodePart]]]] = {
     "torch": ("plain PyTorch loop", torch_loop),
     "transformers": ("transformers.Trainer", transformers_trainer),
+    "lightning": ("Lightning Trainer", lightning_trainer),
 }
 
 
 def stacks_for(experiment: dict[str, Any]) -> list[str]:
     """The flavours a report shows for an experiment record, the user's own stack first: a
-    ``transformers`` model gets the Trainer flavour and the plain loop, any other model the
-    plain loop."""
+    ``transformers`` model gets the Trainer flavour and the plain loop, a LightningModule the
+    Lightning flavour and the plain loop, any other model the plain loop."""
+    if (experiment.get("lightning") or {}).get("module"):
+        return ["lightning", "torch"]
     if str(experiment.get("model_module") or "").startswith("transformers"):
         return ["transformers", "torch"]
     return ["torch"]
