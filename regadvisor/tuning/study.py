@@ -196,7 +196,7 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
     record the run's figures (or why it failed) on the trial."""
     device = settings.device
 
-    def objective(trial: optuna.Trial) -> float:
+    def run(trial: optuna.Trial) -> float:
         params = _suggest(trial, space)
         config = config_for(base, space, params).replace(seed=settings.seed)
         started = time.perf_counter()
@@ -207,14 +207,19 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
                                       train_figures=False)
         except optuna.TrialPruned:
             raise
-        except KeyboardInterrupt:
-            # Failed by Optuna as it goes; marked so that it neither counts towards n_trials
-            # nor reads as a failure of the configuration.
-            trial.set_user_attr("error", INTERRUPTED)
-            raise
         except USER_CODE_ERRORS as e:  # sys.exit() too: it fails this trial, not the run
             raise _trial_error(trial, e, device) from None
         return _record_history(trial, result.history, settings, started)
+
+    def objective(trial: optuna.Trial) -> float:
+        try:
+            return run(trial)
+        except KeyboardInterrupt:
+            # Wherever the signal lands (sampling, training, recording): Optuna fails the
+            # trial as it goes, marked so that it neither counts towards n_trials nor reads as
+            # a failure of the configuration.
+            trial.set_user_attr("error", INTERRUPTED)
+            raise
 
     return objective
 

@@ -158,3 +158,30 @@ def test_mask_url(url, shown):
 def test_malformed_storage_url(tiny, tmp_path):
     with pytest.raises(StorageError, match="Cannot open the study storage"):
         tune(tiny, SPACE, TuneSettings(n_trials=1, storage="notadb://x"), tmp_path)
+
+
+def test_a_stop_signal_while_a_trial_samples_marks_it_interrupted(tmp_path, monkeypatch):
+    """Ctrl-C may land before training starts (TPE sampling is slow on a busy machine): the
+    trial it stops is still marked as interrupted, so it neither counts towards --n-trials nor
+    reads as a failure of its configuration."""
+    import regadvisor.tuning.study as study_module
+
+    exp = tiny_experiment(epochs=2)
+    settings = TuneSettings(n_trials=3, pruner="none", top_k=1, extra_seeds=0)
+    study = open_study(exp, SPACE, settings, tmp_path)
+    real = study_module._suggest
+    calls = []
+
+    def suggest(trial, space):
+        calls.append(trial.number)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(trial, space)
+
+    monkeypatch.setattr(study_module, "_suggest", suggest)
+    with pytest.raises(KeyboardInterrupt):
+        run_trials(exp, SPACE, settings, study, n_trials=3)
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert [t.number for t in failed] == [1]
+    assert failed[0].user_attrs.get("error") == study_module.INTERRUPTED
+    assert study_module._finished(study) == 1
