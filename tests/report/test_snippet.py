@@ -82,7 +82,7 @@ def _stops_after(ns: dict, figures: list[tuple[float, float]], model: nn.Module)
 def test_the_whole_change_runs_on_the_users_model(small_run):
     run = json.loads((small_run / "report.json").read_text())
     data = report_data(small_run)
-    config = run["recommendation"]["config"]
+    config = run["placements"]["recommended"]["config"]  # the change the code is for
     placement = run["placements"]["recommended"]["placement"]
     assert placement["dropout_injected"] == \
         run["verification"]["histories"]["recommended"]["dropout_injected"]
