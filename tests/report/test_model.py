@@ -95,6 +95,29 @@ def test_tuning_importances_and_slices(small_run):
     assert tuning["objective"] == "validation accuracy"
 
 
+def test_the_search_space_table_shows_each_parameter_once(small_run):
+    """A parameter the rules both set and search (weight decay 0.01, patience 10, label
+    smoothing 0.1 here) is one searched row, with the guide recipe trial's value as such."""
+    run = _load(small_run)
+    space = run["tuning"]["space"]
+    assert {"weight_decay", "patience_epochs"} <= set(space["params"])
+    assert not set(space["base"]) & set(space["params"])  # the record: every trial's settings
+    recipe = next(t for t in run["tuning"]["trials"] if t["seeded"] == "guide recipe")
+    html = (small_run / "report.html").read_text()
+    table = html.split("<h3>Search space</h3>")[1].split("</table>")[0]
+    rows = [r for r in table.split("<tr>")[2:]]
+    names = [r.split("<td>")[1].split("</td>")[0] for r in rows]
+    assert sorted(names) == sorted(set(names))  # each parameter once
+    assert "every trial" not in table.split(">weight_decay<")[1].split("</tr>")[0]
+    header = html.split("<h3>Search space</h3>")[1].split("</tr>")[0]
+    column = [c.split("</th>")[0] for c in header.split("<th>")[1:]].index("guide recipe trial")
+    for name, value in recipe["params"].items():
+        row = next(r for r in rows if r.startswith(f"<td>{name}</td>"))
+        cells = [c.split("</td>")[0] for c in row.replace('<td class="num">', "<td>").split(
+            "<td>")[1:]]
+        assert cells[column] == format(value, ".3g"), row
+
+
 def test_calibration_and_early_stopping_sections(small_run):
     run = _load(small_run)
     data = report_data(small_run)
