@@ -176,14 +176,20 @@ def _print_result(result, run_dir) -> None:
     ver = result.verification
     for caution in [*ver.flags, *ver.warnings]:
         console.print(f"  Caution: {caution}", markup=False)
-    if not rec.kept_baseline and rec.diff:
+    rows = rec.diff or rec.tried
+    if rows:
         from regadvisor.report.format import setting_label, setting_value
+        from regadvisor.verification import decide
 
         metric = result.experiment.get("metric", "accuracy")
-        console.print("Recommended change: " + "; ".join(
+        # A record written before the decision was kept: derived from its verdicts.
+        decision = rec.decision or decide(ver.metric.verdict, ver.loss.verdict, metric == "loss")
+        console.print(f"{decision.label}: " + "; ".join(
             f"{setting_label(d['setting'])}: {setting_value(d['before'], d['setting'], metric)}"
-            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rec.diff),
+            f" → {setting_value(d['after'], d['setting'], metric)}" for d in rows),
             markup=False)
+        if ver.to_decide is not None:
+            console.print(f"  To decide it: {ver.to_decide.text}", markup=False)
     times = ", ".join(f"{k} {s:.1f} s" for k, s in result.timings.items())
     console.print(f"Timings: {times}.", markup=False)
     console.print(f"Report: {run_dir / 'report.html'} (data in report.json, histories.csv, "

@@ -21,6 +21,8 @@ __all__ = ["curve_facts"]
 #: stay here rather than in the rules.
 _TAIL_FRACTION = 1 / 3
 _MIN_TAIL = 3
+#: How often an epoch at chance may pass for one that learned, over all the epochs together.
+_CHANCE_FALSE_ALARM = 0.05
 
 
 def _tail(values: list[float]) -> list[float]:
@@ -28,8 +30,29 @@ def _tail(values: list[float]) -> list[float]:
     return values[-n:]
 
 
+def _learned(records: list[Any], higher: bool, chance_loss: float | None,
+             n_val: int | None) -> tuple[float | None, list[Any]]:
+    """The accuracy of a uniform guess and the epochs where the model had learned.
+
+    Classification: the validation accuracy is above chance, exp(−chance_loss) = 1/K, by more
+    than the sampling noise of an accuracy of chance on ``n_val`` samples: z standard errors,
+    with z the one-sided normal quantile that holds the chance of any epoch at chance passing
+    to 5 % over all the epochs (Bonferroni: 2.9 for 30 epochs). A statistical margin, not a
+    tuned threshold. Regression: the validation loss is below the constant predictor's.
+    Without a chance level every epoch counts.
+    """
+    if not chance_loss:  # no chance level to compare with: every epoch counts
+        return None, records
+    if higher:
+        chance = math.exp(-chance_loss)
+        z = statistics.NormalDist().inv_cdf(1 - _CHANCE_FALSE_ALARM / max(len(records), 1))
+        margin = z * math.sqrt(chance * (1 - chance) / n_val) if n_val else 0.0
+        return chance, [r for r in records if r.val_metric > chance + margin]
+    return None, [r for r in records if r.val_loss < chance_loss]
+
+
 def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: int,
-                lr: float) -> dict[str, Any]:
+                lr: float, n_val: int | None = None) -> dict[str, Any]:
     """Facts from a History of the user's setup trained as given.
 
     Args:
@@ -37,6 +60,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         chance_loss: Loss of the constant predictor (log K, or the target variance).
         steps_per_epoch: Optimizer steps per epoch (for the implied L2 strength).
         lr: Learning rate η.
+        n_val: Validation samples (for the sampling noise of an accuracy at chance).
     """
     facts: dict[str, Any] = {"diverged": history.diverged, "epochs_run": history.epochs_run}
     records = [r for r in history.records
@@ -74,7 +98,14 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
     gap_slope = float(np.polyfit(np.arange(len(tail_gap)), tail_gap, 1)[0]) \
         if len(tail_gap) >= 2 else 0.0
 
+    chance_metric, learned = _learned(records, higher, chance_loss, n_val)
+    best_learned = min(learned, key=lambda r: r.val_loss) if learned else None
+
     facts.update({
+        "chance_metric": chance_metric,
+        "left_chance": best_learned is not None,
+        "best_learned_epoch": best_learned.epoch if best_learned else None,
+        "val_loss_rise_learned": last.val_loss - best_learned.val_loss if best_learned else None,
         "train_loss": best.train_loss,
         "val_loss": best.val_loss,
         "train_loss_last": last.train_loss,

@@ -80,9 +80,21 @@ FACT_SPECS: dict[str, FactSpec] = {
                              "gap_vs_chance would be at the user's last epoch if the gap kept "
                              "opening as it does now (0 once the run is at full length).",
         "seconds_per_epoch": "Median wall time of one diagnostic epoch.",
+        "chance_metric": "Accuracy of a uniform guess, exp(−chance_loss) = 1/K (classification; "
+                         "None for regression).",
+        "best_learned_epoch": "Epoch of the lowest validation loss among the epochs where the "
+                              "model had learned: validation accuracy above chance_metric by "
+                              "more than its sampling noise (z standard errors of an accuracy "
+                              "of chance_metric on n_val samples, z holding the chance that any "
+                              "epoch at chance passes to 5 % over all epochs), or for "
+                              "regression a validation loss below chance_loss. None when it "
+                              "never left chance.",
+        "val_loss_rise_learned": "val_loss_last − the validation loss at best_learned_epoch "
+                                 "(None when the model never left chance).",
     }),
     **_specs("curves", "bool", {
         "diverged": "The training or validation loss became NaN or infinite.",
+        "left_chance": "Some epoch of the diagnostic run had learned (see best_learned_epoch).",
         "can_train_longer": "The diagnostic training could still go on: it has not reached the "
                             "user's epochs and its time budget is not spent. While the verdict "
                             "rules say 'undecided', it does.",

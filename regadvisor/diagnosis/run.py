@@ -81,7 +81,8 @@ def _facts(experiment: Experiment, inspection: Inspection, history: History,
         # fact `lr` is the peak the schedule reached.
         best = max(history.best_epoch, 1)
         lr = sum(rates[:best]) / len(rates[:best])
-    facts.update(curve_facts(history, _chance(experiment), steps_per_epoch, lr))
+    facts.update(curve_facts(history, _chance(experiment), steps_per_epoch, lr,
+                             n_val=experiment.n_val))
     if experiment.schedule is not None and rates:
         facts["lr"] = max(rates)
     facts["has_lr_schedule"] = experiment.schedule is not None

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from regadvisor.experiment import Experiment
     from regadvisor.pipeline._options import AdviseOptions
     from regadvisor.tuning import SearchSpace, TuningResult
-    from regadvisor.verification import Verification
+    from regadvisor.verification import Decision, Verification
 
 __all__ = ["RECORD_FILES", "RUN_SCHEMA_VERSION", "ArmPlacement", "Recommendation", "RunResult",
            "archive", "previous_run", "read_record",
@@ -81,13 +81,29 @@ class ArmPlacement:
 
 @dataclass
 class Recommendation:
-    """The config to use (the user's own when verification keeps it), its changes as table rows
-    (``setting``, ``before``, ``after``) and the verification's sentence."""
+    """The config to use (the user's own unless verification adopted the change), its changes
+    as table rows (``setting``, ``before``, ``after``; empty unless adopted) and the
+    verification's sentence.
+
+    ``decision`` is the verification's (:class:`regadvisor.verification.Decision`): whether the
+    change was adopted, tried and not adopted, kept out because it measured worse, or a gain in
+    loss only; ``tried`` holds the rows of the change verification measured, whatever the
+    decision (empty when it equals the user's setup). Records written before they were kept
+    have neither (``None`` and empty).
+    """
 
     kept_baseline: bool
     config: RegConfig
     diff: list[dict[str, Any]]
     summary: str
+    decision: Decision | None = None
+    tried: list[dict[str, Any]] = field(default_factory=list)
+
+    @staticmethod
+    def __record_namespace__() -> dict[str, Any]:
+        from regadvisor.verification import Decision
+
+        return {"Decision": Decision}
 
 
 def report_schema() -> dict[str, Any]:

@@ -299,10 +299,11 @@ def _recommendation(verification: Verification, baseline: RegConfig, recommended
 
     kept = verification.keep_baseline
     arms = {key: to_plain(arm.placement) for key, arm in placements.items()}
-    diff = [] if kept else config_changes(to_plain(baseline), to_plain(recommended),
-                                          arms.get("baseline"), arms.get("recommended"))
+    tried = to_plain(config_changes(to_plain(baseline), to_plain(recommended),
+                                    arms.get("baseline"), arms.get("recommended")))
     return Recommendation(kept_baseline=kept, config=baseline if kept else recommended,
-                          diff=to_plain(diff), summary=verification.summary)
+                          diff=[] if kept else tried, summary=verification.summary,
+                          decision=verification.decision, tried=tried)
 
 
 def _report_stage(run: _Run) -> None:

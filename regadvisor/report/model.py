@@ -14,10 +14,13 @@ from typing import Any
 from regadvisor.report import format as fmt
 from regadvisor.report import sections
 from regadvisor.report.code import STACKS, code_parts, full_code, schedule_info, stacks_for
+from regadvisor.verification.decision import Decision, decide
 
 __all__ = ["SECTIONS", "ReportData", "build_report_data"]
 
-#: The report's sections, in order: anchor id and heading (every report has all of them).
+#: The report's sections, in order: anchor id and heading (every report has all of them; the
+#: change's heading follows the verification's decision: "Recommended change" only when the
+#: change measured better, see :func:`_change_label`).
 SECTIONS = (
     ("change", "Recommended change"),
     ("recommendations", "Recommendations, most important first"),
@@ -117,6 +120,8 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
         missing=missing,
         notes=notes,
         plan=(run.get("plan") or {}).get("text"),
+        sections=tuple((anchor, change["label"] if anchor == "change" else heading)
+                       for anchor, heading in SECTIONS),
         cautions=[*((ver or {}).get("flags") or []), *((ver or {}).get("warnings") or [])],
     )
 
@@ -125,36 +130,64 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
 # The top of the report: headline, key numbers, the change
 # ---------------------------------------------------------------------------------------------
 
+def _decision(ver: dict[str, Any] | None, rec: dict[str, Any] | None,
+              metric: str) -> Decision | None:
+    """The verification's decision (``None`` before verification): as recorded, or, in a
+    record written before it was kept, derived from the verdicts the same way."""
+    if ver is None:
+        return None
+    recorded = (rec or {}).get("decision") or ver.get("decision")
+    if recorded:
+        return Decision(recorded)
+    return decide(ver["metric"]["verdict"], ver["loss"]["verdict"], metric == "loss")
+
+
+def _change_label(decision: Decision | None, candidate: bool, rows: bool) -> str:
+    """The title of the change, in the section heading and beside the change in the verdict
+    box: only a change that measured better is "Recommended"."""
+    if decision is not None:
+        return decision.label if rows else "No change to recommend"
+    if candidate and rows:
+        return "Candidate change (not verified)"
+    return "Change (not tuned yet)"
+
+
 def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
             tun: dict[str, Any] | None, ver: dict[str, Any] | None,
             rec: dict[str, Any] | None, metric: str) -> dict[str, Any]:
-    """The recommended change: verified (after verification) or a candidate (after tuning).
+    """The change tuning found: after verification with its decision (adopted, tried and not
+    adopted, measured worse, a gain in loss only), after tuning as a candidate.
 
     The table rows, the code and (through the rows) the findings' badges all come from the
-    recommended config and its placement in the user's model, as report.json holds them. The
-    code comes in one flavour per stack the user may train with (``flavours``, the user's own
-    first); ``parts`` and ``code`` are the first one's.
+    tuned config and its placement in the user's model, as report.json holds them, whatever
+    the decision: a change that was not adopted is still shown as the change tried. The code
+    comes in one flavour per stack the user may train with (``flavours``, the user's own
+    first); ``parts`` and ``code`` are the first one's. ``config`` is the config to use (the
+    user's own unless the change was adopted).
     """
     placements = run.get("placements") or {}
     before = (placements.get("baseline") or {}).get("config") or (
         ((ver or {}).get("baseline") or {}).get("config"))
-    if rec is not None:
-        config, verified, kept = rec.get("config") or {}, True, bool(rec.get("kept_baseline"))
-    elif tun and tun.get("best_config"):
-        config, verified, kept = tun["best_config"], False, False
-    else:
-        config = None
-    if config is None or before is None:
-        return {"config": config, "verified": False, "kept_baseline": False, "rows": [],
-                "parts": [], "code": "", "flavours": [], "summary": "", "placement": None}
+    candidate = ((placements.get("recommended") or {}).get("config")
+                 or ((ver or {}).get("recommended") or {}).get("config")
+                 or (tun or {}).get("best_config"))
+    decision = _decision(ver, rec, metric)
+    kept = decision is not None and decision.keeps_yours
+    config = before if kept else candidate
+    empty = {"config": config, "verified": decision is not None, "kept_baseline": kept,
+             "decision": decision.value if decision else None, "adopted": False, "rows": [],
+             "parts": [], "code": "", "flavours": [], "summary": "", "placement": None,
+             "label": _change_label(decision, candidate is not None, False), "to_decide": None}
+    if candidate is None or before is None:
+        return empty
     after = (placements.get("recommended") or {}).get("placement")
-    rows = [] if kept else fmt.config_changes(
-        before, config, (placements.get("baseline") or {}).get("placement"), after)
+    rows = fmt.config_changes(before, candidate,
+                              (placements.get("baseline") or {}).get("placement"), after)
     flavours = []
-    if not kept and rows and after is not None:
+    if rows and after is not None:
         for stack in stacks_for(exp):
             parts = code_parts(
-                config, after, layers=(diag.get("inspection") or {}).get("layers") or [],
+                candidate, after, layers=(diag.get("inspection") or {}).get("layers") or [],
                 task=exp.get("task", "classification"), metric=metric,
                 model_class=str(exp.get("model_class", "model")), schedule=schedule_info(exp),
                 baseline=before, inputs=str(exp.get("inputs") or ""),
@@ -165,9 +198,12 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
                 flavours.append({"stack": stack, "title": STACKS[stack][0], "parts": parts,
                                  "code": full_code(parts)})
     first = flavours[0] if flavours else {"parts": [], "code": ""}
-    return {"config": config, "verified": verified, "kept_baseline": kept, "rows": rows,
-            "parts": first["parts"], "code": first["code"], "flavours": flavours,
-            "summary": _change_summary(rows, metric), "placement": None if kept else after}
+    return {**empty, "rows": rows, "parts": first["parts"], "code": first["code"],
+            "flavours": flavours, "summary": _change_summary(rows, metric),
+            "adopted": decision is Decision.ADOPTED,
+            "placement": None if kept else after,
+            "label": _change_label(decision, True, bool(rows)),
+            "to_decide": ((ver or {}).get("to_decide") or {}).get("text") if rows else None}
 
 
 def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
@@ -202,20 +238,30 @@ def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
 
 def _headline(verdict: dict[str, Any], change: dict[str, Any],
               verification: dict[str, Any] | None, metric: str) -> str:
-    """The verdict and what the change measured, in one sentence with the key numbers."""
+    """The verdict and what the change measured, in one sentence with the key numbers, worded
+    by the verification's decision: only a change that measured better is recommended."""
     first = _VERDICT_PHRASES.get(verdict.get("name", ""), "The diagnosis did not finish") + "."
     if verification is not None:
         v = verification
         numbers = (f"{v['split']} {metric} {v['before']} → {v['after']} "
                    f"({v['diff_text']}, 95 % interval {v['ci_text']}, {len(v['seeds'])} seeds)")
-        if change["kept_baseline"]:
-            return (f"{first} The best configuration found did not beat your setup "
-                    f"({numbers}): keep your setup.")
+        decision = Decision(change["decision"])
         if not change["rows"]:
             return f"{first} No change to recommend: {numbers}."
-        if v["verdict"] == "improves":
+        if decision is Decision.ADOPTED:
             return f"{first} The recommended change improves {numbers}."
-        return f"{first} The recommended change makes no clear difference: {numbers}."
+        if decision is Decision.KEPT_YOURS_WORSE:
+            return (f"{first} Keep your setup: the best configuration found measured worse "
+                    f"({numbers}).")
+        if decision is Decision.LOSS_ONLY:
+            loss = v["loss"]
+            return (f"{first} Keep your setup for {metric}: the change tried made no clear "
+                    f"difference, {numbers}, but lowered the {v['split']} loss "
+                    f"{fmt.num(v['loss_before'], '.4f')} → {fmt.num(v['loss_after'], '.4f')} "
+                    f"(95 % interval {fmt.signed(loss['ci_low'], 4)} to "
+                    f"{fmt.signed(loss['ci_high'], 4)}): a gain in loss only.")
+        return (f"{first} Keep your setup: the change tried made no clear difference, "
+                f"{numbers}; it was not adopted.")
     if change["rows"]:
         return (f"{first} Tuning found a candidate change; it was not verified: the run "
                 "stopped before verification.")
@@ -326,7 +372,7 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         if not settings:
             effect = ("Advice only: regadvisor cannot make this change for you, so its effect "
                       "was not measured.")
-        elif change["kept_baseline"]:
+        elif change.get("decision") == Decision.KEPT_YOURS_WORSE.value:
             effect = ("Tuned, but the best configuration measured worse than your setup, so "
                       "nothing changes.")
         elif against:
@@ -340,6 +386,13 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         elif verification is None:
             effect = (f"Part of the candidate ({applied}); not measured, because the run "
                       "stopped before verification.")
+        elif change.get("kept_baseline"):
+            v = verification
+            effect = (f"Tried, not adopted: {applied}. The whole change tried measured "
+                      f"{v['diff_text']} of {v['split']} {v['metric_name']} (95 % interval "
+                      f"{v['ci_text']}): no clear difference, so your setup stays"
+                      + ("; it lowered the loss (a gain in loss only)."
+                         if change.get("decision") == Decision.LOSS_ONLY.value else "."))
         else:
             v = verification
             effect = (f"Applied: {applied}. The whole recommended change measured "
@@ -348,9 +401,19 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         if shares:
             effect += (" Importance in tuning: " + ", ".join(shares) + " of the objective's "
                        "variation (PED-ANOVA).")
-        out.append({**f, "effect": effect, "parts": parts,
-                    "applied": bool(rows) and not against})
+        applied_here = bool(rows) and not against
+        out.append({**f, "effect": effect, "parts": parts, "applied": applied_here,
+                    "badge": _badge(change) if applied_here else "advice"})
     return out
+
+
+def _badge(change: dict[str, Any]) -> str:
+    """What a finding carried out by the change is part of, by the decision."""
+    if change.get("adopted"):
+        return "in the recommendation"
+    if not change.get("verified"):
+        return "in the candidate"
+    return "in the change tried"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -95,6 +95,8 @@ def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
         "trials": trials,
         "space": space,
         "base": (tun.get("space") or {}).get("base") or {},
+        "recipe": next((t.get("params") or {} for t in trials
+                        if t.get("seeded") == "guide recipe"), {}),
         "reasons": (tun.get("space") or {}).get("reasons") or {},
         "reruns": tun.get("reruns") or [],
         "best_trial": best,

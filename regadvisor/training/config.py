@@ -243,3 +243,16 @@ class RegConfig:
         """A copy with some settings changed."""
         return dataclasses.replace(self, **changes)
 
+    def without_idle_patience(self) -> RegConfig:
+        """The same config with early stopping off when its patience is at or beyond
+        ``max_epochs``.
+
+        Patience counts epochs without improvement after the best one, and the first epoch is
+        always an improvement, so a patience of ``max_epochs`` or more can never stop the run:
+        it is no early stopping, and is said, trained and coded as such (``None``: the run keeps
+        its last weights, like one without early stopping).
+        """
+        if self.patience_epochs is not None and self.patience_epochs >= self.max_epochs:
+            return self.replace(patience_epochs=None)
+        return self
+

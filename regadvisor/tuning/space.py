@@ -174,11 +174,13 @@ def build_space(
             params["weight_decay"] = dataclasses.replace(
                 wd, low=1e-8, reason=wd.reason + "; underfitting: down to 1e-8 (practically 0)")
     _guide_base(base, reasons)
-    if "dropout" in base and "dropout" in params:
-        base.pop("dropout")
-        reasons.pop("dropout", None)
     for name, rng in (overrides or {}).items():
         params[name] = dataclasses.replace(rng, reason=rng.reason or "set by the user")
+    # A setting a rule sets and the search samples is searched: every trial's own value wins
+    # over the rule's, so it is no setting every trial shares.
+    for name in params:
+        base.pop(name, None)
+        reasons.pop(name, None)
     if "dropout" in params and not facts.get("has_dropout"):
         base.setdefault("inject_dropout", True)
         reasons.setdefault("inject_dropout", "the model has no dropout: it is injected in "

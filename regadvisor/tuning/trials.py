@@ -18,7 +18,11 @@ __all__ = ["config_for", "records", "seeded_trials", "tuning_base"]
 
 
 def config_for(base: RegConfig, space: SearchSpace, params: dict[str, Any]) -> RegConfig:
-    """The RegConfig of a trial: the user's setup, the findings' fixed changes, the params."""
+    """The RegConfig of a trial: the user's setup, the findings' fixed changes, the params.
+
+    A patience at or beyond the run's length is early stopping off (it can never trigger; see
+    :meth:`RegConfig.without_idle_patience`): the trial trains, and the record says, that.
+    """
     changes = dict(space.base)
     changes.update(params)
     if "dropout" in params and "inject_dropout" not in changes:
@@ -28,7 +32,8 @@ def config_for(base: RegConfig, space: SearchSpace, params: dict[str, Any]) -> R
     if "dropout_layers" in changes:
         changes["dropout_layers"] = tuple(changes["dropout_layers"] or ())
     allowed = {f for f in RegConfig.__dataclass_fields__}
-    return base.replace(**{k: v for k, v in changes.items() if k in allowed})
+    return base.replace(**{k: v for k, v in changes.items() if k in allowed}
+                        ).without_idle_patience()
 
 
 def tuning_base(experiment: Experiment, settings: TuneSettings) -> RegConfig:

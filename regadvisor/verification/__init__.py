@@ -8,6 +8,7 @@ from regadvisor.verification.calibration import (
     predict,
     uncertainty,
 )
+from regadvisor.verification.decision import Decision, SeedsToDecide, decide
 from regadvisor.verification.verify import (
     ArmResult,
     Comparison,
@@ -18,6 +19,6 @@ from regadvisor.verification.verify import (
     verify,
 )
 
-__all__ = ["ArmResult", "Calibration", "Comparison", "ReliabilityBin", "SeedResult",
-           "Uncertainty", "Verification", "calibration", "evaluate_model", "paired_comparison",
-           "predict", "uncertainty", "verify"]
+__all__ = ["ArmResult", "Calibration", "Comparison", "Decision", "ReliabilityBin", "SeedResult",
+           "SeedsToDecide", "Uncertainty", "Verification", "calibration", "decide",
+           "evaluate_model", "paired_comparison", "predict", "uncertainty", "verify"]

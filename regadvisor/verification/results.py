@@ -12,6 +12,7 @@ from regadvisor.training.config import RegConfig
 from regadvisor.training.history import History
 from regadvisor.verification.calibration import Calibration, Uncertainty
 from regadvisor.verification.comparison import Comparison
+from regadvisor.verification.decision import Decision, SeedsToDecide
 
 __all__ = ["ArmResult", "SeedResult", "Verification", "arm_ece"]
 
@@ -88,7 +89,8 @@ class Verification:
         baseline, recommended: The two arms.
         metric, loss: Paired comparisons on the user's metric and on the loss.
         verdict: The verdict on the user's metric (for a loss metric, on the loss).
-        keep_baseline: True when the recommendation measured worse: the baseline stays.
+        keep_baseline: True unless the recommendation measured better on the user's metric:
+            the user's setup stays (``decision`` says why).
         summary: One sentence for the terminal and the report.
         warnings: What makes the comparison less certain than its interval suggests (few
             seeds, a small held-out set), in sentences.
@@ -96,6 +98,11 @@ class Verification:
             verdict box: a held-out loss far above the user's on some seed (over-confident
             predictions), a worse calibration.
         histories: The first seed's learning curves of each arm.
+        decision: What regadvisor does with the change (:class:`Decision`): the one decision
+            the terminal, the report and report.json word their advice by. ``None`` only in
+            records written before it was recorded (readers derive it from the verdicts).
+        to_decide: For a change tried and not adopted (or a gain in loss only), what more seeds
+            would cost to decide it; ``None`` otherwise.
     """
 
     split: str
@@ -112,4 +119,6 @@ class Verification:
     flags: list[str] = field(default_factory=list)
     histories: dict[str, History] = field(default_factory=dict)
     seconds: float = 0.0
+    decision: Decision | None = None
+    to_decide: SeedsToDecide | None = None
 

@@ -29,6 +29,7 @@ from regadvisor.verification.comparison import (
     paired_comparison,
     t975,
 )
+from regadvisor.verification.decision import Decision, SeedsToDecide, decide, seeds_to_decide
 from regadvisor.verification.held_out import HeldOut, evaluate_model
 from regadvisor.verification.results import ArmResult, SeedResult, Verification
 
@@ -145,26 +146,32 @@ def _conclude(experiment: Experiment, split: str, seeds: int, seed_list: list[in
     loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False,
                                  per_sample["loss"])
     verdict = metric_cmp.verdict
-    keep = _keep_baseline(metric_cmp, loss_cmp)
+    decision = decide(metric_cmp.verdict, loss_cmp.verdict, experiment.metric == "loss")
     n_held = next((len(m.sample_loss) for arm in held.values() for m in arm
                    if m is not None and m.sample_loss is not None), None)
-    summary = _summary(experiment.metric, split, seeds, base, rec, metric_cmp, loss_cmp, keep)
+    summary = _summary(experiment.metric, split, seeds, base, rec, metric_cmp, loss_cmp,
+                       decision)
     return Verification(split=split, seeds=seed_list, metric_name=experiment.metric,
                         baseline=base, recommended=rec, metric=metric_cmp, loss=loss_cmp,
-                        verdict=verdict, keep_baseline=keep, summary=summary,
+                        verdict=verdict, keep_baseline=decision.keeps_yours, summary=summary,
                         warnings=_warnings(seeds, split, n_held, experiment.metric),
                         flags=_flags(base, rec, split, experiment.metric),
-                        histories=histories, seconds=time.perf_counter() - started)
+                        histories=histories, seconds=time.perf_counter() - started,
+                        decision=decision,
+                        to_decide=_to_decide(metric_cmp, base, rec, split, experiment.metric)
+                        if decision in (Decision.TRIED_NOT_ADOPTED, Decision.LOSS_ONLY)
+                        else None)
 
 
-def _keep_baseline(metric: Comparison, loss: Comparison) -> bool:
-    """Keep the user's setup when the recommendation measured worse on the user's metric: worse
-    by the interval, or lower in the mean (a change that did not measure better is not pushed),
-    or equal on the metric and worse on the loss."""
-    if metric.verdict == "worse" or not math.isfinite(metric.mean_diff):
-        return metric.verdict == "worse"
-    gain = metric.mean_diff if metric.higher_is_better else -metric.mean_diff
-    return gain < 0 or (gain == 0 and loss.verdict == "worse")
+def _to_decide(metric: Comparison, base: ArmResult, rec: ArmResult, split: str,
+               metric_name: str) -> SeedsToDecide:
+    """What more seeds would cost to decide the comparison on the user's metric, at the
+    epochs and the seconds per epoch these runs took."""
+    pairs = [b.epochs_run + r.epochs_run for b, r in zip(base.runs, rec.runs, strict=True)]
+    rates = sorted(r.seconds / r.epochs_run for r in [*base.runs, *rec.runs]
+                   if r.epochs_run and r.seconds > 0)
+    return seeds_to_decide(metric.diffs, metric.sample_noise, metric_name, split, pairs,
+                           rates[len(rates) // 2] if rates else None)
 
 
 #: The recommendation's held-out loss above this multiple of the user's (on the mean or on one
@@ -233,8 +240,20 @@ def _fmt(metric: str, v: float) -> str:
     return f"{v:.1%}" if metric == "accuracy" else f"{v:.4f}"
 
 
+#: The end of the verification sentence, by decision: what regadvisor does with the change.
+_DECISION_WORDS = {
+    Decision.ADOPTED: " The change measured better: regadvisor recommends it.",
+    Decision.TRIED_NOT_ADOPTED: " No clear difference: regadvisor keeps your setup; the change "
+                                "was tried, not adopted.",
+    Decision.KEPT_YOURS_WORSE: " The change measured worse than your setup, so regadvisor keeps "
+                               "your setup.",
+    Decision.LOSS_ONLY: " A gain in loss only: {metric} shows no clear difference, so regadvisor "
+                        "keeps your setup; the change lowers the {split} loss.",
+}
+
+
 def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResult,
-             m: Comparison, loss: Comparison, keep: bool) -> str:
+             m: Comparison, loss: Comparison, decision: Decision) -> str:
     text = (f"On the {split} set over {seeds} seeds, {metric} went from "
             f"{_fmt(metric, base.mean('metric'))} to {_fmt(metric, rec.mean('metric'))} "
             f"(paired difference {format_difference(m.mean_diff, metric)}, 95 % interval "
@@ -243,7 +262,4 @@ def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResul
     if metric == "accuracy":
         text += (f" {split.capitalize()} loss went from {base.mean('loss'):.4f} to "
                  f"{rec.mean('loss'):.4f} ({loss.verdict}).")
-    if keep:
-        how = "worse than" if m.verdict == "worse" else "no better than"
-        text += f" The recommendation measured {how} your setup, so regadvisor keeps your setup."
-    return text
+    return text + _DECISION_WORDS[decision].format(metric=metric, split=split)

@@ -224,3 +224,32 @@ def test_a_file_system_without_locks_is_refused_before_anything_is_written(run_c
     assert "cannot be locked (No locks available)" in result.stderr
     assert "local disk" in result.stderr
     assert _files(out) == {}
+
+
+def test_a_change_without_a_measured_gain_is_tried_not_adopted_everywhere(run_cli, tmp_path):
+    # Two seeds (t = 12.7 on one degree of freedom): the verdict is "no clear difference".
+    out = tmp_path / "run"
+    result = run_cli("advise", ASSETS.parent / "report" / "assets" / "small_experiment.py",
+                     *FAST, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads((out / "report.json").read_text())
+    assert data["verification"]["verdict"] == "no clear difference"
+    rec = data["recommendation"]
+    # report.json: one decision, the user's setup is the config to use, the change as tried.
+    assert rec["decision"] == data["verification"]["decision"] == "tried-not-adopted"
+    assert rec["kept_baseline"] and rec["diff"] == [] and rec["tried"]
+    assert rec["config"] == data["placements"]["baseline"]["config"]
+    to_decide = data["verification"]["to_decide"]
+    assert to_decide["seeds"] > 2 and to_decide["extra_seeds"] == to_decide["seeds"] - 2
+    assert to_decide["epochs"] > 0
+    # The terminal says the same.
+    assert "Recommended change" not in result.stdout
+    assert "Tried, not adopted: " in result.stdout
+    assert "regadvisor keeps your setup; the change was tried, not adopted." in result.stdout
+    assert to_decide["text"] in " ".join(result.stdout.split())
+    # And so does the report: headline, section heading, badges.
+    html = (out / "report.html").read_text()
+    headline = html.split('<p class="headline">')[1].split("</p>")[0]
+    assert "Keep your setup: the change tried made no clear difference" in headline
+    assert "Recommended change" not in html and "in the recommendation" not in html
+    assert "<h2>Tried, not adopted</h2>" in html and "in the change tried" in html

@@ -15,7 +15,7 @@ import pytest
 
 from regadvisor.report.model import SECTIONS
 from tests.report._browser import PageVisit, open_page
-from tests.report.conftest import ARTIFACTS, HOSTILE, payload
+from tests.report.conftest import ARTIFACTS, HOSTILE, payload, report_data
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +64,12 @@ def _visit(html: Path, name: str, chromium: str) -> PageVisit:
     return visit
 
 
-def _check_readable(visit: PageVisit) -> None:
+def _check_readable(visit: PageVisit, run_dir: Path) -> None:
     page = visit.probe
     assert page["verdict"]["visible"]
-    assert [h["text"] for h in page["headings"]] == [heading for _, heading in SECTIONS]
+    # The change's heading follows the decision; the others are fixed.
+    sections = report_data(run_dir).sections
+    assert [h["text"] for h in page["headings"]] == [heading for _, heading in sections]
     assert all(h["visible"] for h in page["headings"]), page["headings"]
     assert [h["section"] for h in page["headings"]] == [anchor for anchor, _ in SECTIONS]
     for image in page["images"]:
@@ -83,7 +85,7 @@ def _check_readable(visit: PageVisit) -> None:
 def test_complete_report_reads_in_a_browser(small_run, chromium):
     run = json.loads((small_run / "report.json").read_text())
     visit = _visit(small_run / "report.html", "complete", chromium)
-    _check_readable(visit)
+    _check_readable(visit, small_run)
     page = visit.probe
     verdict = page["verdict"]["text"]
     ver = run["verification"]
@@ -102,12 +104,16 @@ def test_complete_report_reads_in_a_browser(small_run, chromium):
     assert "PED-ANOVA" in page["text"]
     assert "MC dropout, T = 20" in page["text"]
     assert "optuna-dashboard sqlite:" in page["text"]
-    assert "torch.optim.AdamW(" in page["text"]
+    if run["recommendation"]["decision"] == "adopted":
+        assert "torch.optim.AdamW(" in page["text"]
+    else:  # the change tried is folded away: not something to paste
+        assert "torch.optim.AdamW(" not in page["text"]
+        assert "The change tried, in code for a plain PyTorch loop (not adopted)" in page["text"]
 
 
 def test_regression_report_reads_in_a_browser(regression_run, chromium):
     visit = _visit(regression_run / "report.html", "regression", chromium)
-    _check_readable(visit)
+    _check_readable(visit, regression_run)
     text = visit.probe["text"]
     run = json.loads((regression_run / "report.json").read_text())
     verdict = visit.probe["verdict"]["text"]
@@ -120,7 +126,7 @@ def test_regression_report_reads_in_a_browser(regression_run, chromium):
 @pytest.mark.parametrize("name", ["after-diagnosis", "after-tuning"])
 def test_partial_report_reads_in_a_browser(partial_runs, chromium, name):
     visit = _visit(partial_runs[name] / "report.html", f"partial-{name}", chromium)
-    _check_readable(visit)
+    _check_readable(visit, partial_runs[name])
     text = visit.probe["text"]
     assert "This report is partial: Interrupted during" in text
     assert "Verification did not run" in text
@@ -133,7 +139,7 @@ def test_partial_report_reads_in_a_browser(partial_runs, chromium, name):
 
 def test_hostile_strings_stay_text_in_a_browser(hostile_run, chromium):
     visit = _visit(hostile_run / "report.html", "hostile", chromium)
-    _check_readable(visit)
+    _check_readable(visit, hostile_run)
     text = visit.probe["text"]
     # Each injected string is shown as the literal text it is.
     for where in HOSTILE:

@@ -31,7 +31,7 @@ def test_lightning_code_trains_in_the_users_trainer_where_verified(lightning_run
     code = data.change["code"]
     assert "trainer.fit(model, datamodule=datamodule)" in code
     results = check_lands_where_verified(lightning_run, "lightning_digits.py", tmp_path)
-    config = run["recommendation"]["config"]
+    config = run["placements"]["recommended"]["config"]  # the change the code is for
     if config.get("weight_decay"):
         assert "with_param_groups(model)" in code
     if config.get("patience_epochs") is not None:

@@ -37,14 +37,13 @@ def test_the_users_own_no_decay_groups_are_kept_in_config_table_and_code(grouped
     history = run["verification"]["histories"]["recommended"]
     assert history["decay_params"] == candidate["placement"]["decay"]
     data = report_data(grouped_run)
-    if run["recommendation"]["kept_baseline"]:
-        pytest.skip("the recommendation measured worse than the user's setup on this machine")
+    # Whatever the decision, the change shown (recommended or tried) is the candidate's.
     rows = {r["setting"]: r for r in data.change["rows"]}
     if "exempt" in rows:
         assert "4.weight" in str(rows["exempt"]["after"]["kept"])
     assert "keep_undecayed = {'4.weight'}" in data.change["code"]
     _check_code_builds_the_placement(data.change["code"], _load_grouped(),
-                                     run["recommendation"]["config"], candidate["placement"])
+                                     candidate["config"], candidate["placement"])
     html = (grouped_run / "report.html").read_text()
     assert "also exempt as in your setup: 4.weight" in html or "exempt" not in rows
 
@@ -139,3 +138,32 @@ def test_a_model_without_dropout_is_not_said_to_have_some(small_run):
 def test_report_files_get_the_usual_permissions(small_run):
     for name in ("report.html", "report.json", "histories.csv", "trials.csv"):
         assert os.stat(small_run / name).st_mode & 0o777 == FILE_MODE, name
+
+
+def test_patience_at_or_beyond_the_run_is_early_stopping_off_everywhere(tmp_path):
+    """Patience can only trigger before the last epoch: one of 15 or more in a 15-epoch run is
+    no early stopping, trained, recorded, tabled and coded as such."""
+    from regadvisor.experiment import load_experiment
+    from regadvisor.pipeline import AdviseOptions, run_stages
+    from regadvisor.tuning import ParamRange
+    from tests.report.conftest import ASSETS
+
+    exp = load_experiment(str(ASSETS / "small_experiment.py"))
+    assert exp.epochs == 15
+    result = run_stages(exp, tmp_path, AdviseOptions(
+        n_trials=2, seeds=2, command="pytest",
+        space_overrides={"patience_epochs": ParamRange("patience_epochs", 15, 30)}))
+    assert all(t.params["patience_epochs"] >= 15 for t in result.tuning.trials)
+    assert all(t.stop_reason == "max_epochs" and t.epochs_run == 15
+               for t in result.tuning.trials if t.state == "COMPLETE")
+    assert result.tuning.best_config.patience_epochs is None
+    # The recommendation kept its last weights, as a run without early stopping does.
+    assert all(r.restored_epoch == r.epochs_run == 15 for r in result.verification.recommended.runs)
+    settings = [row["setting"] for row in result.recommendation.tried]
+    assert settings and "patience_epochs" not in settings and "monitor" not in settings
+    data = report_data(tmp_path)
+    assert "early stopping" not in data.change["summary"]
+    assert data.change["code"] and "EarlyStopping" not in data.change["code"]
+    assert not data.early_stopping["active"]
+    assert "patience" not in (tmp_path / "report.html").read_text().split(
+        '<section id="change">')[1].split("</section>")[0]

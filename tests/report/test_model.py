@@ -9,7 +9,6 @@ import pytest
 
 from regadvisor.report import build_report_data, render_html
 from regadvisor.report.format import config_changes, setting_value
-from regadvisor.report.model import SECTIONS
 from tests.report.conftest import report_data
 
 
@@ -37,8 +36,52 @@ def test_headline_and_key_numbers_come_from_the_run(small_run):
     # The change table lists what changed, in the reader's words, and no no-op rows.
     settings = [r["setting"] for r in data.change["rows"]]
     assert settings[:2] == ["optimizer", "weight_decay"] and "decoupled" not in settings
-    assert data.change["verified"] and not data.change["kept_baseline"]
+    assert data.change["verified"]
+    assert data.change["kept_baseline"] == (ver["verdict"] != "improves")
     assert data.missing == {}
+
+
+def _with_decision(run: dict, decision: str | None) -> dict:
+    run = copy.deepcopy(run)
+    for part in ("verification", "recommendation"):
+        if decision is None:
+            run[part].pop("decision", None)
+        else:
+            run[part]["decision"] = decision
+    return run
+
+
+@pytest.mark.parametrize(("decision", "headline", "heading", "badge"), [
+    ("adopted", "The recommended change improves test accuracy", "Recommended change",
+     "in the recommendation"),
+    ("tried-not-adopted", "Keep your setup: the change tried made no clear difference, test "
+     "accuracy", "Tried, not adopted", "in the change tried"),
+    ("loss-only", "Keep your setup for accuracy: the change tried made no clear difference, "
+     "test accuracy", "Tried: a gain in loss only", "in the change tried"),
+    ("kept-yours-worse", "Keep your setup: the best configuration found measured worse (test "
+     "accuracy", "Tried, measured worse: your setup stays", "in the change tried"),
+])
+def test_the_headline_heading_and_badges_follow_the_one_decision(small_run, decision, headline,
+                                                                 heading, badge):
+    run = _with_decision(_load(small_run), decision)
+    data = build_report_data(run)
+    assert data.headline.startswith("Your model overfits. " + headline), data.headline
+    assert dict(data.sections)["change"] == heading
+    assert {f["badge"] for f in data.findings if f["applied"]} == {badge}
+    html = render_html(run)
+    assert f"<h2>{heading}</h2>" in html
+    assert ("Recommended change" in html) is (decision == "adopted")
+    if decision == "loss-only":
+        assert "a gain in loss only" in data.headline
+        assert f"{run['verification']['loss']['ci_low']:+.4f}".replace("-", "−") in data.headline
+
+
+def test_a_record_without_a_decision_derives_it_from_the_verdicts(small_run):
+    run = _load(small_run)
+    assert run["verification"]["verdict"] == "no clear difference"
+    old = build_report_data(_with_decision(run, None))
+    assert old.headline == build_report_data(run).headline
+    assert old.change["decision"] == "tried-not-adopted"
 
 
 def test_tuning_importances_and_slices(small_run):
@@ -50,6 +93,29 @@ def test_tuning_importances_and_slices(small_run):
     assert tuning["importance_method"].startswith("PED-ANOVA")
     assert [s["param"] for s in tuning["slices"]] == list(space)
     assert tuning["objective"] == "validation accuracy"
+
+
+def test_the_search_space_table_shows_each_parameter_once(small_run):
+    """A parameter the rules both set and search (weight decay 0.01, patience 10, label
+    smoothing 0.1 here) is one searched row, with the guide recipe trial's value as such."""
+    run = _load(small_run)
+    space = run["tuning"]["space"]
+    assert {"weight_decay", "patience_epochs"} <= set(space["params"])
+    assert not set(space["base"]) & set(space["params"])  # the record: every trial's settings
+    recipe = next(t for t in run["tuning"]["trials"] if t["seeded"] == "guide recipe")
+    html = (small_run / "report.html").read_text()
+    table = html.split("<h3>Search space</h3>")[1].split("</table>")[0]
+    rows = [r for r in table.split("<tr>")[2:]]
+    names = [r.split("<td>")[1].split("</td>")[0] for r in rows]
+    assert sorted(names) == sorted(set(names))  # each parameter once
+    assert "every trial" not in table.split(">weight_decay<")[1].split("</tr>")[0]
+    header = html.split("<h3>Search space</h3>")[1].split("</tr>")[0]
+    column = [c.split("</th>")[0] for c in header.split("<th>")[1:]].index("guide recipe trial")
+    for name, value in recipe["params"].items():
+        row = next(r for r in rows if r.startswith(f"<td>{name}</td>"))
+        cells = [c.split("</td>")[0] for c in row.replace('<td class="num">', "<td>").split(
+            "<td>")[1:]]
+        assert cells[column] == format(value, ".3g"), row
 
 
 def test_calibration_and_early_stopping_sections(small_run):
@@ -95,7 +161,7 @@ def test_rendering_from_report_json_gives_the_page_advise_wrote(request, fixture
     run_dir = request.getfixturevalue(fixture)
     html = render_html(_load(run_dir))
     assert html == (run_dir / "report.html").read_text(encoding="utf-8")
-    for anchor, heading in SECTIONS:
+    for anchor, heading in report_data(run_dir).sections:
         assert f'<section id="{anchor}">\n<h2>{heading}</h2>' in html
 
 

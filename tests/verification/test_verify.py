@@ -45,7 +45,8 @@ def test_verify_trains_both_arms_over_seeds():
     assert all(r.stop_reason in ("early_stopped", "max_epochs") for r in v.recommended.runs)
     assert all(0 < r.metric <= 1 and r.ece is not None for r in v.baseline.runs)
     assert v.verdict in ("improves", "no clear difference", "worse")
-    assert v.keep_baseline == (v.verdict == "worse")
+    assert v.keep_baseline == (v.verdict != "improves") == v.decision.keeps_yours
+    assert (v.to_decide is None) == (v.decision.value in ("adopted", "kept-yours-worse"))
     assert "On the test set over 2 seeds" in v.summary
     assert set(v.histories) == {"baseline", "recommended"}
     again = from_plain(type(v), to_plain(v))
@@ -123,17 +124,16 @@ def test_an_exploding_loss_and_a_worse_calibration_are_flagged():
     assert _flags(base, calm, "test", "accuracy") == []
 
 
-@pytest.mark.parametrize(("diffs", "loss_verdict", "keep"), [
-    ([-0.01, -0.02, 0.005], "no clear difference", True),   # lower in the mean: keep yours
-    ([0.01, 0.02, -0.005], "no clear difference", False),
-    ([0.0, 0.0, 0.0], "worse", True),                       # equal, and a worse loss
-    ([0.0, 0.0, 0.0], "improves", False),
+@pytest.mark.parametrize(("diffs", "loss_verdict", "decision"), [
+    ([-0.01, -0.02, 0.005], "no clear difference", "tried-not-adopted"),
+    ([0.01, 0.02, -0.005], "no clear difference", "tried-not-adopted"),  # higher, not measured
+    ([0.0, 0.0, 0.0], "worse", "tried-not-adopted"),
+    ([0.01, 0.02, -0.005], "improves", "loss-only"),
 ])
-def test_the_users_setup_is_kept_unless_the_change_measured_better(diffs, loss_verdict, keep):
-    from regadvisor.verification.verify import Comparison, _keep_baseline
+def test_the_users_setup_is_kept_unless_the_change_measured_better(diffs, loss_verdict, decision):
+    from regadvisor.verification import decide
 
-    mean = sum(diffs) / 3
-    metric = Comparison("accuracy", True, diffs, mean, mean - 0.05, mean + 0.05,
-                        "no clear difference")
-    loss = Comparison("loss", False, [], 0.0, -1.0, 1.0, loss_verdict)
-    assert _keep_baseline(metric, loss) is keep
+    metric = paired_comparison("accuracy", [0.8] * 3, [0.8 + d for d in diffs], True)
+    assert metric.verdict == "no clear difference"
+    got = decide(metric.verdict, loss_verdict, metric_is_loss=False)
+    assert got.value == decision and got.keeps_yours
