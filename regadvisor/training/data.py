@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,33 @@ def is_tensor_loader(loader: Any) -> bool:
     )
 
 
+#: Mixed into a run's seed for its data stream, so that the data order is not the same sequence
+#: of numbers as the model's initialisation.
+_DATA_STREAM = 0x5EED_DA7A
+
+#: The state each generator a training loader carries had when regadvisor first met it.
+_FIRST_STATES: weakref.WeakKeyDictionary[torch.Generator, torch.Tensor] = (
+    weakref.WeakKeyDictionary())
+
+
+def data_stream(seed: int) -> torch.Tensor:
+    """The starting state (a CPU generator state) of the data stream of a run with ``seed``."""
+    return torch.Generator().manual_seed((seed ^ _DATA_STREAM) % 2**63).get_state()
+
+
+def restore_generators(loader: Any) -> None:
+    """Put the generators the loader carries (its own and its sampler's) back to the state they
+    had when regadvisor first met them, as a fresh process running the user's script would find
+    them: every run then starts from the same order, instead of from wherever the previous run
+    left it (one arm's order would depend on the other arm's run).
+    """
+    sampler = getattr(loader, "sampler", None)
+    for generator in (getattr(loader, "generator", None), getattr(sampler, "generator", None)):
+        if isinstance(generator, torch.Generator) and generator.device.type == "cpu":
+            first = _FIRST_STATES.setdefault(generator, generator.get_state())
+            generator.set_state(first)
+
+
 class LoaderData:
     """Batches from a loader, either through the DataLoader or held whole on the device.
 
@@ -55,7 +83,7 @@ class LoaderData:
     """
 
     def __init__(self, loader: Any, device: torch.device, fast: bool,
-                 batch_fn: BatchFn | None = None) -> None:
+                 batch_fn: BatchFn | None = None, seed: int | None = None) -> None:
         self.loader = loader
         self.device = device
         self.fast = fast and batch_fn is None
@@ -67,6 +95,10 @@ class LoaderData:
             self.y = y.to(device, non_blocking=True)
             self.drop_last = loader.drop_last
             self.shuffles = type(loader.sampler) is RandomSampler
+        # The training pass draws its order from a stream of its own (see batches()).
+        self.stream = data_stream(seed) if seed is not None else None
+        if seed is not None:
+            restore_generators(loader)
 
     def steps_per_epoch(self) -> int:
         """Batches per epoch, or 0 when the loader does not say."""
@@ -79,7 +111,35 @@ class LoaderData:
             return 0
 
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """One pass in the loader's own order: shuffled exactly when (and as) it shuffles."""
+        """One pass in the loader's own order: shuffled exactly when (and as) it shuffles.
+
+        With a ``seed``, every random number the loader draws from torch's global generator
+        (its base seed, a RandomSampler's seed, a Dataset's random transforms in this process)
+        comes from a data stream seeded by it alone: two runs with one seed see the same
+        batches in the same order, whatever the model draws in between (dropout on the CPU
+        draws from the global generator too). The model's own draws are left as they were.
+        """
+        if self.stream is None:
+            yield from self._batches()
+        else:
+            yield from self._streamed(self._batches())
+
+    def _streamed(self, items: Iterator[Any]) -> Iterator[Any]:
+        """``items``, each one drawn with torch's global generator switched to the data stream
+        (and switched back before it is yielded)."""
+        while True:
+            outer = torch.get_rng_state()
+            torch.set_rng_state(self.stream)
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            finally:
+                self.stream = torch.get_rng_state()
+                torch.set_rng_state(outer)
+            yield item
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if not self.fast:
             for batch in self.loader:
                 inputs, targets = split_batch(batch, self.batch_fn)
@@ -120,14 +180,20 @@ class LoaderData:
             for inputs, targets in self.batches():
                 yield [*(inputs if isinstance(inputs, tuple) else (inputs,)), targets], targets
             return
-        for batch in self.loader:
+        batches = self._loader_pass()
+        for batch in batches if self.stream is None else self._streamed(batches):
             batch = move(batch, self.device)
             yield batch, split_batch(batch, self.batch_fn)[1]
+
+    def _loader_pass(self) -> Iterator[Any]:
+        """The loader's batches as it yields them (iterated lazily: the loader draws its seeds
+        at the first batch)."""
+        yield from self.loader
 
     def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """All samples in order; held data go in chunks of :data:`EVAL_BATCH` samples."""
         if not self.fast:
-            yield from self.batches()
+            yield from self._batches()
             return
         # The DataLoader path iterates the loader here: draw its base seed too.
         torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
@@ -198,7 +264,7 @@ class HeadSample:
                 yield to_device(inputs, data.device), targets.to(data.device, non_blocking=True)
             return
         seen = 0
-        for inputs, targets in data.batches():
+        for inputs, targets in data._batches():
             yield inputs, targets
             seen += targets.shape[0]
             if seen >= self.k:

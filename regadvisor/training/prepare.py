@@ -149,7 +149,7 @@ def prepare_run(
 
     use_fast = (fast_path and batch_fn is None and is_tensor_loader(train_loader)
                 and is_tensor_loader(val_loader))
-    train_data = LoaderData(train_loader, device, use_fast, batch_fn)
+    train_data = LoaderData(train_loader, device, use_fast, batch_fn, seed=config.seed)
     val_data = LoaderData(val_loader, device, use_fast, batch_fn)
     return Run(
         config=config, device=device, classification=classification, model=model,

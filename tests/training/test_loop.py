@@ -262,3 +262,44 @@ def test_training_figure_sample_is_read_once_through_a_transforming_dataset(digi
     # The first k samples: once per epoch for training, once in all for the figures.
     assert data.reads[:k] == [epochs + 1] * k
     assert data.reads[k:] == [epochs] * (len(y) - k)
+
+
+class _OrderRecorder(nn.Module):
+    """The small MLP, recording the first input value of every training batch."""
+
+    def __init__(self, seen: list[list[float]]) -> None:
+        super().__init__()
+        self.net = small_mlp(32)
+        self.seen = seen
+
+    def forward(self, x):
+        if self.training:
+            self.seen[-1].append(float(x[0, 0:8].sum()))
+        return self.net(x)
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "dataloader"])
+@pytest.mark.parametrize("own_generator", [False, True], ids=["global", "loader-generator"])
+def test_two_arms_of_one_seed_read_the_same_batches_in_the_same_order(digits, fast_path,
+                                                                      own_generator):
+    """Common random numbers: the user's setup and a candidate with dropout (which draws from
+    the global generator on the CPU every step) see the same batches in every epoch, also when
+    the loader shuffles with a generator of its own that the first run advanced."""
+    x, y = (torch.as_tensor(a) for a in digits[0])
+    generator = torch.Generator().manual_seed(11) if own_generator else None
+    loader = DataLoader(TensorDataset(x, y), batch_size=50, shuffle=True, generator=generator)
+    val = DataLoader(TensorDataset(*(torch.as_tensor(a) for a in digits[1])), batch_size=100)
+    seen: list[list[float]] = []
+    for config in (RegConfig(max_epochs=3, seed=5),
+                   RegConfig(max_epochs=3, seed=5, dropout=0.5, inject_dropout=True,
+                             weight_decay=0.1)):
+        seen.append([])
+        train(lambda: _OrderRecorder(seen), loader, val, config, fast_path=fast_path,
+              train_figures=False)
+    assert len(seen[0]) == len(seen[1]) == 3 * 6
+    assert seen[0] == seen[1]
+    seen.append([])
+    train(lambda: _OrderRecorder(seen), loader, val, RegConfig(max_epochs=3, seed=6),
+          fast_path=fast_path, train_figures=False)
+    if not own_generator:  # another seed, another order (the user's generator fixes it)
+        assert seen[2] != seen[0]
