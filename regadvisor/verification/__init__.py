@@ -12,6 +12,7 @@ from regadvisor.verification.verify import (
     ArmResult,
     Comparison,
     SeedResult,
+    Sequential,
     Verification,
     evaluate_model,
     paired_comparison,
@@ -19,5 +20,5 @@ from regadvisor.verification.verify import (
 )
 
 __all__ = ["ArmResult", "Calibration", "Comparison", "ReliabilityBin", "SeedResult",
-           "Uncertainty", "Verification", "calibration", "evaluate_model", "paired_comparison",
-           "predict", "uncertainty", "verify"]
+           "Sequential", "Uncertainty", "Verification", "calibration", "evaluate_model",
+           "paired_comparison", "predict", "uncertainty", "verify"]

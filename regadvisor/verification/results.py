@@ -12,6 +12,7 @@ from regadvisor.training.config import RegConfig
 from regadvisor.training.history import History
 from regadvisor.verification.calibration import Calibration, Uncertainty
 from regadvisor.verification.comparison import Comparison
+from regadvisor.verification.sequential import Sequential
 
 __all__ = ["ArmResult", "SeedResult", "Verification", "arm_ece"]
 
@@ -96,6 +97,8 @@ class Verification:
             verdict box: a held-out loss far above the user's on some seed (over-confident
             predictions), a worse calibration.
         histories: The first seed's learning curves of each arm.
+        sequential: How many seeds decided it and why verification stopped there (``None`` in
+            records written before seeds were added sequentially).
     """
 
     split: str
@@ -112,4 +115,5 @@ class Verification:
     flags: list[str] = field(default_factory=list)
     histories: dict[str, History] = field(default_factory=dict)
     seconds: float = 0.0
+    sequential: Sequential | None = None
 
