@@ -230,18 +230,18 @@ def look_decision(verdict: str, low: float, high: float, higher_is_better: bool,
     better_high = high if higher_is_better else -low
     if verdict != "no clear difference":
         return True, StopReason.DECIDED, (
-            f"Decided after {seeds} seeds: the interval excludes zero.")
+            f"Decided after {seeds} of up to {max_seeds} seeds: the interval excludes zero.")
     if math.isfinite(better_high) and better_high < min_gain:
         return True, StopReason.NO_GAIN, (
-            f"Stopped after {seeds} seeds: the interval rules out a gain that matters "
-            f"(the smallest counted is {_gain_text(min_gain, metric)}).")
+            f"Stopped after {seeds} of up to {max_seeds} seeds: the interval rules out a gain "
+            f"that matters (the smallest counted is {_gain_text(min_gain, metric)}).")
     if seeds >= max_seeds:
         return True, StopReason.CAP, (
             f"Stopped at the cap of {max_seeds} seeds (--max-seeds) without a decision.")
     if not time_for_another:
         return True, StopReason.BUDGET, (
-            f"Stopped after {seeds} seeds: the --budget leaves no time for another seed of "
-            "both configurations.")
+            f"Stopped after {seeds} of up to {max_seeds} seeds: the --budget leaves no time "
+            "for another seed of both configurations.")
     return False, "", ""
 
 

@@ -324,9 +324,10 @@ def seeds_sentence(plan: Sequential) -> str:
     if plan.max_seeds == plan.first_seeds:
         return f"{n} seeds, one look (--max-seeds {plan.max_seeds}: no seed added)."
     added = n - plan.first_seeds
-    cost = (f" The {added} added seed{'s' if added != 1 else ''} cost {plan.added_epochs} "
-            f"training epochs (of {plan.epochs} in verification)." if added else "")
-    return f"{plan.message} ({plan.first_seeds} asked, up to {plan.max_seeds}).{cost}"
+    cost = (f" The {added} seed{'s' if added != 1 else ''} added to the {plan.first_seeds} "
+            f"asked for cost {plan.added_epochs} training epochs (of {plan.epochs} in "
+            "verification)." if added else "")
+    return f"{plan.message}{cost}"
 
 
 def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResult,
