@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -171,7 +171,8 @@ def _levels(first: int, last: int, alpha: float, boundary: str) -> tuple[float, 
 
 def replay(diffs: Sequence[float], *, first: int, max_seeds: int, min_gain: float,
            higher_is_better: bool = True, boundary: str = "pocock",
-           sample_diffs: Sequence[float] | None = None) -> tuple[Comparison, str, int]:
+           sample_diffs: Sequence[float] | Callable[[int], Sequence[float]] | None = None,
+           ) -> tuple[Comparison, str, int]:
     """The sequential procedure on per-seed differences already measured, seed by seed.
 
     What :func:`~regadvisor.verification.verify` decides while it trains, replayed on a list:
@@ -184,7 +185,9 @@ def replay(diffs: Sequence[float], *, first: int, max_seeds: int, min_gain: floa
         min_gain: The smallest gain that matters.
         higher_is_better: Orientation.
         boundary: One of :data:`BOUNDARIES`.
-        sample_diffs: Per held-out sample differences (held fixed over the looks).
+        sample_diffs: Per held-out sample differences, or a function of the seeds ``K`` at a
+            look that gives them (each sample's difference averaged over the first ``K``
+            seeds, as verification computes them).
 
     Returns:
         The comparison at the stopping look, the :class:`StopReason` value and the seeds used.
@@ -194,7 +197,8 @@ def replay(diffs: Sequence[float], *, first: int, max_seeds: int, min_gain: floa
     cap = min(max_seeds, len(diffs))
     levels = nominal_levels(first, max_seeds, boundary=boundary)
     for n in range(first, cap + 1):
-        c = paired_comparison("x", [0.0] * n, list(diffs[:n]), higher_is_better, sample_diffs,
+        samples = sample_diffs(n) if callable(sample_diffs) else sample_diffs
+        c = paired_comparison("x", [0.0] * n, list(diffs[:n]), higher_is_better, samples,
                               level=levels[n - first])
         stop, reason, _ = look_decision(c.verdict, c.ci_low, c.ci_high, higher_is_better,
                                         seeds=n, max_seeds=cap, min_gain=min_gain)
