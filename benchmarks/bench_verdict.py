@@ -17,9 +17,11 @@ of "improves" and the seeds and epochs spent. The power that counts is that of t
 ``regadvisor advise`` runs (docs/benchmarks.md); this replay compares the boundaries.
 
     python benchmarks/bench_verdict.py [--cases logreg_wide wine_mlp_good ...] [--pool 30]
-                                       [--draws 1000] [--max-seeds 10] [--power-pool 20]
+                                       [--draws 400] [--max-seeds 10] [--power-pool 20]
+    python benchmarks/bench_verdict.py --advise 0 1 2 3 4
 
-Results go to ``benchmarks/results/verdict.json``.
+Results go to ``benchmarks/results/verdict.json``; the real ``advise`` runs (``--advise``: one
+at a time, each in a fresh process with one thread) to ``benchmarks/results/verdict_advise.json``.
 """
 
 from __future__ import annotations
@@ -175,6 +177,53 @@ def power(n_pool: int, draws: int, first: int, cap: int, wd: float) -> dict:
     return out
 
 
+def advise_runs(seeds: list[int]) -> dict:
+    """``regadvisor advise benchmarks/cases/mnist1d_mlp.py --seed S``, one at a time, each in a
+    fresh process with one thread: the verdict, the seeds verification trained and why it
+    stopped, and the epochs of every stage."""
+    import json
+    import subprocess
+    import tempfile
+
+    from benchmarks._common import loadavg, subprocess_env
+
+    case = ROOT / "benchmarks" / "cases" / "mnist1d_mlp.py"
+    runs = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "run"
+            cmd = [sys.executable, "-m", "regadvisor", "advise", str(case), "--seed", str(seed),
+                   "--output", str(out), "--quiet"]
+            load = loadavg()
+            clock = Clock()
+            done = subprocess.run(cmd, env=subprocess_env(threads=1), capture_output=True,
+                                  text=True, check=False)
+            seconds = clock.fields()["seconds"]
+            if done.returncode != 0:
+                raise SystemExit(f"advise --seed {seed} failed: {done.stderr.strip()}")
+            r = json.loads((out / "report.json").read_text())
+        v, t = r["verification"], r["tuning"]
+        seq = v.get("sequential") or {}
+        runs.append({
+            "seed": seed, "verdict": v["verdict"], "kept_baseline": v["keep_baseline"],
+            "before": statistics.fmean(x["metric"] for x in v["baseline"]["runs"]),
+            "after": statistics.fmean(x["metric"] for x in v["recommended"]["runs"]),
+            "diffs_points": [round(100 * d, 2) for d in v["metric"]["diffs"]],
+            "ci_points": [100 * v["metric"]["ci_low"], 100 * v["metric"]["ci_high"]],
+            "seeds": len(v["seeds"]), "stop": seq.get("stop"),
+            "best_params": t["best_params"],
+            "epochs": {"diagnose": len(r["diagnosis"]["history"]["records"]),
+                       "trials": sum(x.get("epochs_run") or 0 for x in t["trials"]),
+                       "reruns": sum(sum(x.get("epochs") or []) for x in t["reruns"]),
+                       "verify": seq.get("epochs"), "verify_added": seq.get("added_epochs")},
+            "seconds": seconds, "load_start": load, "summary": v["summary"]})
+        print(f"advise --seed {seed}: {v['verdict']} after {len(v['seeds'])} seeds "
+              f"({seq.get('stop')}), {seconds:.0f} s", flush=True)
+    return {"command": "OMP_NUM_THREADS=1 regadvisor advise benchmarks/cases/mnist1d_mlp.py "
+                       "--seed S --quiet", "runs": runs,
+            "improves": sum(x["verdict"] == "improves" for x in runs)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", default=list(AA_CASES))
@@ -185,8 +234,15 @@ def main() -> None:
     parser.add_argument("--power-pool", type=int, default=20)
     parser.add_argument("--wd", type=float, default=0.1)
     parser.add_argument("--skip-power", action="store_true")
+    parser.add_argument("--advise", type=int, nargs="+", metavar="SEED",
+                        help="Instead: the real advise runs on MNIST-1D at these seeds "
+                        "(results/verdict_advise.json).")
     args = parser.parse_args()
     clock = Clock()
+    if args.advise:
+        path = write_result("verdict_advise", advise_runs(args.advise), clock)
+        print(f"written: {path}")
+        return
     payload = {"aa": aa(args.cases, args.pool, args.draws, args.first, args.max_seeds)}
     print(f"A/A overall: {payload['aa']['overall']}", flush=True)
     if not args.skip_power:
