@@ -68,10 +68,11 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
         higher_is_better: Orientation of the figure.
         sample_diffs: Per held-out sample, the difference recommendation − baseline averaged
             over the seeds; its spread adds the held-out set's sampling noise to the interval.
-        level: The interval's two-sided error (0.05: a 95 % interval). Sequential
+        level: The two-sided error of the seeds' term (0.05: a 95 % interval). Sequential
             verification passes its look's nominal level
             (:func:`~regadvisor.verification.sequential.nominal_levels`), which makes the
-            interval a repeated 95 % confidence interval over all its looks.
+            interval a repeated 95 % confidence interval over all its looks. The held-out
+            set's term stays at 95 %: the looks all measure on the same set.
     """
     from regadvisor.verification.sequential import quantile
 
@@ -90,7 +91,9 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
     samples = [d for d in sample_diffs or () if math.isfinite(d)]
     if len(samples) >= 2 and len(samples) == len(sample_diffs or ()):
         noise = statistics.stdev(samples) / math.sqrt(len(samples))
-        half = math.sqrt(half ** 2 + (quantile(level) * noise) ** 2)
+        # The held-out set is one draw that every look shares: more looks give its sampling
+        # error no further chances, so its term stays at 95 % whatever the look's level.
+        half = math.sqrt(half ** 2 + (Z975 * noise) ** 2)
     low, high = mean - half, mean + half
     better_low, better_high = (low, high) if higher_is_better else (-high, -low)
     if better_low > 0:

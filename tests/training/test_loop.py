@@ -303,3 +303,17 @@ def test_two_arms_of_one_seed_read_the_same_batches_in_the_same_order(digits, fa
           fast_path=fast_path, train_figures=False)
     if not own_generator:  # another seed, another order (the user's generator fixes it)
         assert seen[2] != seen[0]
+    # A run whose model draws nothing reads the batches the user's own loop reads with that
+    # seed: seed, build the model, then per epoch a pass over each loader.
+    seen.append([])
+    torch.manual_seed(5)
+    if generator is not None:
+        generator.manual_seed(11)  # as a fresh process finds it
+    model = _OrderRecorder(seen)
+    for _ in range(3):
+        model.train()
+        for xb, _yb in loader:
+            model(xb)
+        for _batch in val:
+            pass
+    assert seen[-1] == seen[0]
