@@ -22,8 +22,8 @@ from torch.utils.data._utils.collate import default_collate
 
 from regadvisor.training.batch import BatchFn, move, nbytes, split_batch, take, to_device
 
-__all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "DataStream", "HeadSample", "LoaderData",
-           "is_tensor_loader"]
+__all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader",
+           "restore_generators"]
 
 #: Samples per forward pass when measuring held (device-resident) data in eval mode.
 EVAL_BATCH = 256
@@ -46,46 +46,6 @@ def is_tensor_loader(loader: Any) -> bool:
              or (type(loader.sampler) is RandomSampler and not loader.sampler.replacement
                  and loader.sampler._num_samples is None))
     )
-
-
-#: Mixed into a run's seed for the state the model's own draws (dropout) start from once the
-#: loaders have a stream of their own.
-_MODEL_STREAM = 0x5EED_DA7A
-
-
-class DataStream:
-    """The random numbers a run's loaders draw, apart from the model's.
-
-    A DataLoader draws from torch's global generator (its base seed, a RandomSampler's seed,
-    the random transforms of a Dataset read in this process), and so does dropout on the CPU,
-    in between. Held apart, the loaders' draws depend on the run's seed alone: the two arms of
-    a verification seed read the same batches in the same order (common random numbers), even
-    when only one of them has dropout. The stream starts where the user's own script would
-    start drawing (the global state once the model is built), so a run whose model draws
-    nothing (no dropout) reads the batches the user's script reads.
-    """
-
-    def __init__(self, seed: int) -> None:
-        self.state = torch.get_rng_state()
-        # The model's draws continue from a state of their own, not from the numbers the
-        # loaders use.
-        torch.set_rng_state(
-            torch.Generator().manual_seed((seed ^ _MODEL_STREAM) % 2**63).get_state())
-
-    def draw(self, items: Iterator[Any]) -> Iterator[Any]:
-        """``items``, each one drawn with torch's global generator switched to this stream
-        (and switched back before it is yielded)."""
-        while True:
-            outer = torch.get_rng_state()
-            torch.set_rng_state(self.state)
-            try:
-                item = next(items)
-            except StopIteration:
-                return
-            finally:
-                self.state = torch.get_rng_state()
-                torch.set_rng_state(outer)
-            yield item
 
 
 #: The state each generator a training loader carries had when regadvisor first met it.
@@ -115,7 +75,7 @@ class LoaderData:
     """
 
     def __init__(self, loader: Any, device: torch.device, fast: bool,
-                 batch_fn: BatchFn | None = None, stream: DataStream | None = None) -> None:
+                 batch_fn: BatchFn | None = None, restore: bool = False) -> None:
         self.loader = loader
         self.device = device
         self.fast = fast and batch_fn is None
@@ -127,8 +87,7 @@ class LoaderData:
             self.y = y.to(device, non_blocking=True)
             self.drop_last = loader.drop_last
             self.shuffles = type(loader.sampler) is RandomSampler
-        self.stream = stream
-        if stream is not None:
+        if restore:
             restore_generators(loader)
 
     def steps_per_epoch(self) -> int:
@@ -142,17 +101,7 @@ class LoaderData:
             return 0
 
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """One pass in the loader's own order: shuffled exactly when (and as) it shuffles.
-
-        With a ``stream``, every random number the loader draws from torch's global generator
-        comes from it (see :class:`DataStream`).
-        """
-        if self.stream is None:
-            yield from self._batches()
-        else:
-            yield from self.stream.draw(self._batches())
-
-    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One pass in the loader's own order: shuffled exactly when (and as) it shuffles."""
         if not self.fast:
             for batch in self.loader:
                 inputs, targets = split_batch(batch, self.batch_fn)
@@ -193,27 +142,14 @@ class LoaderData:
             for inputs, targets in self.batches():
                 yield [*(inputs if isinstance(inputs, tuple) else (inputs,)), targets], targets
             return
-        batches = self._loader_pass()
-        for batch in batches if self.stream is None else self.stream.draw(batches):
+        for batch in self.loader:
             batch = move(batch, self.device)
             yield batch, split_batch(batch, self.batch_fn)[1]
 
-    def _loader_pass(self) -> Iterator[Any]:
-        """The loader's batches as it yields them (iterated lazily: the loader draws its seeds
-        at the first batch)."""
-        yield from self.loader
-
     def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """All samples in order (drawn from the stream, as :meth:`batches`)."""
-        if self.stream is None:
-            yield from self._eval_batches()
-        else:
-            yield from self.stream.draw(self._eval_batches())
-
-    def _eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """All samples in order; held data go in chunks of :data:`EVAL_BATCH` samples."""
         if not self.fast:
-            yield from self._batches()
+            yield from self.batches()
             return
         # The DataLoader path iterates the loader here: draw its base seed too.
         torch.empty((), dtype=torch.int64).random_(generator=self.loader.generator)
@@ -284,7 +220,7 @@ class HeadSample:
                 yield to_device(inputs, data.device), targets.to(data.device, non_blocking=True)
             return
         seen = 0
-        for inputs, targets in data._batches():
+        for inputs, targets in data.batches():
             yield inputs, targets
             seen += targets.shape[0]
             if seen >= self.k:

@@ -20,7 +20,7 @@ from regadvisor._record import to_plain
 from regadvisor.errors import ConfigError
 from regadvisor.training.batch import BatchFn, OutputCheck
 from regadvisor.training.config import RegConfig
-from regadvisor.training.data import DataStream, HeadSample, LoaderData, is_tensor_loader
+from regadvisor.training.data import HeadSample, LoaderData, is_tensor_loader
 from regadvisor.training.early_stopping import EarlyStopping
 from regadvisor.training.history import History
 from regadvisor.training.placement import Placement, apply_regularization
@@ -149,9 +149,8 @@ def prepare_run(
 
     use_fast = (fast_path and batch_fn is None and is_tensor_loader(train_loader)
                 and is_tensor_loader(val_loader))
-    stream = DataStream(config.seed)
-    train_data = LoaderData(train_loader, device, use_fast, batch_fn, stream=stream)
-    val_data = LoaderData(val_loader, device, use_fast, batch_fn, stream=stream)
+    train_data = LoaderData(train_loader, device, use_fast, batch_fn, restore=True)
+    val_data = LoaderData(val_loader, device, use_fast, batch_fn, restore=True)
     return Run(
         config=config, device=device, classification=classification, model=model,
         optimizer=optimizer, l1_params=l1_params, criterion=criterion,
