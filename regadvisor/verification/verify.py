@@ -1,8 +1,10 @@
 """Retrain the baseline and the recommendation over K seeds and compare them on held-out data.
 
-The comparison is paired: seed k trains both arms from the same initialisation and reads the
-same batches in the same order (common random numbers: see
-:meth:`~regadvisor.training.data.LoaderData.batches`), so the per-seed differences remove much
+The comparison is paired: seed k trains both arms from the same initialisation and the same
+first epoch's batches (common random numbers; later epochs too where both models draw alike,
+since on the CPU dropout draws from the generator the loader shuffles with, and always when the
+loader shuffles with a generator of its own: see
+:func:`~regadvisor.training.data.restore_generators`), so the per-seed differences remove much
 of the seed-to-seed noise. The 95 % interval of the mean difference combines Student's t with
 K − 1 degrees of freedom over the seeds and the sampling noise of the held-out set (from the
 per-sample differences), which no number of seeds shows.
