@@ -624,6 +624,83 @@ def budget_section(targets: list) -> str:
     return "\n".join(out)
 
 
+def verdict_section(targets: list) -> str:
+    """Sequential verification: A/A false verdicts, and the power on MNIST-1D."""
+    out = ["## 9. The verdict's error rates", ""]
+    r, adv = load("verdict"), load("verdict_advise")
+    if r is None and adv is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_verdict.py`.", ""])
+    out.append(
+        "Verification starts with `--seeds` (3) and adds one seed of both arms at a time, up to "
+        "`--max-seeds` (10), while its interval straddles zero and cannot rule out a gain that "
+        "matters (1 accuracy point; 2 % of the loss); each look's interval is taken at a "
+        "Pocock-type nominal level (1.22 % for looks at 3 to 10 seeds) so that all looks "
+        "together err in at most 5 % of runs (`regadvisor/verification/sequential.py`). "
+        "*A/A*: the user's setup against itself on independent seeds (the null changes one "
+        "arm's seeds; shared seeds make every difference zero), replayed from a pool of "
+        "trained runs per case; any \"improves\" or \"worse\" is false. *Power*: the real "
+        "`regadvisor advise` on MNIST-1D at five seeds, one at a time, one thread.")
+    out.append("")
+    if r is not None:
+        a = r["aa"]
+        out.append(provenance(r))
+        out.append("")
+        rows = []
+        for case, c in a["cases"].items():
+            rates = c["rates"]
+            rows.append([case, c["metric"], f"{rates['pocock']['rate']:.1%}",
+                         f(rates["pocock"]["mean_seeds"]),
+                         f"{rates['obrien-fleming']['rate']:.1%}",
+                         f"{rates['fixed_3']['rate']:.1%}",
+                         f"{rates['naive_repeated_95']['rate']:.1%}",
+                         f(c["epochs_per_run"], ".0f")])
+        o = a["overall"]
+        rows.append(["**all**", "", f"**{o['pocock']:.1%}**", "",
+                     f"{o['obrien-fleming']:.1%}", f"{o['fixed_3']:.1%}",
+                     f"{o['naive_repeated_95']:.1%}", ""])
+        out.append(f"A/A: {a['pool']} runs of the user's setup per case, "
+                   f"{a['draws_per_case']} A/A draws per case ({o['runs']} in all; "
+                   f"{o['disjoint']['runs']} fully disjoint ones: {o['disjoint']['false']} "
+                   "false).")
+        out.append("")
+        out.append(table(["case", "metric", "false verdicts (sequential, Pocock)",
+                          "mean seeds", "O'Brien-Fleming", "one look at 3 seeds",
+                          "a 95 % interval after every seed", "epochs per run"], rows))
+        out.append("")
+        targets.append(("9. A/A: \"improves\" or \"worse\" in at most 5 % of runs",
+                        f"{o['pocock']:.1%} of {o['runs']}", ok(o["pocock"] <= 0.05)))
+        pw = r.get("power")
+        if pw:
+            out.append(f"MNIST-1D replay: the user's setup against AdamW with weight decay "
+                       f"{pw['weight_decay']:g} on {pw['pool']} shared seeds (per-seed "
+                       f"differences in points: {', '.join(map(str, pw['diffs_points']))}), "
+                       f"{pw['draws']} random seed orders:")
+            out.append("")
+            out.append(table(["procedure", "improves", "mean seeds", "mean epochs (both arms)"],
+                             [[name, f"{b['power']:.1%}", f(b["mean_seeds"]),
+                               f(b["mean_epochs"], ".0f")]
+                              for name, b in pw["boundaries"].items()]))
+            out.append("")
+    if adv is not None:
+        out.append(provenance(adv))
+        out.append("")
+        out.append(table(
+            ["--seed", "verdict", "your setup", "recommendation", "per-seed differences (points)",
+             "interval (points)", "seeds", "stop", "epochs: diagnose / trials / re-runs / "
+             "verify (added)", "seconds", "load at start"],
+            [[x["seed"], x["verdict"], f"{x['before']:.1%}", f"{x['after']:.1%}",
+              ", ".join(f"{d:+.1f}" for d in x["diffs_points"]),
+              f"[{x['ci_points'][0]:+.2f}, {x['ci_points'][1]:+.2f}]", x["seeds"], x["stop"],
+              f"{x['epochs']['diagnose']} / {x['epochs']['trials']} / {x['epochs']['reruns']} / "
+              f"{x['epochs']['verify']} ({x['epochs']['verify_added']})", f(x["seconds"], ".0f"),
+              "/".join(map(str, x["load_start"]))] for x in adv["runs"]]))
+        out.append("")
+        n = len(adv["runs"])
+        targets.append(("9. MNIST-1D advise --seed 0..4: \"improves\" in at least 4 of 5",
+                        f"{adv['improves']}/{n}", ok(adv["improves"] >= 4 and n == 5)))
+    return "\n".join(out)
+
+
 def gpu_section(targets: list) -> str:
     out = ["## 7. GPU", ""]
     r = load("gpu")
@@ -683,7 +760,7 @@ def main() -> None:
                 diagnosis_section(targets), workers_section(targets),
                 end_to_end_section(targets), load_section(targets), budget_section(targets),
                 gpu_section(targets),
-                cases_section(targets)]
+                cases_section(targets), verdict_section(targets)]
     doc = ["# Benchmarks", "",
            "regadvisor measured against what users would pick instead. Every number "
            "below is read from `benchmarks/results/*.json`, written by the scripts in "

@@ -62,6 +62,7 @@ def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
 
     def verify(done: int, total: int) -> None:
         tid = task("verify", total, "verify  ")
-        progress.update(tid, completed=done, status=f"{seeds} seeds × 2 configurations")
+        progress.update(tid, completed=done, total=total,
+                        status=f"{total // 2} seeds × 2 configurations")
 
     return Hooks(stage=stage, epoch=epoch, trial=trial, rerun=rerun, verify=verify, plan=plan)

@@ -42,6 +42,7 @@ from regadvisor.cli._common import (
 )
 from regadvisor.cli._progress import progress_bar
 from regadvisor.cli._stages import stage_hooks
+from regadvisor.errors import ConfigError
 from regadvisor.tuning import defaults, trial_counts_text
 
 
@@ -54,7 +55,12 @@ def advise_command(
     loss: LossOpt = None,
     n_trials: TrialsOpt = defaults.N_TRIALS,
     seeds: Annotated[int, typer.Option("--seeds", min=2, help="Training seeds of the "
-                                       "verification (each arm).")] = 3,
+                                       "verification (each arm) at its first look.")] = 3,
+    max_seeds: Annotated[int, typer.Option(
+        "--max-seeds", min=2, help="Most training seeds of the verification (each arm): while "
+        "its interval straddles zero and cannot rule out a gain that matters, it adds a seed "
+        "at a time up to this (within the time a --budget leaves). Equal to --seeds: no seed "
+        "is added.")] = 10,
     objective: ObjectiveOpt = None,
     pruner: PrunerOpt = defaults.PRUNER,
     diagnostic_epochs: DiagEpochsOpt = None,
@@ -90,6 +96,10 @@ def advise_command(
         from regadvisor.pipeline._budget import parse_budget
 
         parse_budget(budget)  # a bad --budget is an input error before any training
+    if max_seeds < seeds:
+        raise ConfigError(f"--max-seeds {max_seeds} is below --seeds {seeds}: verification "
+                          "starts with --seeds seeds and adds seeds up to --max-seeds. Give "
+                          f"--max-seeds {seeds} or more (equal to --seeds: no seed is added).")
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
     obj = objective_name(objective)
     exp = load_experiment(experiment, model=model, data=data, optimizer=optimizer, loss=loss,
@@ -101,7 +111,8 @@ def advise_command(
     options = AdviseOptions(
         diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
-        seed=seed, device=dev, space_overrides=overrides, command=command_line(), budget=budget)
+        max_seeds=max_seeds, seed=seed, device=dev, space_overrides=overrides,
+        command=command_line(), budget=budget)
     maximize = obj == "val_metric" and exp.higher_is_better
     try:
         # Held from here (run_stages takes it again): a run that is refused says nothing else.

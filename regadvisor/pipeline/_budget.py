@@ -8,7 +8,8 @@ with the patient pruner (the pruner is the multi-fidelity part: a trial that tra
 a rung stops there), so the plan runs as many trials as fit, and the study stops starting trials
 when their share of the time is spent: the run ends within the budget give or take one trial.
 When the budget is too small for the defaults, the re-runs shrink first, then verification goes
-down to 2 seeds (with the caution that 2 seeds carry).
+down to 2 seeds (with the caution that 2 seeds carry). Verification adds seeds while its verdict
+is open only as long as another seed of both arms ends before the budget does.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ class Plan:
                 f"{'s' if self.extra_seeds != 1 else ''} (about "
                 f"{self.top_k * self.extra_seeds * f:.0f} s)."
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
-                   f"{(2 * self.seeds - 1) * f:.0f} s)." if self.verify else ""))
+                   f"{(2 * self.seeds - 1) * f:.0f} s), and more seeds while the verdict is "
+                   "open, as long as the time left allows." if self.verify else ""))
 
 
 def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, n_trials: int,

@@ -21,6 +21,10 @@ __all__ = ["AdviseOptions", "Hooks"]
 class AdviseOptions:
     """Settings of an ``advise`` run (flags of the CLI, arguments of the Python API).
 
+    ``seeds`` is verification's first look and ``max_seeds`` its cap: seeds are added while
+    the verdict is open (:mod:`regadvisor.verification.sequential`); ``max_seeds`` under
+    ``seeds`` counts as ``seeds`` (one look).
+
     ``tuning`` holds further :class:`~regadvisor.tuning.TuneSettings` fields (``monitor``,
     ``min_delta``, ``min_resource``, ``top_k``, ``extra_seeds``) for experiments with the
     defaults; the benchmarks use it.
@@ -36,6 +40,7 @@ class AdviseOptions:
     storage: str | None = None
     study_name: str | None = None
     seeds: int = 3
+    max_seeds: int = 10  # regadvisor.verification.sequential.MAX_SEEDS (not imported here)
     seed: int = 0
     device: Any = "cpu"
     space_overrides: dict[str, Any] = field(default_factory=dict)
@@ -53,7 +58,8 @@ class AdviseOptions:
         from regadvisor._secrets import mask_url
 
         return to_plain({
-            "n_trials": self.n_trials, "seeds": self.seeds, "seed": self.seed,
+            "n_trials": self.n_trials, "seeds": self.seeds, "max_seeds": self.max_seeds,
+            "seed": self.seed,
             "objective": self.objective, "pruner": self.pruner,
             "diagnostic_epochs": self.diagnostic_epochs, "budget_seconds": self.budget_seconds,
             **({"budget": self.budget} if self.budget else {}),

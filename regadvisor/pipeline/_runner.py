@@ -259,6 +259,17 @@ def _planned_seeds(run: _Run) -> int:
     return seeds
 
 
+def _deadline(run: _Run) -> float | None:
+    """Under a --budget: the ``time.perf_counter()`` reading by which verification must end
+    (the budget's end less the time set aside for the report); ``None`` without one."""
+    from regadvisor.pipeline._budget import REPORT_SECONDS
+
+    plan = run.result.plan
+    if not plan:
+        return None
+    return run.started + plan["total_seconds"] - REPORT_SECONDS
+
+
 def _placements(experiment: Experiment, baseline: RegConfig,
                 recommended: RegConfig) -> dict[str, ArmPlacement]:
     """For the user's setup and the tuned candidate: the config and where it puts weight decay
@@ -284,7 +295,11 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
         seeds = _planned_seeds(run) if result.plan else options.seeds
         verification = verify(run.experiment, baseline, recommended, seeds=seeds,
                               seed=options.seed, device=options.device,
-                              on_run=run.hooks.verify, reuse=reuse)
+                              on_run=run.hooks.verify, reuse=reuse,
+                              max_seeds=max(seeds, options.max_seeds),
+                              deadline=_deadline(run))
+    if result.plan:
+        result.plan["seeds_verified"] = len(verification.seeds)
     result.verification = verification
     result.recommendation = _recommendation(verification, baseline, recommended,
                                             result.placements or {})

@@ -136,6 +136,7 @@ def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
         "warnings": ver.get("warnings") or [],
         "split": ver["split"],
         "seeds": ver["seeds"],
+        "sequential": ver.get("sequential"),
         "metric_name": metric,
         "verdict": ver["verdict"],
         "keep_baseline": ver.get("keep_baseline", False),

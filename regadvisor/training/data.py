@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,8 @@ from torch.utils.data._utils.collate import default_collate
 
 from regadvisor.training.batch import BatchFn, move, nbytes, split_batch, take, to_device
 
-__all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader"]
+__all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader",
+           "restore_generators"]
 
 #: Samples per forward pass when measuring held (device-resident) data in eval mode.
 EVAL_BATCH = 256
@@ -46,6 +48,24 @@ def is_tensor_loader(loader: Any) -> bool:
     )
 
 
+#: The state each generator a training loader carries had when regadvisor first met it.
+_FIRST_STATES: weakref.WeakKeyDictionary[torch.Generator, torch.Tensor] = (
+    weakref.WeakKeyDictionary())
+
+
+def restore_generators(loader: Any) -> None:
+    """Put the generators the loader carries (its own and its sampler's) back to the state they
+    had when regadvisor first met them, as a fresh process running the user's script would find
+    them: every run then starts from the same order, instead of from wherever the previous run
+    left it (one arm's order would depend on the other arm's run).
+    """
+    sampler = getattr(loader, "sampler", None)
+    for generator in (getattr(loader, "generator", None), getattr(sampler, "generator", None)):
+        if isinstance(generator, torch.Generator) and generator.device.type == "cpu":
+            first = _FIRST_STATES.setdefault(generator, generator.get_state())
+            generator.set_state(first)
+
+
 class LoaderData:
     """Batches from a loader, either through the DataLoader or held whole on the device.
 
@@ -55,7 +75,7 @@ class LoaderData:
     """
 
     def __init__(self, loader: Any, device: torch.device, fast: bool,
-                 batch_fn: BatchFn | None = None) -> None:
+                 batch_fn: BatchFn | None = None, restore: bool = False) -> None:
         self.loader = loader
         self.device = device
         self.fast = fast and batch_fn is None
@@ -67,6 +87,8 @@ class LoaderData:
             self.y = y.to(device, non_blocking=True)
             self.drop_last = loader.drop_last
             self.shuffles = type(loader.sampler) is RandomSampler
+        if restore:
+            restore_generators(loader)
 
     def steps_per_epoch(self) -> int:
         """Batches per epoch, or 0 when the loader does not say."""

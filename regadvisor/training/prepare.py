@@ -149,8 +149,8 @@ def prepare_run(
 
     use_fast = (fast_path and batch_fn is None and is_tensor_loader(train_loader)
                 and is_tensor_loader(val_loader))
-    train_data = LoaderData(train_loader, device, use_fast, batch_fn)
-    val_data = LoaderData(val_loader, device, use_fast, batch_fn)
+    train_data = LoaderData(train_loader, device, use_fast, batch_fn, restore=True)
+    val_data = LoaderData(val_loader, device, use_fast, batch_fn, restore=True)
     return Run(
         config=config, device=device, classification=classification, model=model,
         optimizer=optimizer, l1_params=l1_params, criterion=criterion,

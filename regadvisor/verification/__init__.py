@@ -13,6 +13,7 @@ from regadvisor.verification.verify import (
     ArmResult,
     Comparison,
     SeedResult,
+    Sequential,
     Verification,
     evaluate_model,
     paired_comparison,
@@ -20,5 +21,5 @@ from regadvisor.verification.verify import (
 )
 
 __all__ = ["ArmResult", "Calibration", "Comparison", "Decision", "ReliabilityBin", "SeedResult",
-           "SeedsToDecide", "Uncertainty", "Verification", "calibration", "decide",
+           "SeedsToDecide", "Sequential", "Uncertainty", "Verification", "calibration", "decide",
            "evaluate_model", "paired_comparison", "predict", "uncertainty", "verify"]

@@ -58,8 +58,9 @@ class Comparison:
 
 def paired_comparison(figure: str, baseline: list[float], recommended: list[float],
                       higher_is_better: bool,
-                      sample_diffs: Sequence[float] | None = None) -> Comparison:
-    """Mean paired difference with its 95 % interval and a three-way verdict.
+                      sample_diffs: Sequence[float] | None = None,
+                      level: float = 0.05) -> Comparison:
+    """Mean paired difference with its interval and a three-way verdict.
 
     Args:
         figure: What is compared (for the record).
@@ -67,7 +68,14 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
         higher_is_better: Orientation of the figure.
         sample_diffs: Per held-out sample, the difference recommendation − baseline averaged
             over the seeds; its spread adds the held-out set's sampling noise to the interval.
+        level: The two-sided error of the seeds' term (0.05: a 95 % interval). Sequential
+            verification passes its look's nominal level
+            (:func:`~regadvisor.verification.sequential.nominal_levels`), which makes the
+            interval a repeated 95 % confidence interval over all its looks. The held-out
+            set's term stays at 95 %: the looks all measure on the same set.
     """
+    from regadvisor.verification.sequential import quantile
+
     diffs = [r - b for r, b in zip(recommended, baseline, strict=True)]
     finite = [d for d in diffs if math.isfinite(d)]
     if not finite:
@@ -75,13 +83,16 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
                           "no clear difference")
     mean = statistics.fmean(finite)
     if len(finite) >= 2:
-        half = t975(len(finite) - 1) * statistics.stdev(finite) / math.sqrt(len(finite))
+        half = (quantile(level, len(finite) - 1) * statistics.stdev(finite)
+                / math.sqrt(len(finite)))
     else:
         half = math.inf
     noise = None
     samples = [d for d in sample_diffs or () if math.isfinite(d)]
     if len(samples) >= 2 and len(samples) == len(sample_diffs or ()):
         noise = statistics.stdev(samples) / math.sqrt(len(samples))
+        # The held-out set is one draw that every look shares: more looks give its sampling
+        # error no further chances, so its term stays at 95 % whatever the look's level.
         half = math.sqrt(half ** 2 + (Z975 * noise) ** 2)
     low, high = mean - half, mean + half
     better_low, better_high = (low, high) if higher_is_better else (-high, -low)

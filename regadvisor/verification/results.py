@@ -13,6 +13,7 @@ from regadvisor.training.history import History
 from regadvisor.verification.calibration import Calibration, Uncertainty
 from regadvisor.verification.comparison import Comparison
 from regadvisor.verification.decision import Decision, SeedsToDecide
+from regadvisor.verification.sequential import Sequential
 
 __all__ = ["ArmResult", "SeedResult", "Verification", "arm_ece"]
 
@@ -103,6 +104,8 @@ class Verification:
             records written before it was recorded (readers derive it from the verdicts).
         to_decide: For a change tried and not adopted (or a gain in loss only), what more seeds
             would cost to decide it; ``None`` otherwise.
+        sequential: How many seeds decided it and why verification stopped there (``None`` in
+            records written before seeds were added sequentially).
     """
 
     split: str
@@ -121,4 +124,5 @@ class Verification:
     seconds: float = 0.0
     decision: Decision | None = None
     to_decide: SeedsToDecide | None = None
+    sequential: Sequential | None = None
 

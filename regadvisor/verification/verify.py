@@ -1,9 +1,18 @@
 """Retrain the baseline and the recommendation over K seeds and compare them on held-out data.
 
-The comparison is paired: seed k trains both arms from the same initialisation seed, so the
-per-seed differences remove much of the seed-to-seed noise. The 95 % interval of the mean
-difference combines Student's t with K − 1 degrees of freedom over the seeds and the sampling
-noise of the held-out set (from the per-sample differences), which no number of seeds shows.
+The comparison is paired: seed k trains both arms from the same initialisation and the same
+first epoch's batches (common random numbers; later epochs too where both models draw alike,
+since on the CPU dropout draws from the generator the loader shuffles with, and always when the
+loader shuffles with a generator of its own: see
+:func:`~regadvisor.training.data.restore_generators`), so the per-seed differences remove much
+of the seed-to-seed noise. The 95 % interval of the mean difference combines Student's t with
+K − 1 degrees of freedom over the seeds and the sampling noise of the held-out set (from the
+per-sample differences), which no number of seeds shows.
+
+K is not fixed: verification starts with the seeds asked for and adds one seed of both arms at a
+time while the interval straddles zero and cannot rule out a gain that matters, up to a cap (or
+the time a ``--budget`` leaves), with a group-sequential boundary that keeps the verdict's error
+rate at 5 % over all looks (:mod:`regadvisor.verification.sequential`).
 
 For classification each arm also carries its calibration (reliability bins and ECE) and its
 predictive entropy (MC dropout when the trained model has dropout), pooled over the seeds; see
@@ -32,9 +41,19 @@ from regadvisor.verification.comparison import (
 from regadvisor.verification.decision import Decision, SeedsToDecide, decide, seeds_to_decide
 from regadvisor.verification.held_out import HeldOut, evaluate_model
 from regadvisor.verification.results import ArmResult, SeedResult, Verification
+from regadvisor.verification.sequential import (
+    ALPHA,
+    MIN_GAIN_POINTS,
+    MIN_GAIN_RELATIVE,
+    Look,
+    Sequential,
+    look_decision,
+    nominal_levels,
+)
 
-__all__ = ["ArmResult", "Comparison", "HeldOut", "SeedResult", "Verification", "evaluate_model",
-           "format_difference", "paired_comparison", "t975", "verify"]
+__all__ = ["ArmResult", "Comparison", "HeldOut", "SeedResult", "Sequential", "Verification",
+           "evaluate_model", "format_difference", "paired_comparison", "seeds_sentence", "t975",
+           "verify"]
 
 
 def verify(
@@ -48,8 +67,14 @@ def verify(
     on_run: Callable[[int, int], None] | None = None,
     mc_passes: int = MC_PASSES,
     reuse: dict[int, tuple[History, nn.Module]] | None = None,
+    max_seeds: int | None = None,
+    deadline: float | None = None,
+    boundary: str = "pocock",
+    min_gain: float | None = None,
 ) -> Verification:
-    """Train both configurations over ``seeds`` seeds at full length and compare them.
+    """Train both configurations over ``seeds`` seeds at full length and compare them; while
+    the comparison cannot decide, add seeds up to ``max_seeds`` (see
+    :mod:`regadvisor.verification.sequential`).
 
     The baseline is trained as the user trains it (their optimizer, no early stopping, the last
     epoch's weights); the recommendation with its early stopping. For classification, each arm's
@@ -59,24 +84,43 @@ def verify(
         experiment: The loaded experiment.
         baseline: The user's setup.
         recommended: The configuration to check.
-        seeds: Training seeds per arm (K); seed k is ``seed + 100·k`` for both arms.
+        seeds: Training seeds per arm at the first look (K₀); seed k is ``seed + 100·k`` for
+            both arms.
         seed: The first seed.
         device: Where to train.
-        on_run: Called as ``on_run(done, total)`` after each training run.
+        on_run: Called as ``on_run(done, total)`` after each training run (``total`` grows when
+            a seed is added).
         mc_passes: T, stochastic forward passes of MC dropout for models with dropout.
         reuse: ``seed -> (History, model)`` of runs of the baseline already trained at full
             length with that seed (the diagnosis'); they are measured instead of trained again.
+        max_seeds: The cap on the seeds per arm; ``None``: ``seeds`` (one look, no seed added).
+        deadline: A ``time.perf_counter()`` reading: no seed is added that would end after it
+            (a seed's two runs are expected to take as long as the slowest seed so far).
+        boundary: The group-sequential boundary's shape (``pocock`` or ``obrien-fleming``).
+        min_gain: The smallest gain that matters on the user's metric, in its units; ``None``:
+            :data:`~regadvisor.verification.sequential.MIN_GAIN_POINTS` of accuracy, or
+            :data:`~regadvisor.verification.sequential.MIN_GAIN_RELATIVE` of the user's loss.
+
+    Raises:
+        ValueError: ``max_seeds`` below ``seeds``, or ``seeds`` below 2.
     """
     started = time.perf_counter()
+    cap = seeds if max_seeds is None else max_seeds
+    levels = nominal_levels(seeds, cap, alpha=ALPHA, boundary=boundary)
     loader = experiment.test_loader or experiment.val_loader
     split = "test" if experiment.test_loader is not None else "validation"
-    seed_list = [seed + 100 * k for k in range(seeds)]
+    seed_list: list[int] = []
     arms = {"baseline": ArmResult("your setup", baseline),
             "recommended": ArmResult("recommendation", recommended)}
     histories: dict[str, History] = {}
     held: dict[str, list[HeldOut | None]] = {"baseline": [], "recommended": []}
-    total, done = 2 * seeds, 0
-    for s in seed_list:
+    plan = Sequential(first_seeds=seeds, max_seeds=cap, boundary=boundary, alpha=ALPHA,
+                      levels=levels, min_gain=math.nan)
+    total, done, slowest = 2 * seeds, 0, 0.0
+    while True:
+        s = seed + 100 * len(seed_list)
+        seed_list.append(s)
+        t0 = time.perf_counter()
         for key, config in (("baseline", baseline), ("recommended", recommended)):
             h, measured, record = _run_seed(
                 experiment, config.replace(seed=s), loader, device=device, mc_passes=mc_passes,
@@ -90,7 +134,52 @@ def verify(
             done += 1
             if on_run is not None:
                 on_run(done, total)
-    return _conclude(experiment, split, seeds, seed_list, arms, held, histories, started)
+        slowest = max(slowest, time.perf_counter() - t0)
+        n = len(seed_list)
+        if n < seeds:
+            continue
+        if math.isnan(plan.min_gain):
+            plan.min_gain = _min_gain(experiment, arms["baseline"], min_gain)
+        level = levels[n - seeds]
+        metric_cmp = _compare(experiment, arms, held, level)[0]
+        plan.looks.append(Look(n, metric_cmp.mean_diff, metric_cmp.ci_low, metric_cmp.ci_high,
+                               level))
+        stop, plan.stop, plan.message = look_decision(
+            metric_cmp.verdict, metric_cmp.ci_low, metric_cmp.ci_high,
+            experiment.higher_is_better, seeds=n, max_seeds=cap, min_gain=plan.min_gain,
+            metric=experiment.metric,
+            time_for_another=deadline is None or time.perf_counter() + slowest <= deadline)
+        if stop:
+            break
+        total += 2
+    epochs = [[r.epochs_run for r in arm.runs] for arm in arms.values()]
+    plan.epochs = sum(sum(e) for e in epochs)
+    plan.added_epochs = sum(sum(e[seeds:]) for e in epochs)
+    return _conclude(experiment, split, seed_list, arms, held, histories, started, plan)
+
+
+def _min_gain(experiment: Experiment, base: ArmResult, given: float | None) -> float:
+    """The smallest gain that matters, in the metric's units (see :func:`verify`)."""
+    if given is not None:
+        return given
+    if experiment.metric == "accuracy":
+        return MIN_GAIN_POINTS
+    loss = base.mean("metric")
+    return MIN_GAIN_RELATIVE * abs(loss) if math.isfinite(loss) else 0.0
+
+
+def _compare(experiment: Experiment, arms: dict[str, ArmResult],
+             held: dict[str, list[HeldOut | None]], level: float) -> tuple[Comparison, Comparison]:
+    """The paired comparisons on the user's metric and on the loss, at ``level``."""
+    base, rec = arms["baseline"], arms["recommended"]
+    per_sample = {"loss": _sample_diffs(held, "sample_loss"),
+                  "accuracy": _sample_diffs(held, "sample_correct")}
+    metric_cmp = paired_comparison(experiment.metric, base.values("metric"),
+                                   rec.values("metric"), experiment.higher_is_better,
+                                   per_sample[experiment.metric], level=level)
+    loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False,
+                                 per_sample["loss"], level=level)
+    return metric_cmp, loss_cmp
 
 
 def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device: Any,
@@ -126,9 +215,9 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
         seconds=time.perf_counter() - t0)
 
 
-def _conclude(experiment: Experiment, split: str, seeds: int, seed_list: list[int],
+def _conclude(experiment: Experiment, split: str, seed_list: list[int],
               arms: dict[str, ArmResult], held: dict[str, list[HeldOut | None]],
-              histories: dict[str, History], started: float) -> Verification:
+              histories: dict[str, History], started: float, plan: Sequential) -> Verification:
     """Pool each arm's predictions, compare the arms and write the verdict.
 
     ``started`` is the ``time.perf_counter()`` reading at the start of :func:`verify`.
@@ -137,20 +226,15 @@ def _conclude(experiment: Experiment, split: str, seeds: int, seed_list: list[in
         preds = [m.predictions for m in held[key] if m is not None and m.predictions is not None]
         arm.calibration = calibration(preds)
         arm.uncertainty = uncertainty(preds)
-    higher = experiment.higher_is_better
     base, rec = arms["baseline"], arms["recommended"]
-    per_sample = {"loss": _sample_diffs(held, "sample_loss"),
-                  "accuracy": _sample_diffs(held, "sample_correct")}
-    metric_cmp = paired_comparison(experiment.metric, base.values("metric"),
-                                   rec.values("metric"), higher, per_sample[experiment.metric])
-    loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False,
-                                 per_sample["loss"])
+    seeds = len(seed_list)
+    metric_cmp, loss_cmp = _compare(experiment, arms, held, plan.looks[-1].level)
     verdict = metric_cmp.verdict
     decision = decide(metric_cmp.verdict, loss_cmp.verdict, experiment.metric == "loss")
     n_held = next((len(m.sample_loss) for arm in held.values() for m in arm
                    if m is not None and m.sample_loss is not None), None)
     summary = _summary(experiment.metric, split, seeds, base, rec, metric_cmp, loss_cmp,
-                       decision)
+                       decision, plan)
     return Verification(split=split, seeds=seed_list, metric_name=experiment.metric,
                         baseline=base, recommended=rec, metric=metric_cmp, loss=loss_cmp,
                         verdict=verdict, keep_baseline=decision.keeps_yours, summary=summary,
@@ -160,7 +244,8 @@ def _conclude(experiment: Experiment, split: str, seeds: int, seed_list: list[in
                         decision=decision,
                         to_decide=_to_decide(metric_cmp, base, rec, split, experiment.metric)
                         if decision in (Decision.TRIED_NOT_ADOPTED, Decision.LOSS_ONLY)
-                        else None)
+                        else None,
+                        sequential=plan)
 
 
 def _to_decide(metric: Comparison, base: ArmResult, rec: ArmResult, split: str,
@@ -252,8 +337,22 @@ _DECISION_WORDS = {
 }
 
 
+def seeds_sentence(plan: Sequential) -> str:
+    """How many seeds decided the verdict, why verification stopped there, and what the added
+    seeds cost, in one or two sentences."""
+    n = plan.looks[-1].seeds if plan.looks else plan.first_seeds
+    if plan.max_seeds == plan.first_seeds:
+        return f"{n} seeds, one look (--max-seeds {plan.max_seeds}: no seed added)."
+    added = n - plan.first_seeds
+    cost = (f" The {added} seed{'s' if added != 1 else ''} added to the {plan.first_seeds} "
+            f"asked for cost {plan.added_epochs} training epochs (of {plan.epochs} in "
+            "verification)." if added else "")
+    return f"{plan.message}{cost}"
+
+
 def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResult,
-             m: Comparison, loss: Comparison, decision: Decision) -> str:
+             m: Comparison, loss: Comparison, decision: Decision,
+             plan: Sequential) -> str:
     text = (f"On the {split} set over {seeds} seeds, {metric} went from "
             f"{_fmt(metric, base.mean('metric'))} to {_fmt(metric, rec.mean('metric'))} "
             f"(paired difference {format_difference(m.mean_diff, metric)}, 95 % interval "
@@ -262,4 +361,5 @@ def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResul
     if metric == "accuracy":
         text += (f" {split.capitalize()} loss went from {base.mean('loss'):.4f} to "
                  f"{rec.mean('loss'):.4f} ({loss.verdict}).")
-    return text + _DECISION_WORDS[decision].format(metric=metric, split=split)
+    text += _DECISION_WORDS[decision].format(metric=metric, split=split)
+    return f"{text} {seeds_sentence(plan)}"

@@ -70,6 +70,19 @@ def test_bad_ranges_and_objective_are_input_errors(run_cli, tmp_path):
     assert result.exit_code == 2
 
 
+def test_a_cap_below_the_first_seeds_is_one_input_error_before_any_training(run_cli, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("advise", ASSETS / "good_experiment.py", "--seeds", "5", "--max-seeds", "3",
+                     "--output", out)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--max-seeds 3 is below --seeds 5" in lines[0]
+    assert "Give --max-seeds 5 or more" in lines[0] and "Traceback" not in result.stderr
+    assert not out.exists()  # refused before the run folder is made
+    result = run_cli("advise", ASSETS / "good_experiment.py", "--max-seeds", "1")
+    assert result.exit_code == 2 and "Invalid value for '--max-seeds'" in result.stderr
+
+
 def test_report_errors(run_cli, tmp_path):
     result = run_cli("report", tmp_path)
     assert result.exit_code == 2 and "report.json' does not exist" in result.stderr

@@ -78,7 +78,10 @@ def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
     saved = json.loads((out / "report.json").read_text())
     plan = saved["plan"]
     assert len(saved["tuning"]["trials"]) <= plan["n_trials"]
-    assert len(saved["verification"]["seeds"]) == plan["seeds_verified"] <= plan["seeds"]
+    seq = saved["verification"]["sequential"]
+    assert len(saved["verification"]["seeds"]) == plan["seeds_verified"]
+    assert seq["first_seeds"] <= plan["seeds"]  # seeds beyond the plan only while time is left
+    assert seq["stop"] in ("decided", "no_gain", "cap", "budget")
     assert len(saved["tuning"]["reruns"]) <= plan["top_k"]
     assert plan["text"] in (out / "report.html").read_text()
 

@@ -28,6 +28,13 @@ def test_a_real_report_json_fits_the_schema_and_comes_back_whole(fixture, reques
     jsonschema.validate(data, report_schema())
     run = from_plain(RunResult, data)
     assert run.verification.metric.verdict in ("improves", "no clear difference", "worse")
+    seq = run.verification.sequential  # how many seeds decided it, and why it stopped
+    assert seq.stop in ("decided", "no_gain", "cap", "budget")
+    assert len(run.verification.seeds) == seq.looks[-1].seeds <= seq.max_seeds
+    assert seq.message in run.verification.summary
+    assert seq.epochs == sum(r.epochs_run for arm in (run.verification.baseline,
+                                                      run.verification.recommended)
+                             for r in arm.runs)
     assert run.recommendation.config.max_epochs >= 1
     assert run.diagnosis.history.records[0].epoch == 1
     assert to_plain(run) == data  # every key of the file is a field of the record

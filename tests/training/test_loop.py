@@ -262,3 +262,67 @@ def test_training_figure_sample_is_read_once_through_a_transforming_dataset(digi
     # The first k samples: once per epoch for training, once in all for the figures.
     assert data.reads[:k] == [epochs + 1] * k
     assert data.reads[k:] == [epochs] * (len(y) - k)
+
+
+class _OrderRecorder(nn.Module):
+    """The small MLP, recording the first input value of every training batch."""
+
+    def __init__(self, seen: list[list[float]]) -> None:
+        super().__init__()
+        self.net = small_mlp(32)
+        self.seen = seen
+
+    def forward(self, x):
+        if self.training:
+            self.seen[-1].append(float(x[0, 0:8].sum()))
+        return self.net(x)
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "dataloader"])
+def test_two_arms_of_one_seed_read_the_same_batches_in_the_same_order(digits, fast_path):
+    """Common random numbers: a loader that shuffles with a generator of its own starts every
+    run from the state the user's script starts from, not from where the previous run (the
+    other arm) left it; so both arms of one seed read the same batches, in every epoch, even
+    when only one of them has dropout."""
+    x, y = (torch.as_tensor(a) for a in digits[0])
+    generator = torch.Generator().manual_seed(11)
+    loader = DataLoader(TensorDataset(x, y), batch_size=50, shuffle=True, generator=generator)
+    val = DataLoader(TensorDataset(*(torch.as_tensor(a) for a in digits[1])), batch_size=100)
+    seen: list[list[float]] = []
+    for config in (RegConfig(max_epochs=3, seed=5),
+                   RegConfig(max_epochs=3, seed=5, dropout=0.5, inject_dropout=True,
+                             weight_decay=0.1)):
+        seen.append([])
+        train(lambda: _OrderRecorder(seen), loader, val, config, fast_path=fast_path,
+              train_figures=False)
+    assert len(seen[0]) == len(seen[1]) == 3 * 6
+    assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "dataloader"])
+def test_a_run_reads_the_batches_of_the_users_own_loop(digits, fast_path):
+    """With the global generator, a run reads the batches the user's own loop reads with that
+    seed (seed, build the model, then per epoch a pass over each loader), so both arms share
+    their initialisation and their first epoch's order, and the whole order when their models
+    draw alike (on the CPU, dropout draws from the same generator as the loader)."""
+    x, y = (torch.as_tensor(a) for a in digits[0])
+    loader = DataLoader(TensorDataset(x, y), batch_size=50, shuffle=True)
+    val = DataLoader(TensorDataset(*(torch.as_tensor(a) for a in digits[1])), batch_size=100)
+    seen: list[list[float]] = [[]]
+    train(lambda: _OrderRecorder(seen), loader, val, RegConfig(max_epochs=3, seed=5),
+          fast_path=fast_path, train_figures=False)
+    seen.append([])
+    torch.manual_seed(5)
+    model = _OrderRecorder(seen)
+    for _ in range(3):
+        model.train()
+        for xb, _yb in loader:
+            model(xb)
+        for _batch in val:
+            pass
+    assert seen[1] == seen[0]
+    seen.append([])
+    train(lambda: _OrderRecorder(seen), loader, val, RegConfig(max_epochs=3, seed=5, dropout=0.5,
+                                                               inject_dropout=True),
+          fast_path=fast_path, train_figures=False)
+    assert seen[2][:6] == seen[0][:6]  # the first epoch's batches

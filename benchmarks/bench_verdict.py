@@ -1,0 +1,257 @@
+"""The verdict's error rates: A/A false verdicts on small cases, and the power on MNIST-1D.
+
+**A/A.** For each case, the user's setup is trained on a pool of independent seeds (``--pool``,
+each run measured on the test split, per sample too). An A/A run draws two disjoint sets of
+``--max-seeds`` seeds from the pool, one per arm (the null must change the seeds of one arm:
+with shared seeds both arms train identically and every difference is zero), pairs them in
+draw order, and replays sequential verification on the per-seed differences
+(:func:`regadvisor.verification.sequential.replay`, the decisions verification takes, with the
+held-out set's per-sample noise of the seeds so far). Any "improves" or "worse" is a false
+verdict. The runs of one A/A draw are independent; draws share pool members, so the rate's
+spread is larger than a binomial one, and the fully disjoint count is given beside it.
+
+**Power.** On MNIST-1D (``mnist1d_mlp``) the user's setup and one candidate (AdamW, weight
+decay ``--wd``, the range the searches find) are trained on the same ``--pool`` seeds (common
+random numbers: same initialisation, same batches); replays of random seed orders give the share
+of "improves" and the seeds and epochs spent. The power that counts is that of the real
+``regadvisor advise`` runs (docs/benchmarks.md); this replay compares the boundaries.
+
+    python benchmarks/bench_verdict.py [--cases logreg_wide wine_mlp_good ...] [--pool 30]
+                                       [--draws 400] [--max-seeds 10] [--power-pool 20]
+    python benchmarks/bench_verdict.py --advise 0 1 2 3 4
+
+Results go to ``benchmarks/results/verdict.json``; the real ``advise`` runs (``--advise``: one
+at a time, each in a fresh process with one thread) to ``benchmarks/results/verdict_advise.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._cases import load_case, score  # noqa: E402
+from benchmarks._common import Clock, write_result  # noqa: E402
+
+#: Small, fast cases of the suite, two halves, both tasks (regression judged by its loss).
+AA_CASES = ("logreg_wide", "wine_mlp_good", "diabetes_linear", "digits_overregularized",
+            "linnerud_mlp")
+BOUNDARIES = ("pocock", "obrien-fleming")
+
+
+def pool(case: str, config_fn, seeds: list[int]) -> dict:
+    """Each seed's test figures of one configuration (``score`` of the case harness)."""
+    from regadvisor.experiment import baseline_config
+
+    exp = load_case(case)
+    config = config_fn(baseline_config(exp))
+    out = score(exp, config, seeds)
+    key = "sample_correct" if exp.higher_is_better else "sample_loss"
+    return {"metric": exp.metric, "higher": exp.higher_is_better, "values": out["metric"],
+            "samples": np.array(out[key], dtype=float), "epochs": out["epochs"],
+            "loss": out["loss"]}
+
+
+def min_gain(metric: str, base_values: list[float]) -> float:
+    """Verification's smallest gain that matters (its ``_min_gain``) for these baseline runs."""
+    from regadvisor.verification.sequential import MIN_GAIN_POINTS, MIN_GAIN_RELATIVE
+
+    if metric == "accuracy":
+        return MIN_GAIN_POINTS
+    return MIN_GAIN_RELATIVE * abs(statistics.fmean(base_values))
+
+
+def replay_pair(a: dict, b: dict, ia: list[int], ib: list[int], first: int, cap: int,
+                boundary: str) -> tuple[str, str, int]:
+    """Sequential verification on arm ``b`` (pool rows ``ib``) against arm ``a`` (rows ``ia``),
+    paired in order: ``(verdict, stop reason, seeds)``."""
+    from regadvisor.verification.sequential import replay
+
+    diffs = [b["values"][j] - a["values"][i] for i, j in zip(ia, ib, strict=True)]
+    per_seed = b["samples"][ib] - a["samples"][ia]
+    running = np.cumsum(per_seed, axis=0)
+
+    def samples(n: int) -> list[float]:
+        return (running[n - 1] / n).tolist()
+
+    c, reason, n = replay(diffs, first=first, max_seeds=cap, boundary=boundary,
+                          min_gain=min_gain(a["metric"], [a["values"][i] for i in ia[:first]]),
+                          higher_is_better=a["higher"], sample_diffs=samples)
+    return c.verdict, reason, n
+
+
+def fixed(a: dict, b: dict, ia: list[int], ib: list[int], n: int) -> str:
+    """The verdict of one look at ``n`` seeds with a plain 95 % interval."""
+    return replay_pair(a, b, ia[:n], ib[:n], n, n, "pocock")[0]
+
+
+def aa(cases: list[str], n_pool: int, draws: int, first: int, cap: int) -> dict:
+    """The A/A false-verdict rates per case and in all."""
+    out: dict = {"cases": {}, "pool": n_pool, "draws_per_case": draws}
+    rng = random.Random(0)
+    for case in cases:
+        clock = Clock()
+        p = pool(case, lambda c: c, [1000 + 100 * k for k in range(n_pool)])
+        trained = clock.fields()
+        rows: dict = {b: {"false": 0, "seeds": [], "stops": {}} for b in BOUNDARIES}
+        rows["fixed_3"] = {"false": 0}
+        rows["naive_repeated_95"] = {"false": 0}
+        disjoint = {"false": 0, "runs": 0}
+        for _ in range(draws):
+            idx = rng.sample(range(n_pool), 2 * cap)
+            ia, ib = idx[:cap], idx[cap:]
+            for boundary in BOUNDARIES:
+                verdict, reason, n = replay_pair(p, p, ia, ib, first, cap, boundary)
+                row = rows[boundary]
+                row["false"] += verdict != "no clear difference"
+                row["seeds"].append(n)
+                row["stops"][reason] = row["stops"].get(reason, 0) + 1
+            rows["fixed_3"]["false"] += fixed(p, p, ia, ib, first) != "no clear difference"
+            rows["naive_repeated_95"]["false"] += any(
+                fixed(p, p, ia, ib, n) != "no clear difference" for n in range(first, cap + 1))
+        # Fully independent A/A runs: disjoint slices of the pool, in seed order.
+        for start in range(0, n_pool - 2 * cap + 1, 2 * cap):
+            ia = list(range(start, start + cap))
+            ib = list(range(start + cap, start + 2 * cap))
+            disjoint["runs"] += 1
+            disjoint["false"] += replay_pair(p, p, ia, ib, first, cap,
+                                             "pocock")[0] != "no clear difference"
+        for boundary in BOUNDARIES:
+            row = rows[boundary]
+            row["mean_seeds"] = statistics.fmean(row.pop("seeds"))
+        for row in rows.values():
+            row["rate"] = row["false"] / draws
+        out["cases"][case] = {"metric": p["metric"], "rates": rows, "disjoint": disjoint,
+                              "epochs_per_run": statistics.fmean(p["epochs"]),
+                              "seconds": trained}
+        print(f"{case:24s} {p['metric']:8s} false verdicts: pocock {rows['pocock']['rate']:.3f}"
+              f" (mean seeds {rows['pocock']['mean_seeds']:.1f}), o'brien-fleming "
+              f"{rows['obrien-fleming']['rate']:.3f}, one look at {first} "
+              f"{rows['fixed_3']['rate']:.3f}, a 95 % interval after every seed "
+              f"{rows['naive_repeated_95']['rate']:.3f}", flush=True)
+    total = len(cases) * draws
+    out["overall"] = {name: sum(c["rates"][name]["false"] for c in out["cases"].values()) / total
+                      for name in (*BOUNDARIES, "fixed_3", "naive_repeated_95")}
+    out["overall"]["runs"] = total
+    out["overall"]["disjoint"] = {
+        "runs": sum(c["disjoint"]["runs"] for c in out["cases"].values()),
+        "false": sum(c["disjoint"]["false"] for c in out["cases"].values())}
+    return out
+
+
+def power(n_pool: int, draws: int, first: int, cap: int, wd: float) -> dict:
+    """MNIST-1D: the user's setup against AdamW with weight decay ``wd``, paired by seed."""
+    seeds = [100 * k for k in range(n_pool)]
+    base = pool("mnist1d_mlp", lambda c: c, seeds)
+    rec = pool("mnist1d_mlp", lambda c: c.replace(weight_decay=wd, decoupled=True), seeds)
+    diffs = [r - b for r, b in zip(rec["values"], base["values"], strict=True)]
+    rng = random.Random(1)
+    out: dict = {"pool": n_pool, "weight_decay": wd, "draws": draws,
+                 "diffs_points": [round(100 * d, 2) for d in diffs], "boundaries": {}}
+    for boundary in (*BOUNDARIES, "fixed_3"):
+        improves, seeds_used, epochs, stops = 0, [], [], {}
+        for _ in range(draws):
+            order = rng.sample(range(n_pool), cap)
+            if boundary == "fixed_3":
+                verdict, reason, n = replay_pair(base, rec, order[:first], order[:first], first,
+                                                 first, "pocock")
+            else:
+                verdict, reason, n = replay_pair(base, rec, order, order, first, cap, boundary)
+            improves += verdict == "improves"
+            seeds_used.append(n)
+            epochs.append(sum(base["epochs"][i] + rec["epochs"][i] for i in order[:n]))
+            stops[reason] = stops.get(reason, 0) + 1
+        out["boundaries"][boundary] = {
+            "power": improves / draws, "mean_seeds": statistics.fmean(seeds_used),
+            "mean_epochs": statistics.fmean(epochs), "stops": stops}
+        print(f"mnist1d power {boundary:15s} {improves / draws:.3f}, mean seeds "
+              f"{statistics.fmean(seeds_used):.1f}, mean epochs {statistics.fmean(epochs):.0f}",
+              flush=True)
+    return out
+
+
+def advise_runs(seeds: list[int]) -> dict:
+    """``regadvisor advise benchmarks/cases/mnist1d_mlp.py --seed S``, one at a time, each in a
+    fresh process with one thread: the verdict, the seeds verification trained and why it
+    stopped, and the epochs of every stage."""
+    import json
+    import subprocess
+    import tempfile
+
+    from benchmarks._common import loadavg, subprocess_env
+
+    case = ROOT / "benchmarks" / "cases" / "mnist1d_mlp.py"
+    runs = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "run"
+            cmd = [sys.executable, "-m", "regadvisor", "advise", str(case), "--seed", str(seed),
+                   "--output", str(out), "--quiet"]
+            load = loadavg()
+            clock = Clock()
+            done = subprocess.run(cmd, env=subprocess_env(threads=1), capture_output=True,
+                                  text=True, check=False)
+            seconds = clock.fields()["seconds"]
+            if done.returncode != 0:
+                raise SystemExit(f"advise --seed {seed} failed: {done.stderr.strip()}")
+            r = json.loads((out / "report.json").read_text())
+        v, t = r["verification"], r["tuning"]
+        seq = v.get("sequential") or {}
+        runs.append({
+            "seed": seed, "verdict": v["verdict"], "kept_baseline": v["keep_baseline"],
+            "before": statistics.fmean(x["metric"] for x in v["baseline"]["runs"]),
+            "after": statistics.fmean(x["metric"] for x in v["recommended"]["runs"]),
+            "diffs_points": [round(100 * d, 2) for d in v["metric"]["diffs"]],
+            "ci_points": [100 * v["metric"]["ci_low"], 100 * v["metric"]["ci_high"]],
+            "seeds": len(v["seeds"]), "stop": seq.get("stop"),
+            "best_params": t["best_params"],
+            "epochs": {"diagnose": len(r["diagnosis"]["history"]["records"]),
+                       "trials": sum(x.get("epochs_run") or 0 for x in t["trials"]),
+                       "reruns": sum(sum(x.get("epochs") or []) for x in t["reruns"]),
+                       "verify": seq.get("epochs"), "verify_added": seq.get("added_epochs")},
+            "seconds": seconds, "load_start": load, "summary": v["summary"]})
+        print(f"advise --seed {seed}: {v['verdict']} after {len(v['seeds'])} seeds "
+              f"({seq.get('stop')}), {seconds:.0f} s", flush=True)
+    return {"command": "OMP_NUM_THREADS=1 regadvisor advise benchmarks/cases/mnist1d_mlp.py "
+                       "--seed S --quiet", "runs": runs,
+            "improves": sum(x["verdict"] == "improves" for x in runs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="*", default=list(AA_CASES))
+    parser.add_argument("--pool", type=int, default=30)
+    parser.add_argument("--draws", type=int, default=400)
+    parser.add_argument("--first", type=int, default=3)
+    parser.add_argument("--max-seeds", type=int, default=10)
+    parser.add_argument("--power-pool", type=int, default=20)
+    parser.add_argument("--wd", type=float, default=0.1)
+    parser.add_argument("--skip-power", action="store_true")
+    parser.add_argument("--advise", type=int, nargs="+", metavar="SEED",
+                        help="Instead: the real advise runs on MNIST-1D at these seeds "
+                        "(results/verdict_advise.json).")
+    args = parser.parse_args()
+    clock = Clock()
+    if args.advise:
+        path = write_result("verdict_advise", advise_runs(args.advise), clock)
+        print(f"written: {path}")
+        return
+    payload = {"aa": aa(args.cases, args.pool, args.draws, args.first, args.max_seeds)}
+    print(f"A/A overall: {payload['aa']['overall']}", flush=True)
+    if not args.skip_power:
+        payload["power"] = power(args.power_pool, 4 * args.draws, args.first, args.max_seeds,
+                                 args.wd)
+    payload["settings"] = vars(args)
+    path = write_result("verdict", payload, clock)
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Sequential verification: the boundary's error rate, and seeds added while undecided."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from regadvisor._record import from_plain, to_plain
+from regadvisor.experiment import baseline_config
+from regadvisor.verification import verify
+from regadvisor.verification.results import Verification
+from regadvisor.verification.sequential import (
+    StopReason,
+    look_decision,
+    nominal_levels,
+    replay,
+)
+from tests.tuning.conftest import tiny_experiment
+
+
+def _null_error_rate(boundary: str, runs: int) -> float:
+    """Share of A/A runs (per-seed differences N(0, 1), 3 to 10 seeds, looked at after every
+    seed) whose interval excludes zero at some look."""
+    rng = random.Random(7)
+    errors = 0
+    for _ in range(runs):
+        diffs = [rng.gauss(0.0, 1.0) for _ in range(10)]
+        c, reason, _ = replay(diffs, first=3, max_seeds=10, min_gain=0.0, boundary=boundary)
+        errors += reason == StopReason.DECIDED
+    return errors / runs
+
+
+def test_the_boundary_keeps_the_a_a_error_rate_at_five_percent_over_all_looks():
+    rate = _null_error_rate("pocock", 1500)
+    # 1500 draws: the standard error of a 5 % rate is 0.56 points.
+    assert rate <= 0.064
+    assert rate >= 0.035  # not bought by never deciding
+    assert _null_error_rate("obrien-fleming", 600) <= 0.068
+
+
+def test_a_fixed_95_percent_interval_looked_at_after_every_seed_would_not():
+    rng = random.Random(7)
+    errors = 0
+    for _ in range(1000):
+        diffs = [rng.gauss(0.0, 1.0) for _ in range(10)]
+        for n in range(3, 11):
+            c, _, _ = replay(diffs[:n], first=n, max_seeds=n, min_gain=0.0)
+            if c.verdict != "no clear difference":
+                errors += 1
+                break
+    assert errors / 1000 > 0.12  # about 16 %: why the looks need a boundary
+
+
+def test_a_real_gain_is_found_and_one_look_is_the_fixed_test():
+    rng = random.Random(3)
+    found = sum(replay([rng.gauss(1.5, 1.0) for _ in range(10)], first=3, max_seeds=10,
+                       min_gain=0.0)[0].verdict == "improves" for _ in range(300))
+    assert found / 300 > 0.9
+    assert nominal_levels(3, 3) == [0.05]
+    assert len(set(nominal_levels(3, 10))) == 1  # Pocock: one level at every look
+    obf = nominal_levels(3, 10, boundary="obrien-fleming")
+    assert obf == sorted(obf) and obf[-1] > nominal_levels(3, 10)[0]
+
+
+@pytest.mark.parametrize(("verdict", "low", "high", "seeds", "reason"), [
+    ("improves", 0.01, 0.05, 3, StopReason.DECIDED),
+    ("worse", -0.05, -0.01, 3, StopReason.DECIDED),
+    ("no clear difference", -0.02, 0.005, 3, StopReason.NO_GAIN),  # a 1-point gain ruled out
+    ("no clear difference", -0.02, 0.03, 10, StopReason.CAP),
+    ("no clear difference", -0.02, 0.03, 4, ""),  # undecided: add a seed
+])
+def test_look_decision(verdict, low, high, seeds, reason):
+    stop, why, message = look_decision(verdict, low, high, True, seeds=seeds, max_seeds=10,
+                                       min_gain=0.01)
+    assert stop == bool(reason) and why == reason
+    assert (str(seeds) in message) == stop
+
+
+def test_lower_is_better_orientation_rules_out_a_loss_gain():
+    # A loss metric: the interval of rec − base is [-0.001, 0.2], a gain (a lower loss) of at
+    # most 0.001, below the 0.01 that matters.
+    stop, why, _ = look_decision("no clear difference", -0.001, 0.2, False, seeds=3,
+                                 max_seeds=10, min_gain=0.01, metric="loss")
+    assert stop and why == StopReason.NO_GAIN
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_experiment(epochs=6)
+
+
+def test_undecided_verification_adds_seeds_up_to_the_cap(tiny):
+    base = baseline_config(tiny)
+    rec = base.replace(weight_decay=1e-4)  # a change too small to tell apart
+    progress = []
+    v = verify(tiny, base, rec, seeds=2, max_seeds=4, min_gain=0.0,
+               on_run=lambda done, total: progress.append((done, total)))
+    assert v.verdict == "no clear difference"
+    assert v.seeds == [0, 100, 200, 300]
+    assert len(v.baseline.runs) == len(v.recommended.runs) == 4
+    seq = v.sequential
+    assert seq.stop == StopReason.CAP and seq.first_seeds == 2 and seq.max_seeds == 4
+    assert [look.seeds for look in seq.looks] == [2, 3, 4]
+    assert seq.epochs == 8 * 6 and seq.added_epochs == 4 * 6
+    assert progress[-1] == (8, 8) and progress[3] == (4, 4)  # the total grows seed by seed
+    assert "cap of 4 seeds" in v.summary and "cost 24 training epochs" in v.summary
+    back = from_plain(Verification, to_plain(v))
+    assert back.sequential.looks[-1].seeds == 4 and back.sequential.stop == "cap"
+
+
+def test_verification_stops_when_a_gain_that_matters_is_ruled_out(tiny):
+    base = baseline_config(tiny)
+    v = verify(tiny, base, base, seeds=3, max_seeds=6)
+    # The same setup on both arms: identical runs (same seed, same initialisation, same data
+    # order), a zero-width interval at zero, and no gain of a point possible.
+    assert v.metric.diffs == [0.0, 0.0, 0.0]
+    assert v.sequential.stop == StopReason.NO_GAIN and len(v.seeds) == 3
+    assert "rules out a gain that matters" in v.summary
+
+
+def test_verification_stops_when_decided(tiny):
+    base = baseline_config(tiny).replace(lr=1e-5)  # barely learns in 6 epochs
+    v = verify(tiny, base, base.replace(lr=3e-3), seeds=3, max_seeds=6)
+    assert v.verdict == "improves"
+    assert v.sequential.stop == StopReason.DECIDED
+    assert len(v.seeds) == v.sequential.looks[-1].seeds < 6
+
+
+def test_no_seed_is_added_past_the_deadline(tiny):
+    base = baseline_config(tiny)
+    v = verify(tiny, base, base.replace(weight_decay=1e-4), seeds=2, max_seeds=6, min_gain=0.0,
+               deadline=time.perf_counter())
+    assert v.seeds == [0, 100]
+    assert v.sequential.stop == StopReason.BUDGET and "--budget" in v.summary
