@@ -97,7 +97,7 @@ def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
                 if classification:
                     probs = out.softmax(-1)
                     hits.append((probs.argmax(-1) == class_labels(targets)).cpu())
-                    buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets)
+                    buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets, out)
     finally:
         for m, training in modes.items():
             m.train(training)
