@@ -32,8 +32,8 @@ from regadvisor.training.batch import BatchFn, forward, split_batch, to_device
 from regadvisor.training.dropout import DROPOUT_TYPES
 
 __all__ = ["MC_PASSES", "N_BINS", "Calibration", "PredictionBuffer", "Predictions",
-           "ReliabilityBin", "Uncertainty", "calibration", "ece", "fit_temperature",
-           "has_dropout", "mc_mean", "predict", "scaled", "uncertainty"]
+           "ReliabilityBin", "TemperatureScaling", "Uncertainty", "calibration", "ece",
+           "fit_temperature", "has_dropout", "mc_mean", "predict", "scaled", "uncertainty"]
 
 #: Confidence bins of the reliability diagram and of the ECE.
 N_BINS = 15
@@ -71,6 +71,25 @@ class Calibration:
     bins: list[ReliabilityBin]
     ece: float
     n_samples: int = 0
+
+@dataclass
+class TemperatureScaling:
+    """One arm's temperature scaling: T fitted on the validation set for each seed's model, and
+    the arm's expected calibration error on the held-out split before and after dividing its
+    logits by that seed's T (pooled over the seeds, as :class:`Calibration` pools).
+
+    Attributes:
+        temperatures: T per seed, in the order of the seeds (T > 1 softens, T < 1 sharpens).
+        ece_before, ece_after: ECE (0 to 1) without and with the scaling.
+        fitted_on: ``"validation"``. When the held-out split is the validation set too (no test
+            loader), ``ece_after`` is measured on the data T was fitted on.
+    """
+
+    temperatures: list[float]
+    ece_before: float | None
+    ece_after: float | None
+    fitted_on: str = "validation"
+
 
 @dataclass
 class Uncertainty:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from regadvisor.training.config import RegConfig
 from regadvisor.training.history import History
-from regadvisor.verification.calibration import Calibration, Uncertainty
+from regadvisor.verification.calibration import Calibration, TemperatureScaling, Uncertainty
 from regadvisor.verification.comparison import Comparison
 
 __all__ = ["ArmResult", "SeedResult", "Verification", "arm_ece"]
@@ -32,7 +32,11 @@ def arm_ece(pooled: float | None, seed_eces: Iterable[float | None]) -> float | 
 
 @dataclass
 class SeedResult:
-    """One training run of one arm, evaluated on the held-out split."""
+    """One training run of one arm, evaluated on the held-out split.
+
+    ``temperature`` is T fitted on the validation set for this run's model and ``ece_scaled``
+    the held-out ECE with its logits divided by T (classification; ``None`` otherwise).
+    """
 
     seed: int
     loss: float
@@ -44,6 +48,8 @@ class SeedResult:
     stop_reason: str
     stop_message: str
     seconds: float
+    temperature: float | None = None
+    ece_scaled: float | None = None
 
 
 @dataclass
@@ -51,7 +57,8 @@ class ArmResult:
     """One configuration over the seeds.
 
     ``calibration`` and ``uncertainty`` pool the held-out predictions of every seed that did not
-    diverge (classification only; ``None`` otherwise).
+    diverge, and ``temperature`` the same predictions after temperature scaling (classification
+    only; ``None`` otherwise).
     """
 
     name: str
@@ -59,6 +66,7 @@ class ArmResult:
     runs: list[SeedResult] = field(default_factory=list)
     calibration: Calibration | None = None
     uncertainty: Uncertainty | None = None
+    temperature: TemperatureScaling | None = None
 
     def values(self, key: str) -> list[float]:
         return [getattr(r, key) for r in self.runs]
@@ -96,6 +104,9 @@ class Verification:
             verdict box: a held-out loss far above the user's on some seed (over-confident
             predictions), a worse calibration.
         histories: The first seed's learning curves of each arm.
+        temperature_advised: The recommendation measured better on the metric but worse
+            calibrated, and temperature scaling (T fitted on the validation set) measurably
+            repaired its held-out calibration: the advice includes it.
     """
 
     split: str
@@ -112,4 +123,5 @@ class Verification:
     flags: list[str] = field(default_factory=list)
     histories: dict[str, History] = field(default_factory=dict)
     seconds: float = 0.0
+    temperature_advised: bool = False
 
