@@ -3,9 +3,12 @@ fits T on the validation set and the script's test calibration improves."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from regadvisor._record import to_plain
+from regadvisor.report import build_report_data
 from regadvisor.report.code import code_parts, full_code
 from regadvisor.training import OptimizerSpec, RegConfig, placement
 from tests.report.test_code_in_scripts import _import_asset, run_script
@@ -51,3 +54,16 @@ def test_other_stacks_get_the_fit_as_a_function_to_call(stack):
     labels = torch.multinomial((logits / 3).softmax(-1), 1, generator=g).squeeze(1)
     assert space["fit_temperature"](logits, labels) == pytest.approx(
         fit_temperature(logits, labels), rel=1e-9)
+
+
+def test_the_report_adds_the_temperature_part_where_verification_advises_it(small_run):
+    run = json.loads((small_run / "report.json").read_text())
+    assert not run["verification"]["temperature_advised"]
+    assert "temperature" not in [p.key for p in build_report_data(run).change["parts"]]
+    run["verification"]["temperature_advised"] = True
+    change = build_report_data(run).change
+    if not change["parts"]:
+        pytest.skip("this run kept the user's setup: no code to add to")
+    assert change["parts"][-1].key == "temperature"
+    assert "temperature = fit_temperature(*validation_logits(model, val_loader))" in \
+        change["code"]
