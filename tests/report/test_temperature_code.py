@@ -60,8 +60,16 @@ def test_the_report_adds_the_temperature_part_where_verification_advises_it(smal
     run = json.loads((small_run / "report.json").read_text())
     assert not run["verification"]["temperature_advised"]
     assert "temperature" not in [p.key for p in build_report_data(run).change["parts"]]
+    # Both arms' T and ECE before and after scaling, in the calibration section.
+    scaling = build_report_data(run).calibration["scaling"]
+    ts = run["verification"]["recommended"]["temperature"]
+    assert scaling.startswith("With temperature scaling")
+    assert f"ECE {ts['ece_before']:.3f} → {ts['ece_after']:.3f}" in scaling
+    assert "The advice includes it" not in scaling
     run["verification"]["temperature_advised"] = True
-    change = build_report_data(run).change
+    data = build_report_data(run)
+    assert "The advice includes it" in data.calibration["scaling"]
+    change = data.change
     if not change["parts"]:
         pytest.skip("this run kept the user's setup: no code to add to")
     assert change["parts"][-1].key == "temperature"
