@@ -37,12 +37,16 @@ def _ratio(loss, reference):
 
 def run_case(name: str, seed: int) -> dict:
     """One unguarded ``advise`` run: every trial's and re-run's validation-loss ratio."""
+    from regadvisor.errors import RegAdvisorError
     from regadvisor.pipeline import AdviseOptions, run_stages
 
     exp = load_case(name)
-    with tempfile.TemporaryDirectory() as run_dir:
-        result = run_stages(exp, Path(run_dir), AdviseOptions(
-            seed=seed, render=False, tuning={"loss_guard": math.inf}))
+    try:
+        with tempfile.TemporaryDirectory() as run_dir:
+            result = run_stages(exp, Path(run_dir), AdviseOptions(
+                seed=seed, render=False, tuning={"loss_guard": math.inf}))
+    except RegAdvisorError as e:  # a case regadvisor refuses: recorded, the others still run
+        return {"case": name, "seed": seed, "error": str(e)}
     reference = result.diagnosis.facts.get("val_loss_last")
     tuning, ver = result.tuning, result.verification
     trials = [_ratio(t.val_loss, reference) for t in tuning.trials if t.state == "COMPLETE"]
@@ -74,6 +78,9 @@ def main() -> None:
     print(f"{'case':32} {'seed':>4} {'trials: max ratio':>18} {'winner: worst':>14} "
           f"{'re-runs: max':>13} test loss (yours → rec., worst seed ratio)")
     for r in results:
+        if "error" in r:
+            print(f"{r['case']:32} {r['seed']:>4} refused: {r['error']}")
+            continue
         finite = [x for x in r["trial_ratios"] if x is not None]
         rr = [x for c in r["reruns"] for x in c["ratios"] if x is not None]
         test = r["test_loss"]
