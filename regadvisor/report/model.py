@@ -193,7 +193,8 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
                 baseline=before, inputs=str(exp.get("inputs") or ""),
                 outputs=str(exp.get("outputs") or ""),
                 training_step=bool(exp.get("training_step")),
-                clip_grad=bool(exp.get("clip_grad")), stack=stack)
+                clip_grad=bool(exp.get("clip_grad")), stack=stack,
+                temperature=bool((ver or {}).get("temperature_advised")))
             if parts:
                 flavours.append({"stack": stack, "title": STACKS[stack][0], "parts": parts,
                                  "code": full_code(parts)})

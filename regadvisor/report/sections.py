@@ -199,6 +199,7 @@ def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:
                            text[0].upper() + text[1:]) + "."
     return {
         "sentence": sentence,
+        "scaling": _scaling(ver),
         "ece": ece,
         "n_bins": first["n_bins"] if first else 15,
         "n_samples": first["n_samples"] if first else None,
@@ -210,6 +211,28 @@ def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:
         "passes": max((v["passes"] for v in uncs.values() if v), default=0),
         "split": ver["split"],
     }
+
+
+def _scaling(ver: dict[str, Any]) -> str:
+    """Temperature scaling of both arms in one sentence: T fitted on the validation set per
+    seed, and the held-out ECE before and after it (empty when not measured)."""
+    parts = []
+    for key, label in _ARMS:
+        t = ver[key].get("temperature") or {}
+        temps, before, after = t.get("temperatures") or [], t.get("ece_before"), t.get("ece_after")
+        if not temps or before is None or after is None:
+            continue
+        low, high = f"{min(temps):.2f}", f"{max(temps):.2f}"
+        parts.append(f"{label} T = {low if low == high else f'{low} to {high}'}, ECE "
+                     f"{before:.3f} → {after:.3f}")
+    if not parts:
+        return ""
+    text = ("With temperature scaling (the logits divided by a T fitted on the validation set "
+            f"for each seed's model, measured on the {ver['split']} set): " + "; ".join(parts)
+            + ".")
+    if ver.get("temperature_advised"):
+        text += " The advice includes it: the recommended change's code fits T after training."
+    return text
 
 
 def _leaning(cal: dict[str, Any] | None) -> str | None:

@@ -36,9 +36,13 @@ class TrialRecord:
 class Rerun:
     """A top trial re-run over extra seeds: the noise-aware winner is the best mean.
 
-    ``epochs`` counts the epochs of each re-run; ``val_loss`` is the mean validation loss (at
-    the restored weights) over the trial and its re-runs; ``errors`` says which re-runs the
-    experiment's code failed (they count as the worst value).
+    ``epochs`` counts the epochs of each re-run; ``val_loss`` is the mean of the finite
+    validation losses (at the restored weights) over the trial and its re-runs, and
+    ``val_losses`` each run's own (in the order of ``seeds``; infinite for a run that failed
+    or diverged, ``None`` where unknown); ``errors`` says which re-runs the experiment's code
+    failed (they count as the worst value). ``blown_up`` says why the candidate's validation
+    loss disqualifies it (a run whose loss is non-finite or far above the user's), or is
+    ``None``.
     """
 
     trial_number: int
@@ -50,6 +54,8 @@ class Rerun:
     epochs: list[int] = field(default_factory=list)
     val_loss: float | None = None
     errors: list[str] = field(default_factory=list)
+    val_losses: list[float | None] = field(default_factory=list)
+    blown_up: str | None = None
 
 
 @dataclass

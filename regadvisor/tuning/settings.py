@@ -38,9 +38,13 @@ class TuneSettings:
         min_resource: Epochs every trial trains before Hyperband may prune it.
         winner: ``"rerun"`` (the top trials re-run over extra seeds, the best mean wins) or
             ``"best"`` (the best single trial; no re-runs).
-        reference_loss: The user's own validation loss (the diagnosis'); a candidate whose
-            validation loss exceeds ``loss_guard`` times it is ranked after every other one (its
-            predictions have become over-confident, whatever its metric).
+        reference_loss: The user's own validation loss (the diagnosis' last epoch).
+        loss_guard: A candidate with a run (the trial or a re-run) whose validation loss is
+            above ``loss_guard`` times ``reference_loss``, or not finite, has a blown-up loss
+            (its predictions over-confident where they are wrong, whatever its metric): it does
+            not win over a runner-up within the seed noise that has none, and a single trial
+            with one ranks after the others for the re-runs (see
+            :func:`regadvisor.tuning.winner.select`).
         seed: Seeds the sampler (same seed, same trials in one worker) and the training runs.
         pruner: One of :data:`PRUNERS`.
         top_k: Top trials re-run over extra seeds to choose the winner.
@@ -60,7 +64,7 @@ class TuneSettings:
     min_resource: int = 5
     winner: str = defaults.WINNER
     reference_loss: float | None = None
-    loss_guard: float = 1.5
+    loss_guard: float = defaults.LOSS_GUARD
     seed: int = 0
     pruner: str = defaults.PRUNER
     top_k: int = 3

@@ -351,8 +351,8 @@ def tune(
     wait_for_running(study)
     # The re-runs train with this module's ``train``, as the trials do, so that replacing
     # ``study.train`` (to count epochs, say) reaches both.
-    reruns, winner = choose_winner(experiment, space, settings, study, on_rerun=on_rerun,
-                                   trainer=train)
+    reruns, winner, guard_notes = choose_winner(experiment, space, settings, study,
+                                                on_rerun=on_rerun, trainer=train)
     base = tuning_base(experiment, settings)
     best_config = config_for(base, space, winner.params) if winner else None
     trials = records(study)
@@ -372,7 +372,7 @@ def tune(
         pruner=settings.pruner,
         stopped_early=stopped,
         notes=tie_notes(trials, study.direction == optuna.study.StudyDirection.MAXIMIZE,
-                        settings),
+                        settings) + guard_notes,
     )
 
 

@@ -1,4 +1,5 @@
-"""The noise-aware winner: the top trials re-run over extra seeds, ranked behind the loss guard."""
+"""The noise-aware winner: the top trials re-run over extra seeds, guarded by their validation
+loss."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from regadvisor.tuning.settings import TuneSettings
 from regadvisor.tuning.space import SearchSpace
 from regadvisor.tuning.trials import config_for, records, tuning_base
 
-__all__ = ["MIN_TIED", "choose_winner", "tie_notes"]
+__all__ = ["MIN_TIED", "NOISE_SE", "blown_up", "choose_winner", "select", "tie_notes",
+           "within_noise"]
 
 #: Orders candidates, best first, from their objective value and validation loss.
 _Rank = Callable[[float, float | None], tuple]
@@ -33,50 +35,145 @@ def choose_winner(
     on_rerun: Callable[[int, int], None] | None = None,
     *,
     trainer: Callable[..., TrainResult] = train,
-) -> tuple[list[Rerun], TrialRecord | None]:
+) -> tuple[list[Rerun], TrialRecord | None, list[str]]:
     """Pick the winner among the completed trials (see :class:`TuneSettings` ``winner``).
 
     With ``"rerun"`` the top trials are re-run over extra seeds and the best mean wins (the
-    noise-aware winner); with ``"best"`` the best single trial. Either way a candidate whose
-    validation loss exceeds the loss guard is ranked after the others.
+    noise-aware winner); with ``"best"`` the best single trial. Either way the validation loss
+    guards the choice (:func:`select`): a candidate with a run whose validation loss is
+    non-finite or above ``loss_guard`` times the user's does not win while one within the seed
+    noise of it on the objective has no such run.
 
     ``trainer`` trains the re-runs; the study passes the function it trains its trials with, so
     that whatever replaces that one (e.g. to count epochs) reaches the re-runs too.
+
+    Returns:
+        The re-runs, the winner's record (None without a completed trial), and what the report
+        should say about a candidate passed over, or a winner kept, for its validation loss.
     """
     complete = [t for t in study.get_trials(deepcopy=False,
                                             states=(optuna.trial.TrialState.COMPLETE,))]
     if not complete:
-        return [], None
+        return [], None, []
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    rank = functools.partial(_rank, maximize=maximize, guard=_loss_guard(settings))
+    guard = _loss_guard(settings)
+    rank = functools.partial(_rank, maximize=maximize, guard=guard)
     top = _top_trials(complete, rank, settings.top_k)
     if settings.winner == "best":
-        best = top[0]
-        return [], next(r for r in records(study) if r.number == best.number)
-    train_seed = functools.partial(_train_seed, experiment, space, settings,
-                                   tuning_base(experiment, settings), trainer)
-    total = len(top) * settings.extra_seeds
-    done = itertools.count(1)
+        candidates = [_summarise(t, [settings.seed], [float(t.value)], [],
+                                 [t.user_attrs.get("val_loss")], []) for t in top]
+        reruns: list[Rerun] = []
+    else:
+        train_seed = functools.partial(_train_seed, experiment, space, settings,
+                                       tuning_base(experiment, settings), trainer)
+        total = len(top) * settings.extra_seeds
+        done = itertools.count(1)
 
-    def step() -> None:
-        n = next(done)
-        if on_rerun is not None:
-            on_rerun(n, total)
+        def step() -> None:
+            n = next(done)
+            if on_rerun is not None:
+                on_rerun(n, total)
 
-    reruns = [_rerun(t, settings, maximize, train_seed, step) for t in top]
-    winner = min(reruns, key=lambda r: rank(r.mean, r.val_loss))
+        candidates = reruns = [_rerun(t, settings, maximize, train_seed, step) for t in top]
+    for c in candidates:
+        c.blown_up = blown_up(c, settings.reference_loss, settings.loss_guard)
+    figure = "metric" if settings.objective == "val_metric" else "loss"
+    winner, notes = select(candidates, maximize, figure=figure)
     record = next(r for r in records(study) if r.number == winner.trial_number)
-    return reruns, record
+    return reruns, record, notes
+
+
+#: How many standard errors of the difference of two candidates' means count as seed noise.
+NOISE_SE = 2.0
+
+
+def blown_up(candidate: Rerun, reference: float | None, guard: float) -> str | None:
+    """Why the candidate's validation loss disqualifies it, or None.
+
+    A run disqualifies its candidate when its validation loss (at the restored weights) is
+    non-finite (the run failed or diverged), or above ``guard`` times ``reference``, the user's
+    own validation loss (the check is skipped without a finite, positive ``reference``). One such
+    run is enough: a mean over seeds would hide it.
+    """
+    worst: tuple[float, int, float] | None = None
+    for seed, loss in zip(candidate.seeds, candidate.val_losses, strict=True):
+        if loss is None:
+            continue
+        if not math.isfinite(loss):
+            return (f"its validation loss on seed {seed} is not finite (the run failed or "
+                    "diverged)")
+        if reference and math.isfinite(reference) and reference > 0:
+            ratio = loss / reference
+            if ratio > guard and (worst is None or ratio > worst[0]):
+                worst = (ratio, seed, loss)
+    if worst is None:
+        return None
+    ratio, seed, loss = worst
+    return (f"its validation loss on seed {seed} is {loss:.4g}, {ratio:.3g}× yours "
+            f"({reference:.4g}; the guard is {guard:g}×)")
+
+
+def within_noise(a: Rerun, b: Rerun) -> bool:
+    """Whether two candidates' mean objective values differ by no more than the seed noise:
+    :data:`NOISE_SE` standard errors of the difference of the means. Without two finite values
+    each, the noise is unknown and they count as within it."""
+    va = [v for v in a.values if math.isfinite(v)]
+    vb = [v for v in b.values if math.isfinite(v)]
+    if len(va) < 2 or len(vb) < 2:
+        return True
+    se = math.sqrt(statistics.variance(va) / len(va) + statistics.variance(vb) / len(vb))
+    return abs(statistics.fmean(va) - statistics.fmean(vb)) <= NOISE_SE * se
+
+
+def select(candidates: Sequence[Rerun], maximize: bool,
+           figure: str = "metric") -> tuple[Rerun, list[str]]:
+    """The winner among the candidates (``blown_up`` set), and what the report says about it.
+
+    The best mean objective wins (ties broken by the lower mean validation loss) unless it is
+    blown up (see :func:`blown_up`) and the best candidate that is not lies within the seed noise
+    of it (:func:`within_noise`): then that one wins. A blown-up winner is kept, with a note,
+    when every candidate is blown up or the clean ones measure worse than the noise allows.
+
+    Args:
+        candidates: At least one.
+        maximize: Whether a higher objective is better.
+        figure: ``"metric"`` or ``"loss"``: what the objective is, for the notes.
+    """
+    order = sorted(candidates, key=lambda r: _rank(r.mean, r.val_loss, maximize=maximize,
+                                                   guard=math.inf))
+    best = order[0]
+    if best.blown_up is None:
+        return best, []
+    clean = [r for r in order if r.blown_up is None]
+    what = f"validation {figure}"
+    if not clean:
+        return best, [
+            f"Every candidate has a blown-up validation loss: the winner, trial "
+            f"{best.trial_number}, because {best.blown_up}"
+            + "".join(f"; trial {r.trial_number}, because {r.blown_up}" for r in order[1:])
+            + ". Such a model is over-confident where it is wrong: its predicted probabilities "
+            "cannot be trusted even where its accuracy is higher."]
+    runner = clean[0]
+    if within_noise(best, runner):
+        return runner, [
+            f"Trial {best.trial_number} had the best mean {what} ({best.mean:.4g}), but "
+            f"{best.blown_up}. Trial {runner.trial_number} ({runner.mean:.4g}) is within the "
+            "seed noise of it and has no such run, so it won."]
+    return best, [
+        f"The winner, trial {best.trial_number}, has a blown-up validation loss: "
+        f"{best.blown_up}. The best candidate without one, trial {runner.trial_number} "
+        f"({runner.mean:.4g} against {best.mean:.4g}), measured worse on the {what} than the "
+        "seed noise allows, so the winner stands; it is over-confident where it is wrong."]
 
 
 def _loss_guard(settings: TuneSettings) -> float:
-    """The validation loss above which a candidate ranks after every other one."""
+    """The validation loss above which a trial ranks after every other one."""
     return (settings.loss_guard * settings.reference_loss
             if settings.reference_loss and math.isfinite(settings.reference_loss) else math.inf)
 
 
 def _rank(value: float, val_loss: float | None, *, maximize: bool, guard: float) -> tuple:
-    exploded = val_loss is not None and val_loss > guard
+    exploded = val_loss is not None and not (val_loss <= guard)
     oriented = (-value if maximize else value) if math.isfinite(value) else math.inf
     return (exploded, oriented, val_loss if val_loss is not None else math.inf)
 
@@ -159,14 +256,16 @@ def _figures(h: History | None, settings: TuneSettings, maximize: bool) -> tuple
 
 def _summarise(trial: optuna.trial.FrozenTrial, seeds: list[int], values: list[float],
                epochs: list[int], losses: list[float | None], errors: list[str]) -> Rerun:
-    """The mean and spread over the finite values, and the mean of the finite losses."""
+    """The mean and spread over the finite values, the mean of the finite losses, and each
+    run's loss."""
     finite = [v for v in values if math.isfinite(v)]
     mean = statistics.fmean(finite) if finite else math.nan
     std = statistics.stdev(finite) if len(finite) >= 2 else 0.0
-    known = [v for v in losses if v is not None]
+    known = [float(v) for v in losses if v is not None]
     known = [v for v in known if math.isfinite(v)]
     return Rerun(trial.number, dict(trial.params), seeds, values, mean, std, epochs,
-                 statistics.fmean(known) if known else None, errors)
+                 statistics.fmean(known) if known else None, errors,
+                 val_losses=[None if v is None else float(v) for v in losses])
 
 
 #: This many completed trials sharing the best value get a note in the report.

@@ -36,6 +36,8 @@ class HeldOut:
             one).
         sample_correct: Per-sample correctness, shape ``(N,)`` (classification).
         predictions: Confidence, correctness and predictive entropy (classification).
+        temperature: T fitted on the validation set for this model, once measured.
+        scaled: ``predictions`` with the logits divided by ``temperature``.
     """
 
     loss: float
@@ -44,6 +46,8 @@ class HeldOut:
     sample_loss: torch.Tensor | None
     sample_correct: torch.Tensor | None
     predictions: Predictions | None
+    temperature: float | None = None
+    scaled: Predictions | None = None
 
 
 def _criterion(loss_factory: Callable[[], nn.Module] | None,
@@ -97,7 +101,7 @@ def evaluate_model(model: nn.Module, loader: Any, task: str, device: Any,
                 if classification:
                     probs = out.softmax(-1)
                     hits.append((probs.argmax(-1) == class_labels(targets)).cpu())
-                    buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets)
+                    buffer.add(probs, mc_mean(model, inputs, probs, mc_passes), targets, out)
     finally:
         for m, training in modes.items():
             m.train(training)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from regadvisor.training.config import RegConfig
 from regadvisor.training.history import History
-from regadvisor.verification.calibration import Calibration, Uncertainty
+from regadvisor.verification.calibration import Calibration, TemperatureScaling, Uncertainty
 from regadvisor.verification.comparison import Comparison
 from regadvisor.verification.decision import Decision, SeedsToDecide
 from regadvisor.verification.sequential import Sequential
@@ -34,7 +34,11 @@ def arm_ece(pooled: float | None, seed_eces: Iterable[float | None]) -> float | 
 
 @dataclass
 class SeedResult:
-    """One training run of one arm, evaluated on the held-out split."""
+    """One training run of one arm, evaluated on the held-out split.
+
+    ``temperature`` is T fitted on the validation set for this run's model and ``ece_scaled``
+    the held-out ECE with its logits divided by T (classification; ``None`` otherwise).
+    """
 
     seed: int
     loss: float
@@ -46,6 +50,8 @@ class SeedResult:
     stop_reason: str
     stop_message: str
     seconds: float
+    temperature: float | None = None
+    ece_scaled: float | None = None
 
 
 @dataclass
@@ -53,7 +59,8 @@ class ArmResult:
     """One configuration over the seeds.
 
     ``calibration`` and ``uncertainty`` pool the held-out predictions of every seed that did not
-    diverge (classification only; ``None`` otherwise).
+    diverge, and ``temperature`` the same predictions after temperature scaling (classification
+    only; ``None`` otherwise).
     """
 
     name: str
@@ -61,6 +68,7 @@ class ArmResult:
     runs: list[SeedResult] = field(default_factory=list)
     calibration: Calibration | None = None
     uncertainty: Uncertainty | None = None
+    temperature: TemperatureScaling | None = None
 
     def values(self, key: str) -> list[float]:
         return [getattr(r, key) for r in self.runs]
@@ -106,6 +114,9 @@ class Verification:
             would cost to decide it; ``None`` otherwise.
         sequential: How many seeds decided it and why verification stopped there (``None`` in
             records written before seeds were added sequentially).
+        temperature_advised: The recommendation measured better on the metric but worse
+            calibrated, and temperature scaling (T fitted on the validation set) measurably
+            repaired its held-out calibration: the advice includes it.
     """
 
     split: str
@@ -125,4 +136,5 @@ class Verification:
     decision: Decision | None = None
     to_decide: SeedsToDecide | None = None
     sequential: Sequential | None = None
+    temperature_advised: bool = False
 

@@ -31,7 +31,7 @@ from torch import nn
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train, train_experiment
-from regadvisor.verification.calibration import MC_PASSES, calibration, uncertainty
+from regadvisor.verification.calibration import MC_PASSES, calibration, ece, uncertainty
 from regadvisor.verification.comparison import (
     Comparison,
     format_difference,
@@ -50,6 +50,7 @@ from regadvisor.verification.sequential import (
     look_decision,
     nominal_levels,
 )
+from regadvisor.verification.temperature import arm_scaling, seed_temperature, temperature_helps
 
 __all__ = ["ArmResult", "Comparison", "HeldOut", "SeedResult", "Sequential", "Verification",
            "evaluate_model", "format_difference", "paired_comparison", "seeds_sentence", "t975",
@@ -207,12 +208,16 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
         measured = evaluate_model(model, loader, experiment.task, device,
                                   experiment.loss_factory, mc_passes=mc_passes, seed=config.seed,
                                   batch_fn=experiment.batch)
+        measured.temperature, measured.scaled = seed_temperature(model, experiment, device,
+                                                                 measured)
         loss, metric, seed_ece = measured.loss, measured.metric, measured.ece
     return h, measured, SeedResult(
         seed=config.seed, loss=loss, metric=metric, ece=seed_ece, epochs_run=h.epochs_run,
         best_epoch=h.best_epoch, restored_epoch=h.restored_epoch,
         stop_reason=h.stop_reason.value, stop_message=h.stop_message,
-        seconds=time.perf_counter() - t0)
+        seconds=time.perf_counter() - t0,
+        temperature=measured.temperature if measured is not None else None,
+        ece_scaled=ece(measured.scaled) if measured is not None and measured.scaled else None)
 
 
 def _conclude(experiment: Experiment, split: str, seed_list: list[int],
@@ -226,6 +231,9 @@ def _conclude(experiment: Experiment, split: str, seed_list: list[int],
         preds = [m.predictions for m in held[key] if m is not None and m.predictions is not None]
         arm.calibration = calibration(preds)
         arm.uncertainty = uncertainty(preds)
+        done = [m for m in held[key] if m is not None]
+        arm.temperature = arm_scaling([m.temperature for m in done],
+                                      [m.scaled for m in done if m.scaled is not None], arm.ece)
     base, rec = arms["baseline"], arms["recommended"]
     seeds = len(seed_list)
     metric_cmp, loss_cmp = _compare(experiment, arms, held, plan.looks[-1].level)
@@ -235,17 +243,18 @@ def _conclude(experiment: Experiment, split: str, seed_list: list[int],
                    if m is not None and m.sample_loss is not None), None)
     summary = _summary(experiment.metric, split, seeds, base, rec, metric_cmp, loss_cmp,
                        decision, plan)
+    advised = _advise_temperature(base, rec, decision.keeps_yours)
     return Verification(split=split, seeds=seed_list, metric_name=experiment.metric,
                         baseline=base, recommended=rec, metric=metric_cmp, loss=loss_cmp,
                         verdict=verdict, keep_baseline=decision.keeps_yours, summary=summary,
                         warnings=_warnings(seeds, split, n_held, experiment.metric),
-                        flags=_flags(base, rec, split, experiment.metric),
+                        flags=_flags(base, rec, split, experiment.metric, advised),
                         histories=histories, seconds=time.perf_counter() - started,
                         decision=decision,
                         to_decide=_to_decide(metric_cmp, base, rec, split, experiment.metric)
                         if decision in (Decision.TRIED_NOT_ADOPTED, Decision.LOSS_ONLY)
                         else None,
-                        sequential=plan)
+                        sequential=plan, temperature_advised=advised)
 
 
 def _to_decide(metric: Comparison, base: ArmResult, rec: ArmResult, split: str,
@@ -266,8 +275,19 @@ LOSS_FLAG_RATIO = 1.5
 ECE_FLAG = 0.05
 
 
-def _flags(base: ArmResult, rec: ArmResult, split: str, metric: str) -> list[str]:
-    """What the recommendation made worse beside the metric, for the verdict box."""
+def _advise_temperature(base: ArmResult, rec: ArmResult, keep: bool) -> bool:
+    """Temperature scaling joins the advice when the recommendation is adopted (better on the
+    metric) but worse calibrated than the user's setup by more than :data:`ECE_FLAG`, and
+    scaling with T fitted on the validation set measurably lowers its held-out ECE."""
+    before, after = base.ece, rec.ece
+    worse = before is not None and after is not None and after - before > ECE_FLAG
+    return not keep and worse and temperature_helps(rec.temperature)
+
+
+def _flags(base: ArmResult, rec: ArmResult, split: str, metric: str,
+           temperature: bool = False) -> list[str]:
+    """What the recommendation made worse beside the metric, for the verdict box; with
+    ``temperature``, the calibration sentence says what temperature scaling measured."""
     out = []
     if metric == "accuracy":
         worst = None
@@ -288,8 +308,28 @@ def _flags(base: ArmResult, rec: ArmResult, split: str, metric: str) -> list[str
         out.append(f"Calibration: the recommendation's expected calibration error on the {split} "
                    f"set is {after:.3f} against {before:.3f} for your setup "
                    f"(+{after - before:.3f}): its confidence is a worse guide to how often it is "
-                   "right.")
+                   "right." + _scaling_text(base, rec, split, temperature))
     return out
+
+
+def _scaling_text(base: ArmResult, rec: ArmResult, split: str, advised: bool) -> str:
+    """What temperature scaling did to both arms' held-out ECE, as a sentence (empty without
+    a measurement)."""
+    r, b = rec.temperature, base.temperature
+    if r is None or r.ece_after is None:
+        return ""
+    low, high = f"{min(r.temperatures):.2f}", f"{max(r.temperatures):.2f}"
+    t_text = f"T = {low}" if low == high else f"T = {low} to {high} over the seeds"
+    same = " (fitted and measured on the same set)" if split == "validation" else ""
+    text = (f" Temperature scaling ({t_text}, fitted on the validation set{same}) "
+            + ("brings it to" if r.ece_before is None or r.ece_after < r.ece_before
+               else "does not lower it:")
+            + f" {r.ece_after:.3f}")
+    if b is not None and b.ece_after is not None:
+        text += f" (yours: {b.ece_after:.3f} after its own)"
+    if advised:
+        return text + ", so the advice includes it: divide the logits by T at inference."
+    return text + ", so the advice leaves it out."
 
 
 def _sample_diffs(held: dict[str, list[HeldOut | None]], field_name: str) -> list[float] | None:

@@ -25,6 +25,7 @@ from typing import Any
 from regadvisor.report.code._common import CodePart, ScheduleInfo, full_code, schedule_info
 from regadvisor.report.code._context import CodeContext
 from regadvisor.report.code._lightning import lightning_trainer
+from regadvisor.report.code._temperature import temperature_part
 from regadvisor.report.code._torch import torch_loop
 from regadvisor.report.code._transformers import transformers_trainer
 
@@ -55,7 +56,8 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
                metric: str = "accuracy", model_class: str = "model",
                schedule: ScheduleInfo | None = None, baseline: dict[str, Any] | None = None,
                inputs: str = "", outputs: str = "", training_step: bool = False,
-               clip_grad: bool = False, stack: str = "torch") -> list[CodePart]:
+               clip_grad: bool = False, stack: str = "torch",
+               temperature: bool = False) -> list[CodePart]:
     """The recommended configuration as code for one stack, in the order a script defines it.
 
     Args:
@@ -76,6 +78,8 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
         training_step: The experiment trains through its own ``training_step(model, batch)``.
         clip_grad: The experiment clips gradients with its own ``clip_grad(model)``.
         stack: A key of :data:`STACKS`.
+        temperature: The verification advises temperature scaling: a ``temperature`` part
+            follows the others (see :mod:`regadvisor.report.code._temperature`).
 
     Returns:
         The pieces, a ``header`` first; empty when the configuration changes nothing.
@@ -90,4 +94,7 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
                       metric=metric, model_class=model_class, schedule=schedule,
                       baseline=baseline, inputs=inputs, outputs=outputs,
                       training_step=training_step, clip_grad=clip_grad)
-    return STACKS[stack][1](ctx)
+    parts = STACKS[stack][1](ctx)
+    if parts and temperature and ctx.classification:
+        parts.append(temperature_part(ctx, stack))
+    return parts

@@ -21,7 +21,8 @@ class CodePart:
     Attributes:
         key: What the piece is: ``header`` (the comment that says which names the code expects
             from the user's script), ``dropout``, ``optimizer``, ``augment``, ``loss``, ``l1``,
-            ``early_stopping``, ``training`` (the loop, or the Trainer, that uses the others).
+            ``early_stopping``, ``training`` (the loop, or the Trainer, that uses the others),
+            ``temperature`` (temperature scaling, after training).
         title: What the piece does, in words.
         imports: Import lines the body needs.
         body: Python source.

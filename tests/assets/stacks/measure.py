@@ -73,3 +73,30 @@ def trainer_facts(trainer):
         "callbacks": [type(c).__name__ for c in trainer.callback_handler.callbacks],
         "max_grad_norm": trainer.args.max_grad_norm,
     }
+
+
+def _ece(probs, labels, n_bins=15):
+    """Expected calibration error: equal-width confidence bins, count-weighted |acc − conf|."""
+    conf, pred = probs.max(-1)
+    hit = (pred == labels).double()
+    total = 0.0
+    for k in range(n_bins):
+        mask = (conf > k / n_bins) & (conf <= (k + 1) / n_bins)
+        if mask.any():
+            total += float(mask.sum()) / len(labels) * abs(float(hit[mask].mean())
+                                                           - float(conf[mask].double().mean()))
+    return total
+
+
+def report_calibration(model, test_loader, temperature):
+    """Print the test accuracy and ECE without and with ``temperature`` as one JSON line."""
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(x) for x, _ in test_loader]).double()
+    labels = torch.cat([y for _, y in test_loader])
+    print(json.dumps({
+        "temperature": float(temperature),
+        "test_accuracy": float((logits.argmax(-1) == labels).double().mean()),
+        "scaled_accuracy": float(((logits / temperature).argmax(-1) == labels).double().mean()),
+        "ece_before": _ece(logits.softmax(-1), labels),
+        "ece_after": _ece((logits / temperature).softmax(-1), labels)}))
