@@ -78,10 +78,16 @@ def test_the_headline_heading_and_badges_follow_the_one_decision(small_run, deci
 
 def test_a_record_without_a_decision_derives_it_from_the_verdicts(small_run):
     run = _load(small_run)
-    assert run["verification"]["verdict"] == "no clear difference"
+    stored = run["verification"]["decision"]
+    assert stored == {"improves": "adopted", "no clear difference": "tried-not-adopted"}.get(
+        run["verification"]["verdict"], stored)
     old = build_report_data(_with_decision(run, None))
     assert old.headline == build_report_data(run).headline
-    assert old.change["decision"] == "tried-not-adopted"
+    assert old.change["decision"] == stored
+    undecided = _with_decision(run, None)
+    undecided["verification"]["verdict"] = undecided["verification"]["metric"]["verdict"] = \
+        "no clear difference"
+    assert build_report_data(undecided).change["decision"] == "tried-not-adopted"
 
 
 def test_tuning_importances_and_slices(small_run):
