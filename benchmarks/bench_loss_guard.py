@@ -5,7 +5,7 @@ but with the loss guard off (``tuning.loss_guard=inf``), so that the candidates 
 unguarded search picks. For every completed trial and every re-run of a top trial, the ratio of
 its validation loss (at the restored weights) to the user's own (the diagnosis' last-epoch
 validation loss, the guard's reference) is recorded, with the winner's worst run and the
-verification's test losses of both arms. ``docs/benchmarks.md`` (section 9) reads the result:
+verification's test losses of both arms. ``docs/benchmarks.md`` (section 10) reads the result:
 the threshold must sit above the ratios of ordinary winners and below those of blow-ups.
 
     python benchmarks/bench_loss_guard.py [--half calibration] [--cases a b] [--seeds 0]

@@ -24,5 +24,5 @@ WINNER = "rerun"
 #: calibration half (10 cases × 2 seeds, the guard off: 404 completed trials and 180 re-runs of
 #: 60 top candidates) the largest ratio of an ordinary run was 2.44 (and 2.03 on a winner's
 #: worst run, tokens_transformer); the blow-up this guards against was four orders of magnitude
-#: above the user's. 5 leaves twice the largest ordinary ratio (docs/benchmarks.md, section 9).
+#: above the user's. 5 leaves twice the largest ordinary ratio (docs/benchmarks.md, section 10).
 LOSS_GUARD = 5.0
