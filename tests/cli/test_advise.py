@@ -11,12 +11,13 @@ import pytest
 
 from tests.cli.conftest import ASSETS
 
-FAST = ("--n-trials", "3", "--seeds", "2", "--pruner", "none")
+FAST = ("--n-trials", "3", "--seeds", "2", "--max-seeds", "2", "--pruner", "none")
 
 
 def test_advise_writes_every_output_and_report_rerenders_identically(run_cli, tmp_path):
     out = tmp_path / "run"
     result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "4", "--seeds", "2",
+                     "--max-seeds", "2",
                      "--output", out, "--quiet")
     assert result.exit_code == 0, result.stderr
     for name in ("report.html", "report.json", "histories.csv", "trials.csv", "study.db",
@@ -104,6 +105,7 @@ def test_storage_password_is_masked(run_cli, tmp_path):
 
 def test_progress_is_printed_as_lines_when_not_in_a_terminal(run_cli, tmp_path):
     result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "3", "--seeds", "2",
+                     "--max-seeds", "2",
                      "--output", tmp_path / "run")
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
@@ -184,6 +186,7 @@ def test_a_file_or_folder_in_the_way_is_refused_and_nothing_changes(run_cli, tmp
     before = _files(out)
     # Other settings: the earlier run would be kept as a revision before the new one starts.
     result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "4", "--seeds", "2",
+                     "--max-seeds", "2",
                      "-o", out, "-q")
     assert result.exit_code == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -243,7 +246,7 @@ def test_a_change_without_a_measured_gain_is_tried_not_adopted_everywhere(run_cl
     # Two seeds and no seed added (t = 12.7 on one degree of freedom): "no clear difference".
     out = tmp_path / "run"
     result = run_cli("advise", ASSETS.parent / "report" / "assets" / "small_experiment.py",
-                     *FAST, "--max-seeds", "2", "--output", out)
+                     *FAST, "--output", out)
     assert result.exit_code == 0, result.stderr
     data = json.loads((out / "report.json").read_text())
     assert data["verification"]["verdict"] == "no clear difference"

@@ -17,7 +17,7 @@ import pytest
 from tests.cli.conftest import ASSETS
 
 GOOD = ASSETS / "good_experiment.py"
-FAST = ("--n-trials", "3", "--seeds", "2", "--pruner", "none", "-q")
+FAST = ("--n-trials", "3", "--seeds", "2", "--max-seeds", "2", "--pruner", "none", "-q")
 
 
 def _one_line(result, code: int) -> str:
@@ -97,7 +97,8 @@ def test_a_disk_too_full_to_keep_the_earlier_run_changes_nothing(run_cli, tmp_pa
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(shutil, "copy2", full)
-    line = _one_line(run_cli("advise", GOOD, "--n-trials", "4", "--seeds", "2", "--pruner",
+    line = _one_line(run_cli("advise", GOOD, "--n-trials", "4", "--seeds", "2", "--max-seeds",
+                             "2", "--pruner",
                              "none", "-q", "-o", out), 1)
     assert "No space left on device" in line and str(out / "revisions") in line
     assert "nothing was changed" in line

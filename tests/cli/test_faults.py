@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.conftest import ASSETS
 
-FAST = ("--n-trials", "3", "--seeds", "2", "--pruner", "none")
+FAST = ("--n-trials", "3", "--seeds", "2", "--max-seeds", "2", "--pruner", "none")
 
 
 def _json(path):
@@ -39,6 +39,7 @@ def test_other_settings_keep_the_earlier_run_as_a_revision(run_cli, tmp_path):
     # kept, whole, under revisions/1, and report.json says the new run did not finish.
     (out / "study.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 40)
     result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "5", "--seeds", "2",
+                     "--max-seeds", "2",
                      "-o", out, "-q")
     assert result.exit_code != 0
     assert "Traceback" not in result.stderr

@@ -34,7 +34,7 @@ def test_diagnose_and_advise_a_raw_bert_with_dict_batches(run_cli, tmp_path):
     assert facts["has_embedding"] and facts["has_dropout"] and not facts["has_training_step"]
 
     result = run_cli("advise", ASSETS / "hf_bert.py", "-o", tmp_path / "a", "--n-trials", "2",
-                     "--seeds", "2")
+                     "--seeds", "2", "--max-seeds", "2")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     record = json.loads((tmp_path / "a" / "report.json").read_text())

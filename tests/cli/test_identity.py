@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.conftest import ASSETS
 
-FAST = ("--n-trials", "3", "--seeds", "2", "--pruner", "none")
+FAST = ("--n-trials", "3", "--seeds", "2", "--max-seeds", "2", "--pruner", "none")
 EXPERIMENT = (ASSETS / "noisy_dataset.py").read_text()
 TEST_LOADER = "DataLoader(Noisy(48, 0.0, 2), batch_size=16)"
 

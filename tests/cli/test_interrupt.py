@@ -19,7 +19,8 @@ def _advise(out, n_trials: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ASSETS), *sys.path]))
     return subprocess.Popen(
         [sys.executable, "-m", "regadvisor", "advise", str(ASSETS / "slow_experiment.py"),
-         "--n-trials", str(n_trials), "--seeds", "2", "--pruner", "none", "--output", str(out),
+         "--n-trials", str(n_trials), "--seeds", "2", "--max-seeds", "2", "--pruner", "none",
+        "--output", str(out),
          "--quiet", "--device", "cpu"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -21,6 +21,7 @@ def test_train_minimizes_the_modules_training_step_loss(run_cli, tmp_path):
 def test_advise_on_the_bundled_lightning_example_answers_in_lightning_code(run_cli, tmp_path):
     out = tmp_path / "r"
     result = run_cli("advise", "digits_lightning", "--n-trials", "3", "--seeds", "2",
+                     "--max-seeds", "2",
                      "--diagnostic-epochs", "10", "-o", out)
     assert result.exit_code == 0, result.stdout + result.stderr
     run = json.loads((out / "report.json").read_text())

@@ -59,7 +59,8 @@ def test_no_output_holds_the_password(tmp_path, form, debug):
     url, code = URLS[form]
     out = tmp_path / "run"
     result = _run(["advise", str(ASSETS / "good_experiment.py"), "--n-trials", "1",
-                   "--seeds", "2", "--storage", url, "--study-name", "s", "-o", str(out),
+                   "--seeds", "2", "--max-seeds", "2", "--storage", url, "--study-name", "s",
+        "-o", str(out),
                    *(["--debug"] if debug else [])], cwd=tmp_path)
     assert result.returncode == code, result.stdout + result.stderr
     written = _everything_written(out) if out.exists() else ""
@@ -91,7 +92,7 @@ def test_a_complete_run_on_postgresql_writes_no_password(tmp_path):
     out = tmp_path / "run"
     for debug in ([], ["--debug"]):
         result = _run(["advise", str(ASSETS / "good_experiment.py"), "--n-trials", "3",
-                       "--seeds", "2", "--storage", url, "--study-name",
+                       "--seeds", "2", "--max-seeds", "2", "--storage", url, "--study-name",
                        f"secret-{tmp_path.name}", "-o", str(out), *debug], cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         for text in (result.stdout, result.stderr, _everything_written(out)):

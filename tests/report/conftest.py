@@ -50,8 +50,8 @@ def _advise(experiment: Path, out: Path, **options) -> Path:
     torch.set_num_threads(1)
     exp = load_experiment(str(experiment))
     out.mkdir(parents=True, exist_ok=True)
-    run_stages(exp, out, AdviseOptions(seeds=2, command=options.pop("command", "pytest"),
-                                       **options))
+    run_stages(exp, out, AdviseOptions(seeds=2, max_seeds=2,
+                                       command=options.pop("command", "pytest"), **options))
     return out
 
 
@@ -90,7 +90,8 @@ def partial_runs(tmp_path_factory) -> dict[str, Path]:
         run_dir = tmp_path_factory.mktemp(name)
         exp = load_experiment(str(ASSETS / "small_experiment.py"))
         with pytest.raises(KeyboardInterrupt):
-            run_stages(exp, run_dir, AdviseOptions(n_trials=3, seeds=2, command="pytest"),
+            run_stages(exp, run_dir, AdviseOptions(n_trials=3, seeds=2, max_seeds=2,
+                                                   command="pytest"),
                        _interrupt_at(stage))
         assert not (run_dir / "report.html").exists()
         render_report(json.loads((run_dir / "report.json").read_text()), run_dir)

@@ -151,7 +151,7 @@ def test_patience_at_or_beyond_the_run_is_early_stopping_off_everywhere(tmp_path
     exp = load_experiment(str(ASSETS / "small_experiment.py"))
     assert exp.epochs == 15
     result = run_stages(exp, tmp_path, AdviseOptions(
-        n_trials=2, seeds=2, command="pytest",
+        n_trials=2, seeds=2, max_seeds=2, command="pytest",
         space_overrides={"patience_epochs": ParamRange("patience_epochs", 15, 30)}))
     assert all(t.params["patience_epochs"] >= 15 for t in result.tuning.trials)
     assert all(t.stop_reason == "max_epochs" and t.epochs_run == 15

@@ -63,7 +63,7 @@ def test_advise_searches_the_strength_and_verifies_it(tmp_path):
 
     torch.set_num_threads(1)
     result = run_stages(load_experiment("digits_augment"), tmp_path,
-                        AdviseOptions(n_trials=6, seeds=2, command="pytest"))
+                        AdviseOptions(n_trials=6, seeds=2, max_seeds=2, command="pytest"))
     assert result.status == "complete"
     tried = [t.params.get("augment") for t in result.tuning.trials]
     assert all(a is not None for a in tried) and len(set(tried)) > 1

@@ -112,7 +112,8 @@ def test_diagnose_and_advise_end_to_end_on_dict_batches(tmp_path):
     torch.set_num_threads(1)
     exp = build_experiment(model=DictNet, data=_dict_loaders, batch=_from_dict, epochs=30,
                            name="dict_batches")
-    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=4, seeds=2, command="pytest"))
+    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=4, seeds=2, max_seeds=2,
+                                                     command="pytest"))
     assert result.status == "complete"
     assert result.diagnosis.verdict.name == "overfitting"
     assert result.verification.baseline.runs[0].metric > 0.4  # measured through batch(b)
@@ -128,6 +129,6 @@ def test_advise_on_the_bundled_tabular_example(tmp_path):
 
     torch.set_num_threads(1)
     result = run_stages(load_experiment("tabular_embeddings"), tmp_path,
-                        AdviseOptions(n_trials=4, seeds=2, command="pytest"))
+                        AdviseOptions(n_trials=4, seeds=2, max_seeds=2, command="pytest"))
     assert result.status == "complete" and result.diagnosis.verdict.name == "overfitting"
     assert "model(*inputs)" in (tmp_path / "report.html").read_text()

@@ -102,7 +102,8 @@ def test_advise_trains_every_stage_under_the_schedule_and_shows_it(tmp_path):
 
     torch.set_num_threads(1)
     exp = load_experiment("digits_onecycle")
-    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=4, seeds=2, command="pytest"))
+    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=4, seeds=2, max_seeds=2,
+                                                     command="pytest"))
     assert result.status == "complete"
     facts = result.diagnosis.facts
     rates = [r.lr for r in result.diagnosis.history.records]

@@ -151,7 +151,8 @@ def test_every_stage_trains_through_the_step(tmp_path, monkeypatch):
 
     exp = build_experiment(model=_mlp, data=_data, optimizer=_adam, epochs=12,
                            training_step=step, name="user_step")
-    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=2, seeds=2, command="pytest"))
+    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=2, seeds=2, max_seeds=2,
+                                                     command="pytest"))
     assert result.status == "complete"
     tuning = result.tuning
     assert all(t.state == "COMPLETE" for t in tuning.trials)
