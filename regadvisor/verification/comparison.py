@@ -8,7 +8,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Z975", "Comparison", "format_difference", "paired_comparison", "t975"]
+__all__ = ["Z975", "Comparison", "format_difference", "held_out_noise", "paired_comparison",
+           "t975"]
 
 #: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
 Z975 = 1.959963984540054
@@ -56,45 +57,88 @@ class Comparison:
     sample_noise: float | None = None
 
 
+def held_out_noise(sample_diffs: Sequence[float] | Sequence[Sequence[float]]) -> float | None:
+    """The held-out set's sampling noise: the standard error of the mean difference that another
+    draw of the held-out samples would bring, which no number of seeds shows.
+
+    Given one row per seed (``K × n``: each held-out sample's difference recommendation −
+    baseline on each seed), it is the two-way estimate
+
+        σ_held² = ( Var_i(d̄ᵢ) − MS_resid / K ) / n
+
+    where d̄ᵢ is sample i's difference averaged over the seeds and MS_resid the residual mean
+    square of the samples × seeds table. The spread of the d̄ᵢ holds two things: how much the
+    samples truly differ (what another held-out set would change) and, divided by K, how much
+    a sample's difference changes from seed to seed; the second is already in the seeds' term
+    of the interval (each seed's mean difference carries it), so it is taken out here rather
+    than counted twice. Given a flat list (differences already averaged over the seeds), it is
+    their standard error, which counts that seed noise a second time: the wider, conservative
+    figure. ``None`` with fewer than two samples or a non-finite one.
+    """
+    import numpy as np
+
+    d = np.asarray(sample_diffs, dtype=float)
+    if d.size == 0 or not np.isfinite(d).all():
+        return None
+    if d.ndim == 1:
+        d = d[None, :]
+    k, n = d.shape
+    if n < 2:
+        return None
+    means = d.mean(axis=0)
+    var = float(means.var(ddof=1))
+    if k >= 2:
+        resid = d - means[None, :] - d.mean(axis=1, keepdims=True) + d.mean()
+        var = max(var - float((resid ** 2).sum()) / ((n - 1) * (k - 1)) / k, 0.0)
+    return math.sqrt(var / n)
+
+
 def paired_comparison(figure: str, baseline: list[float], recommended: list[float],
                       higher_is_better: bool,
-                      sample_diffs: Sequence[float] | None = None,
-                      level: float = 0.05) -> Comparison:
+                      sample_diffs: Sequence[float] | Sequence[Sequence[float]] | None = None,
+                      level: float = 0.05,
+                      errors: Sequence[float] | None = None) -> Comparison:
     """Mean paired difference with its interval and a three-way verdict.
 
     Args:
         figure: What is compared (for the record).
         baseline, recommended: The figure per seed, paired by seed.
         higher_is_better: Orientation of the figure.
-        sample_diffs: Per held-out sample, the difference recommendation − baseline averaged
-            over the seeds; its spread adds the held-out set's sampling noise to the interval.
-        level: The two-sided error of the seeds' term (0.05: a 95 % interval). Sequential
-            verification passes its look's nominal level
-            (:func:`~regadvisor.verification.sequential.nominal_levels`), which makes the
-            interval a repeated 95 % confidence interval over all its looks. The held-out
-            set's term stays at 95 %: the looks all measure on the same set.
+        sample_diffs: Per held-out sample, the difference recommendation − baseline: one row per
+            seed, or one list already averaged over the seeds; it adds the held-out set's
+            sampling noise (:func:`held_out_noise`) to the interval.
+        level: The two-sided error of the seeds' term (0.05: a 95 % interval), split evenly.
+        errors: Instead of ``level``, the one-sided errors ``[improves, worse]`` of the
+            interval's two ends: the end whose passing zero says "improves" and the one that
+            says "worse". Sequential verification passes its look's nominal errors
+            (:func:`~regadvisor.verification.sequential.side_levels`), which makes the interval
+            a repeated 95 % confidence interval over all its looks. The held-out set's term
+            stays at 95 %: the looks all measure on the same set.
     """
     from regadvisor.verification.sequential import quantile
 
+    up, down = (level / 2, level / 2) if errors is None else (errors[0], errors[1])
+    # In the figure's own direction: the lower end says "improves" when higher is better.
+    low_error, high_error = (up, down) if higher_is_better else (down, up)
     diffs = [r - b for r, b in zip(recommended, baseline, strict=True)]
     finite = [d for d in diffs if math.isfinite(d)]
     if not finite:
         return Comparison(figure, higher_is_better, diffs, math.nan, math.nan, math.nan,
                           "no clear difference")
     mean = statistics.fmean(finite)
-    if len(finite) >= 2:
-        half = (quantile(level, len(finite) - 1) * statistics.stdev(finite)
-                / math.sqrt(len(finite)))
+    n = len(finite)
+    if n >= 2:
+        se = statistics.stdev(finite) / math.sqrt(n)
+        below, above = (quantile(2 * low_error, n - 1) * se,
+                        quantile(2 * high_error, n - 1) * se)
     else:
-        half = math.inf
-    noise = None
-    samples = [d for d in sample_diffs or () if math.isfinite(d)]
-    if len(samples) >= 2 and len(samples) == len(sample_diffs or ()):
-        noise = statistics.stdev(samples) / math.sqrt(len(samples))
+        below = above = math.inf
+    noise = held_out_noise(sample_diffs) if sample_diffs is not None else None
+    if noise is not None:
         # The held-out set is one draw that every look shares: more looks give its sampling
         # error no further chances, so its term stays at 95 % whatever the look's level.
-        half = math.sqrt(half ** 2 + (Z975 * noise) ** 2)
-    low, high = mean - half, mean + half
+        below, above = math.hypot(below, Z975 * noise), math.hypot(above, Z975 * noise)
+    low, high = mean - below, mean + above
     better_low, better_high = (low, high) if higher_is_better else (-high, -low)
     if better_low > 0:
         verdict = "improves"

@@ -7,12 +7,15 @@ loader shuffles with a generator of its own: see
 :func:`~regadvisor.training.data.restore_generators`), so the per-seed differences remove much
 of the seed-to-seed noise. The 95 % interval of the mean difference combines Student's t with
 K − 1 degrees of freedom over the seeds and the sampling noise of the held-out set (from the
-per-sample differences), which no number of seeds shows.
+samples × seeds table of per-sample differences, less the seed-to-seed part the seeds' term
+already holds: :func:`~regadvisor.verification.comparison.held_out_noise`), which no number of
+seeds shows.
 
 K is not fixed: verification starts with the seeds asked for and adds one seed of both arms at a
 time while the interval straddles zero and cannot rule out a gain that matters, up to a cap (or
 the time a ``--budget`` leaves), with a group-sequential boundary that keeps the verdict's error
-rate at 5 % over all looks (:mod:`regadvisor.verification.sequential`).
+rate at 5 % over all looks, 4 % of it for a false "improves" and 1 % for a false "worse"
+(:mod:`regadvisor.verification.sequential`).
 
 For classification each arm also carries its calibration (reliability bins and ECE) and its
 predictive entropy (MC dropout when the trained model has dropout), pooled over the seeds; see
@@ -43,12 +46,14 @@ from regadvisor.verification.held_out import HeldOut, evaluate_model
 from regadvisor.verification.results import ArmResult, SeedResult, Verification
 from regadvisor.verification.sequential import (
     ALPHA,
+    ALPHA_IMPROVES,
+    ALPHA_WORSE,
     MIN_GAIN_POINTS,
     MIN_GAIN_RELATIVE,
     Look,
     Sequential,
     look_decision,
-    nominal_levels,
+    side_levels,
 )
 from regadvisor.verification.temperature import arm_scaling, seed_temperature, temperature_helps
 
@@ -107,7 +112,7 @@ def verify(
     """
     started = time.perf_counter()
     cap = seeds if max_seeds is None else max_seeds
-    levels = nominal_levels(seeds, cap, alpha=ALPHA, boundary=boundary)
+    levels = side_levels(seeds, cap, boundary=boundary)
     loader = experiment.test_loader or experiment.val_loader
     split = "test" if experiment.test_loader is not None else "validation"
     seed_list: list[int] = []
@@ -116,7 +121,8 @@ def verify(
     histories: dict[str, History] = {}
     held: dict[str, list[HeldOut | None]] = {"baseline": [], "recommended": []}
     plan = Sequential(first_seeds=seeds, max_seeds=cap, boundary=boundary, alpha=ALPHA,
-                      levels=levels, min_gain=math.nan)
+                      alpha_improves=ALPHA_IMPROVES, alpha_worse=ALPHA_WORSE, levels=levels,
+                      min_gain=math.nan)
     total, done, slowest = 2 * seeds, 0, 0.0
     while True:
         s = seed + 100 * len(seed_list)
@@ -144,7 +150,7 @@ def verify(
         level = levels[n - seeds]
         metric_cmp = _compare(experiment, arms, held, level)[0]
         plan.looks.append(Look(n, metric_cmp.mean_diff, metric_cmp.ci_low, metric_cmp.ci_high,
-                               level))
+                               *level))
         stop, plan.stop, plan.message = look_decision(
             metric_cmp.verdict, metric_cmp.ci_low, metric_cmp.ci_high,
             experiment.higher_is_better, seeds=n, max_seeds=cap, min_gain=plan.min_gain,
@@ -170,16 +176,18 @@ def _min_gain(experiment: Experiment, base: ArmResult, given: float | None) -> f
 
 
 def _compare(experiment: Experiment, arms: dict[str, ArmResult],
-             held: dict[str, list[HeldOut | None]], level: float) -> tuple[Comparison, Comparison]:
-    """The paired comparisons on the user's metric and on the loss, at ``level``."""
+             held: dict[str, list[HeldOut | None]],
+             errors: list[float]) -> tuple[Comparison, Comparison]:
+    """The paired comparisons on the user's metric and on the loss, at the look's one-sided
+    nominal errors ``[improves, worse]``."""
     base, rec = arms["baseline"], arms["recommended"]
     per_sample = {"loss": _sample_diffs(held, "sample_loss"),
                   "accuracy": _sample_diffs(held, "sample_correct")}
     metric_cmp = paired_comparison(experiment.metric, base.values("metric"),
                                    rec.values("metric"), experiment.higher_is_better,
-                                   per_sample[experiment.metric], level=level)
+                                   per_sample[experiment.metric], errors=errors)
     loss_cmp = paired_comparison("loss", base.values("loss"), rec.values("loss"), False,
-                                 per_sample["loss"], level=level)
+                                 per_sample["loss"], errors=errors)
     return metric_cmp, loss_cmp
 
 
@@ -236,7 +244,8 @@ def _conclude(experiment: Experiment, split: str, seed_list: list[int],
                                       [m.scaled for m in done if m.scaled is not None], arm.ece)
     base, rec = arms["baseline"], arms["recommended"]
     seeds = len(seed_list)
-    metric_cmp, loss_cmp = _compare(experiment, arms, held, plan.looks[-1].level)
+    metric_cmp, loss_cmp = _compare(experiment, arms, held,
+                                  [plan.looks[-1].error_improves, plan.looks[-1].error_worse])
     verdict = metric_cmp.verdict
     decision = decide(metric_cmp.verdict, loss_cmp.verdict, experiment.metric == "loss")
     n_held = next((len(m.sample_loss) for arm in held.values() for m in arm
@@ -332,14 +341,15 @@ def _scaling_text(base: ArmResult, rec: ArmResult, split: str, advised: bool) ->
     return text + ", so the advice leaves it out."
 
 
-def _sample_diffs(held: dict[str, list[HeldOut | None]], field_name: str) -> list[float] | None:
-    """Per held-out sample: recommendation − baseline, averaged over the seeds (``None`` when a
-    run diverged or the figure has no per-sample values)."""
+def _sample_diffs(held: dict[str, list[HeldOut | None]],
+                  field_name: str) -> list[list[float]] | None:
+    """Per seed and held-out sample: recommendation − baseline, one row per seed (``None`` when
+    a run diverged or the figure has no per-sample values)."""
     pairs = list(zip(held["baseline"], held["recommended"], strict=True))
     values = [(getattr(b, field_name, None), getattr(r, field_name, None)) for b, r in pairs]
     if not values or any(b is None or r is None or b.shape != r.shape for b, r in values):
         return None
-    diffs = torch.stack([r.double() - b.double() for b, r in values]).mean(0)
+    diffs = torch.stack([r.double() - b.double() for b, r in values])
     return diffs.tolist() if bool(torch.isfinite(diffs).all()) else None
 
 

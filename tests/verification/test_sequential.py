@@ -10,12 +10,14 @@ import pytest
 from regadvisor._record import from_plain, to_plain
 from regadvisor.experiment import baseline_config
 from regadvisor.verification import verify
+from regadvisor.verification.comparison import paired_comparison
 from regadvisor.verification.results import Verification
 from regadvisor.verification.sequential import (
     StopReason,
     look_decision,
     nominal_levels,
     replay,
+    side_levels,
 )
 from tests.tuning.conftest import tiny_experiment
 
@@ -134,3 +136,35 @@ def test_no_seed_is_added_past_the_deadline(tiny):
                deadline=time.perf_counter())
     assert v.seeds == [0, 100]
     assert v.sequential.stop == StopReason.BUDGET and "--budget" in v.summary
+
+
+def _null_errors_by_side(runs: int) -> tuple[float, float]:
+    """Shares of A/A runs (N(0, 1) differences, 3 to 10 seeds) that end "improves" and
+    "worse"."""
+    rng = random.Random(11)
+    up = down = 0
+    for _ in range(runs):
+        diffs = [rng.gauss(0.0, 1.0) for _ in range(10)]
+        verdict = replay(diffs, first=3, max_seeds=10, min_gain=0.0)[0].verdict
+        up += verdict == "improves"
+        down += verdict == "worse"
+    return up / runs, down / runs
+
+
+def test_the_error_rate_is_split_four_to_one_towards_the_verdict_that_changes_the_setup():
+    from regadvisor.verification.sequential import ALPHA, ALPHA_IMPROVES, ALPHA_WORSE
+
+    assert ALPHA_IMPROVES + ALPHA_WORSE == pytest.approx(ALPHA)
+    improves, worse = _null_errors_by_side(2000)
+    # 2000 draws: standard errors 0.44 and 0.22 points.
+    assert 0.028 <= improves <= 0.053
+    assert worse <= 0.019
+    assert improves > 2 * worse
+    first = side_levels(3, 10)[0]
+    assert first[0] > 4 * first[1]  # the "improves" end takes the larger nominal error
+    assert side_levels(3, 3) == [[pytest.approx(0.04), pytest.approx(0.01)]]
+    # A loss (lower is better): the end that says "improves" is the upper one.
+    c = paired_comparison("loss", [1.0] * 5, [0.9, 0.92, 0.88, 0.91, 0.9], False,
+                          errors=[0.04, 0.01])
+    even = paired_comparison("loss", [1.0] * 5, [0.9, 0.92, 0.88, 0.91, 0.9], False)
+    assert c.ci_high < even.ci_high and c.ci_low < even.ci_low

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -137,3 +138,21 @@ def test_the_users_setup_is_kept_unless_the_change_measured_better(diffs, loss_v
     assert metric.verdict == "no clear difference"
     got = decide(metric.verdict, loss_verdict, metric_is_loss=False)
     assert got.value == decision and got.keeps_yours
+
+
+def test_the_held_out_noise_does_not_count_the_seed_to_seed_noise_twice():
+    from regadvisor.verification.comparison import held_out_noise
+
+    rng = np.random.default_rng(0)
+    # 2000 samples, 10 seeds. Each sample's difference flips at random from seed to seed (a
+    # sample near the decision boundary): noise the seeds' term already holds, and no true
+    # difference between the samples.
+    flips = rng.choice([-1.0, 0.0, 0.0, 1.0], size=(10, 2000))
+    averaged = held_out_noise(flips.mean(axis=0))  # the seed-averaged list: counted twice
+    two_way = held_out_noise(flips)
+    assert averaged > 0.004  # √(0.5 / 10 / 2000)
+    assert two_way < 0.3 * averaged
+    # Samples that truly differ (the same difference on every seed) keep their full noise.
+    fixed = np.tile(rng.choice([-1.0, 0.0, 0.0, 1.0], size=2000), (10, 1))
+    assert held_out_noise(fixed) == pytest.approx(held_out_noise(fixed[0]), rel=1e-9)
+    assert held_out_noise(fixed) == pytest.approx(np.std(fixed[0], ddof=1) / np.sqrt(2000))
