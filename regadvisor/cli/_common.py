@@ -80,7 +80,8 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of a
 BudgetOpt = Annotated[str | None, typer.Option(
     "--budget", help="What the whole run may cost: wall time (900s, 30m, 6h) or full trainings "
     "of your setup (20x). The plan (trials, re-runs, verification seeds) is printed once the "
-    "diagnosis has timed an epoch; the run ends within it give or take one trial.")]
+    "diagnosis has timed an epoch, with or without --budget; under a budget the run ends "
+    "within it give or take one trial.")]
 ThreadsOpt = Annotated[int | None, typer.Option(
     "--threads", min=1, help="torch intra-op threads of this process. Default: OMP_NUM_THREADS "
     "when set, else 1 (on a busy machine more threads per process collapse; "

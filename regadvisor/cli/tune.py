@@ -125,10 +125,14 @@ def tune_command(
     with lock_run_dir(run_dir, "tune"):
         check_run_dir(run_dir, files=("diagnosis.json", "tuning.json", "trials.csv"))
         check_owner(run_dir, exp)  # the folder of another experiment keeps its results
+        seconds = parse_budget(budget).seconds if budget is not None else None
+        # A wall-time --budget bounds the diagnosis too: at most a quarter of it (as advise).
         search = _diagnose(exp, run_dir, settings, ruleset, overrides, diagnostic_epochs,
-                           workers, n_threads)
+                           workers, n_threads, budget_seconds=0.25 * seconds if seconds else None)
         if budget is not None:
             settings = _budget_settings(budget, settings, exp, run_dir, started)
+        else:
+            _print_estimate(settings, exp, run_dir)
         args = option_args({
             "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
             "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
@@ -159,6 +163,17 @@ def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment, run_d
                                extra_seeds=plan.extra_seeds, timeout_seconds=plan.trial_seconds)
 
 
+def _print_estimate(settings: TuneSettings, exp: Experiment, run_dir: Path) -> None:
+    """Without --budget: what tuning will train and about how long it takes."""
+    from regadvisor.pipeline._budget import estimate_text
+
+    facts = json.loads((run_dir / "diagnosis.json").read_text(encoding="utf-8"))["facts"]
+    text = estimate_text((facts.get("seconds_per_epoch") or 0.0) * exp.epochs,
+                         n_trials=settings.n_trials, top_k=settings.top_k,
+                         extra_seeds=settings.extra_seeds, seeds=0, max_seeds=0, verify=False)
+    console.print(f"Plan: {text}", markup=False)
+
+
 def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings: TuneSettings,
                 output: Path | None, rank: int) -> None:
     """``--worker-rank``: load the experiment and run trials of the existing study."""
@@ -171,8 +186,9 @@ def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings:
 
 def _diagnose(exp: Experiment, run_dir: Path, settings: TuneSettings, ruleset: RuleSet,
               overrides: dict[str, Any], diagnostic_epochs: int | None, workers: int,
-              n_threads: int) -> SearchSpace:
-    """Diagnose the experiment and build the search space the findings call for.
+              n_threads: int, budget_seconds: float | None = None) -> SearchSpace:
+    """Diagnose the experiment and build the search space the findings call for; a
+    ``budget_seconds`` stops the diagnosis' training when it is spent.
 
     Returns:
         The search space; the diagnosis is saved in the run folder.
@@ -181,7 +197,7 @@ def _diagnose(exp: Experiment, run_dir: Path, settings: TuneSettings, ruleset: R
     from regadvisor.tuning import build_space
 
     diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
-                         seed=settings.seed, ruleset=ruleset)
+                         seed=settings.seed, ruleset=ruleset, budget_seconds=budget_seconds)
     atomic_write_text(run_dir / "diagnosis.json", to_json(diagnosis))
     search = build_space(diagnosis.findings, diagnosis.facts, overrides,
                          diagnosis.inspection.dropout_targets)

@@ -21,8 +21,8 @@ from typing import Any
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "make_plan", "parse_budget",
-           "plan_fields", "verification_seeds"]
+__all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "estimate_text", "make_plan",
+           "parse_budget", "plan_fields", "verification_seeds"]
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: the mean
 #: over the case suite's calibration half is 0.65 (epochs trained by the trials / trials × the
@@ -128,12 +128,49 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
                         full_run_seconds=max(full_run_seconds, 1e-3), run_seconds=f,
                         spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
                         top_k=k, extra_seeds=extra, seeds=s, verify=verify)
-    need = spent_seconds + REPORT_SECONDS + (3 + 1 + MIN_TRIALS * TRIAL_FRACTION) * f
+    smallest = 1 + MIN_TRIALS * TRIAL_FRACTION + (3 if verify else 0)
+    need = spent_seconds + REPORT_SECONDS + smallest * f
+    measured = max(full_run_seconds, 1e-3)
+    what = ("a tuned and verified recommendation" if verify else "a tuned recommendation")
+    parts = f"{MIN_TRIALS} trials, one re-run" + (", 2 verification seeds" if verify else "")
+    # Every "x" here counts full trainings at the one timing the diagnosis measured.
     raise ConfigError(
-        f"--budget {budget.text} ({total:.0f} s) cannot cover a tuned and verified "
-        f"recommendation: your setup takes {f:.1f} s to train, and the smallest plan ({MIN_TRIALS} "
-        f"trials, one re-run, 2 verification seeds) needs about {need:.0f} s "
-        f"({need / f:.0f}x). Give a larger --budget.")
+        f"--budget {budget.text} ({_secs(total)}, {total / measured:.1f}x) cannot cover {what}: "
+        f"one full training of your setup takes {_secs(measured)} as the diagnosis timed it "
+        f"(planned at {_secs(f)}), and the smallest plan ({parts}) needs about {_secs(need)} "
+        f"({need / measured:.1f}x), {_secs(spent_seconds)} of it already spent on loading and "
+        "the diagnosis. Give a larger --budget.")
+
+
+def _secs(seconds: float) -> str:
+    """Seconds as the plan's messages write them: a tenth below 10 s, whole ones above."""
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def estimate_text(full_run_seconds: float, *, n_trials: int, top_k: int, extra_seeds: int,
+                  seeds: int, max_seeds: int, verify: bool = True) -> str:
+    """The plan of a run without ``--budget`` and what it costs, in one paragraph: printed
+    before tuning so that a user whose model trains for an hour knows what a run will take.
+
+    Costs are counted in full trainings of the user's setup at the one timing the diagnosis
+    measured (``full_run_seconds``): a trial at :data:`TRIAL_FRACTION` of one (the pruner stops
+    trials that trail), a re-run or a verification run at one.
+    """
+    measured = max(full_run_seconds, 1e-3)
+    trials, reruns = n_trials * TRIAL_FRACTION, top_k * extra_seeds
+    low = trials + reruns + (2 * seeds if verify else 0)
+    high = trials + reruns + (2 * max_seeds if verify else 0)
+    runs = (f"{low:.0f} to {high:.0f}" if high > low else f"{low:.0f}")
+    verification = (f", then verification over {seeds} seeds of both configurations"
+                    + (f", up to {max_seeds} while the verdict is open" if max_seeds > seeds
+                       else "") if verify else "")
+    seconds = (f"{low * measured:.0f} to {high * measured:.0f} s" if high > low
+               else f"{low * measured:.0f} s")
+    return (f"up to {n_trials} trials (about {TRIAL_FRACTION:g} of a full training each), the "
+            f"top {top_k} re-run over {extra_seeds} extra seed{'s' if extra_seeds != 1 else ''}"
+            f"{verification}: about {runs} full trainings of your setup at {measured:.1f} s "
+            f"each (as the diagnosis timed it), about {seconds} here. --budget caps it (in "
+            "time, or in full trainings: --budget 10x).")
 
 
 def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float) -> int:

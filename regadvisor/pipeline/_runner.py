@@ -229,6 +229,8 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
 
     options, result = run.options, run.result
     if not options.budget:
+        if run.hooks.plan:
+            run.hooks.plan({"n_trials": options.n_trials, "text": _estimate(run, diagnosis)})
         return {}
     if result.plan is None:
         per_epoch = diagnosis.facts.get("seconds_per_epoch") or 0.0
@@ -243,6 +245,18 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
     p = result.plan
     return {"n_trials": p["n_trials"], "top_k": p["top_k"], "extra_seeds": p["extra_seeds"],
             "timeout_seconds": p["trial_seconds"]}
+
+
+def _estimate(run: _Run, diagnosis: Diagnosis) -> str:
+    """Without --budget: what the run will train, and about how long it takes."""
+    from regadvisor.pipeline._budget import estimate_text
+
+    options = run.options
+    per_epoch = diagnosis.facts.get("seconds_per_epoch") or 0.0
+    return estimate_text(per_epoch * run.experiment.epochs, n_trials=options.n_trials,
+                         top_k=options.tuning.get("top_k", 3),
+                         extra_seeds=options.tuning.get("extra_seeds", 2), seeds=options.seeds,
+                         max_seeds=max(options.seeds, options.max_seeds))
 
 
 def _planned_seeds(run: _Run) -> int:

@@ -29,6 +29,11 @@ def test_advise_writes_every_output_and_report_rerenders_identically(run_cli, tm
     assert len(data["tuning"]["trials"]) == 4
     assert data["verification"]["verdict"] in ("improves", "no clear difference", "worse")
     assert "Verification:" in result.stdout
+    # Without --budget the plan and its cost are printed before tuning, in full trainings.
+    plan = next(line for line in result.stdout.splitlines() if line.startswith("Plan: "))
+    assert "up to 4 trials" in plan and "verification over 2 seeds" in plan
+    assert "full trainings of your setup" in plan
+    assert result.stdout.index("Plan: ") < result.stdout.index("Tuning:")
     html = (out / "report.html").read_text()
     first = html
     result = run_cli("report", out)
@@ -41,6 +46,7 @@ def test_tune_writes_trials_and_resumes(run_cli, tmp_path):
     result = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "3", "-o", out, "-q")
     assert result.exit_code == 0, result.stderr
     assert len(json.loads((out / "tuning.json").read_text())["trials"]) == 3
+    assert "Plan: up to 3 trials" in result.stdout and "verification" not in result.stdout
     result = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "5", "-o", out, "-q")
     assert result.exit_code == 0, result.stderr
     trials = json.loads((out / "tuning.json").read_text())["trials"]

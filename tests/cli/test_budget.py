@@ -10,6 +10,7 @@ from regadvisor.errors import ConfigError
 from regadvisor.pipeline._budget import (
     SAFETY,
     TRIAL_FRACTION,
+    estimate_text,
     make_plan,
     parse_budget,
     verification_seeds,
@@ -122,3 +123,52 @@ def test_the_tuning_bar_counts_to_the_trials_the_plan_runs():
     (bar,) = progress.tasks
     assert bar.total == plan.n_trials and bar.completed == 2
     assert said == [{"n_trials": plan.n_trials, "text": "the plan"}]
+
+
+def test_a_refusal_counts_every_x_from_the_one_timing_the_diagnosis_measured():
+    import re
+
+    # A full training timed at 7 s: "--budget 10x" is 70 s, and the smallest plan needs more
+    # than 10 of those trainings, never fewer (the margin of SAFETY is not a second timing).
+    with pytest.raises(ConfigError) as caught:
+        make_plan(parse_budget("10x"), 7.0, 4.0, n_trials=25, seeds=3, top_k=3,
+                  extra_seeds=2)
+    text = str(caught.value)
+    assert "(70 s, 10.0x)" in text and "takes 7.0 s as the diagnosis timed it" in text
+    assert "4.0 s of it already spent" in text
+    need_s, need_x = re.search(r"needs about (\d+) s \((\d+\.\d)x\)", text).groups()
+    assert float(need_x) == pytest.approx(float(need_s) / 7.0, abs=0.1)  # both rounded
+    assert float(need_x) > 10.0
+    assert f"planned at {7.0 * SAFETY:.1f} s" in text
+
+
+def test_without_a_budget_the_plan_counts_trials_reruns_and_every_verification_seed():
+    text = estimate_text(2.0, n_trials=25, top_k=3, extra_seeds=2, seeds=3, max_seeds=10)
+    low = 25 * TRIAL_FRACTION + 3 * 2 + 2 * 3
+    high = 25 * TRIAL_FRACTION + 3 * 2 + 2 * 10
+    assert f"about {low:.0f} to {high:.0f} full trainings of your setup at 2.0 s each" in text
+    assert f"about {2 * low:.0f} to {2 * high:.0f} s here" in text
+    assert "up to 10 while the verdict is open" in text
+    fixed = estimate_text(2.0, n_trials=4, top_k=1, extra_seeds=1, seeds=2, max_seeds=2)
+    assert "while the verdict is open" not in fixed and "1 extra seed," in fixed
+    tune_only = estimate_text(2.0, n_trials=4, top_k=1, extra_seeds=1, seeds=0, max_seeds=0,
+                              verify=False)
+    assert "verification" not in tune_only
+    assert f"about {4 * TRIAL_FRACTION + 1:.0f} full trainings" in tune_only
+
+
+def test_tune_with_a_wall_time_budget_bounds_its_diagnosis(run_cli, tmp_path):
+    from tests.cli.conftest import ASSETS
+
+    out = tmp_path / "t"
+    # 2 s: the diagnosis gets a quarter of it, far less than the example's full training (its
+    # steps sleep: about 0.2 s an epoch, 12 epochs); the plan then refuses the budget (tune
+    # verifies nothing, so it does not ask for verification seeds), and the diagnosis it kept
+    # says the budget ended it.
+    result = run_cli("tune", ASSETS / "slow_experiment.py", "--budget", "2s", "-o", out)
+    assert result.exit_code == 2
+    assert "cannot cover a tuned recommendation" in result.stderr
+    assert "verification" not in result.stderr
+    diagnosis = json.loads((out / "diagnosis.json").read_text())
+    assert any("time budget of 0.5 s ended the diagnostic training" in n
+               for n in diagnosis["notes"])
