@@ -152,7 +152,7 @@ def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment, run_d
     """The --budget plan (no verification follows ``tune``), printed and applied."""
     import dataclasses
 
-    from regadvisor.pipeline._budget import make_plan, parse_budget
+    from regadvisor.pipeline._budget import make_plan, parse_budget, plan_fields, rerun_seconds
 
     facts = json.loads((run_dir / "diagnosis.json").read_text(encoding="utf-8"))["facts"]
     plan = make_plan(parse_budget(budget), (facts.get("seconds_per_epoch") or 0.0) * exp.epochs,
@@ -160,7 +160,8 @@ def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment, run_d
                      top_k=settings.top_k, extra_seeds=settings.extra_seeds, verify=False)
     console.print(f"Plan: {plan.text()}", markup=False)
     return dataclasses.replace(settings, n_trials=plan.n_trials, top_k=plan.top_k,
-                               extra_seeds=plan.extra_seeds, timeout_seconds=plan.trial_seconds)
+                               extra_seeds=plan.extra_seeds, timeout_seconds=plan.trial_seconds,
+                               rerun_seconds=rerun_seconds(plan_fields(plan)))
 
 
 def _print_estimate(settings: TuneSettings, exp: Experiment, run_dir: Path) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from regadvisor.errors import ConfigError
 
 __all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "estimate_text", "make_plan",
-           "parse_budget", "plan_fields", "verification_seeds"]
+           "parse_budget", "plan_fields", "rerun_seconds", "verification_seeds"]
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: the mean
 #: over the case suite's calibration half is 0.65 (epochs trained by the trials / trials × the
@@ -182,6 +182,12 @@ def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float)
         if (2 * seeds - 1) * run <= left:
             return seeds
     return 2
+
+
+def rerun_seconds(plan: dict[str, Any]) -> float:
+    """The wall time a plan gives the winner's re-runs (``top_k × extra_seeds`` full runs at the
+    plan's time a run), to which they are held."""
+    return plan["top_k"] * plan["extra_seeds"] * plan["run_seconds"]
 
 
 def plan_fields(plan: Plan) -> dict[str, Any]:

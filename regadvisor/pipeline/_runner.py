@@ -225,7 +225,7 @@ def _diagnosis_budget(options: AdviseOptions) -> float | None:
 
 def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
     """With ``--budget``: the plan (made once, kept in the record) as TuneSettings fields."""
-    from regadvisor.pipeline._budget import make_plan, parse_budget, plan_fields
+    from regadvisor.pipeline._budget import make_plan, parse_budget, plan_fields, rerun_seconds
 
     options, result = run.options, run.result
     if not options.budget:
@@ -244,7 +244,7 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
         run.hooks.plan(result.plan)
     p = result.plan
     return {"n_trials": p["n_trials"], "top_k": p["top_k"], "extra_seeds": p["extra_seeds"],
-            "timeout_seconds": p["trial_seconds"]}
+            "timeout_seconds": p["trial_seconds"], "rerun_seconds": rerun_seconds(p)}
 
 
 def _estimate(run: _Run, diagnosis: Diagnosis) -> str:

@@ -53,6 +53,9 @@ class TuneSettings:
         study_name: Study name; None for ``regadvisor-<experiment>``.
         device: Where to train. threads: torch threads in this process (None: leave).
         timeout_seconds: Stop starting new trials after this wall time.
+        rerun_seconds: The wall time the winner's re-runs may take (a ``--budget`` plan's
+            share): a re-run that would end after it is not started, and the candidates keep
+            the runs they have. ``None``: every re-run.
         heartbeat_seconds: A running trial records a heartbeat this often; one silent for 3×
             as long (a killed worker) is failed and retried once.
     """
@@ -73,6 +76,7 @@ class TuneSettings:
     study_name: str | None = None
     device: Any = "cpu"
     timeout_seconds: float | None = None
+    rerun_seconds: float | None = None
     heartbeat_seconds: int = 10
 
     def __post_init__(self) -> None:

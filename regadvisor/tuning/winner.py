@@ -7,6 +7,7 @@ import functools
 import itertools
 import math
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,6 +56,7 @@ def choose_winner(
                                             states=(optuna.trial.TrialState.COMPLETE,))]
     if not complete:
         return [], None, []
+    notes_time: list[str] = []
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
     guard = _loss_guard(settings)
     rank = functools.partial(_rank, maximize=maximize, guard=guard)
@@ -74,13 +76,18 @@ def choose_winner(
             if on_rerun is not None:
                 on_rerun(n, total)
 
-        candidates = reruns = [_rerun(t, settings, maximize, train_seed, step) for t in top]
+        candidates = reruns = _reruns(top, settings, maximize, train_seed, step)
+        skipped = total - sum(len(r.epochs) for r in reruns)
+        if skipped:
+            notes_time = [f"The --budget's share for the re-runs ({settings.rerun_seconds:.0f} s) "
+                          f"was spent: {skipped} of {total} re-runs over extra seeds were not "
+                          "run, so the winner rests on fewer seeds than planned."]
     for c in candidates:
         c.blown_up = blown_up(c, settings.reference_loss, settings.loss_guard)
     figure = "metric" if settings.objective == "val_metric" else "loss"
     winner, notes = select(candidates, maximize, figure=figure)
     record = next(r for r in records(study) if r.number == winner.trial_number)
-    return reruns, record, notes
+    return reruns, record, notes_time + notes
 
 
 #: How many standard errors of the difference of two candidates' means count as seed noise.
@@ -196,30 +203,39 @@ def _top_trials(complete: list[optuna.trial.FrozenTrial], rank: _Rank,
     return top
 
 
-def _rerun(
-    trial: optuna.trial.FrozenTrial,
+def _reruns(
+    top: list[optuna.trial.FrozenTrial],
     settings: TuneSettings,
     maximize: bool,
     train_seed: Callable[[dict[str, Any], int, list[str]], History | None],
     step: Callable[[], None],
-) -> Rerun:
-    """A top trial and its re-runs over the extra seeds; a failed or diverged re-run counts as
-    the worst value."""
-    values = [float(trial.value)]
-    losses = [trial.user_attrs.get("val_loss")]
-    seeds = [settings.seed]
-    epochs = []
-    errors: list[str] = []
+) -> list[Rerun]:
+    """The top trials and their re-runs over the extra seeds, seed by seed (every candidate's
+    first extra seed, then every candidate's second, ...), so that a ``rerun_seconds`` that
+    runs out leaves the candidates as evenly measured as it can. A re-run is not started when
+    it would end after ``rerun_seconds`` (expected to take as long as the slowest so far); a
+    failed or diverged re-run counts as the worst value."""
+    runs: list[dict[str, list[Any]]] = [
+        {"values": [float(t.value)], "losses": [t.user_attrs.get("val_loss")],
+         "seeds": [settings.seed], "epochs": [], "errors": []} for t in top]
+    started, slowest = time.perf_counter(), 0.0
     for k in range(1, settings.extra_seeds + 1):
         seed = settings.seed + 1000 * k
-        h = train_seed(dict(trial.params), seed, errors)
-        epochs.append(h.epochs_run if h is not None else 0)
-        value, loss = _figures(h, settings, maximize)
-        values.append(value)
-        losses.append(loss)
-        seeds.append(seed)
-        step()
-    return _summarise(trial, seeds, values, epochs, losses, errors)
+        for trial, run in zip(top, runs, strict=True):
+            if (settings.rerun_seconds is not None
+                    and time.perf_counter() - started + slowest >= settings.rerun_seconds):
+                continue
+            t0 = time.perf_counter()
+            h = train_seed(dict(trial.params), seed, run["errors"])
+            slowest = max(slowest, time.perf_counter() - t0)
+            run["epochs"].append(h.epochs_run if h is not None else 0)
+            value, loss = _figures(h, settings, maximize)
+            run["values"].append(value)
+            run["losses"].append(loss)
+            run["seeds"].append(seed)
+            step()
+    return [_summarise(t, r["seeds"], r["values"], r["epochs"], r["losses"], r["errors"])
+            for t, r in zip(top, runs, strict=True)]
 
 
 def _train_seed(

@@ -3,6 +3,7 @@ while a runner-up within the seed noise has none."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import optuna
@@ -103,3 +104,44 @@ def test_a_candidate_whose_rerun_diverges_does_not_win_in_a_real_study():
 def test_a_non_finite_loss_is_blown_up_without_a_reference(loss):
     c = _rerun(1, [0.9, 0.9, 0.9], [0.3, loss, 0.3])
     assert "not finite" in blown_up(c, None, 10.0)
+
+
+def test_the_reruns_stop_when_the_budgets_share_for_them_is_spent(monkeypatch):
+    from regadvisor.training import train
+    from regadvisor.tuning import winner as winner_module
+
+    experiment = tiny_experiment(epochs=6)
+    clock = [0.0]
+
+    class Clock:  # every re-run takes 10 s of this clock
+        @staticmethod
+        def perf_counter() -> float:
+            return clock[0]
+
+    def ten_seconds(*args, **kwargs):
+        clock[0] += 10.0
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(winner_module, "time", Clock)
+
+    def run(**changes):
+        study = optuna.create_study(direction="maximize")
+        for wd, value in ((1e-4, 0.80), (1e-3, 0.79), (1e-2, 0.78)):
+            _trial(study, wd, value, 0.7)
+        settings = dataclasses.replace(
+            TuneSettings(n_trials=3, seed=0, top_k=3, extra_seeds=2), **changes)
+        return choose_winner(experiment, SPACE, settings, study, trainer=ten_seconds)
+
+    reruns, _, notes = run()
+    assert [len(r.epochs) for r in reruns] == [2, 2, 2] and not notes
+    # No time for re-runs at all: each candidate keeps its trial, and the report says why.
+    reruns, winner, notes = run(rerun_seconds=0.0)
+    assert [r.seeds for r in reruns] == [[0], [0], [0]] and winner is not None
+    assert "6 of 6 re-runs over extra seeds were not run" in notes[0]
+    # 35 s: three re-runs fit (a fourth would end at 40 s), and they are every candidate's
+    # first extra seed, so the candidates stay evenly measured.
+    reruns, _, notes = run(rerun_seconds=35.0)
+    assert [r.seeds for r in reruns] == [[0, 1000]] * 3
+    assert "3 of 6 re-runs" in notes[0]
+    reruns, _, _ = run(rerun_seconds=45.0)
+    assert [len(r.epochs) for r in reruns] == [2, 1, 1]
