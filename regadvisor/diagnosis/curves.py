@@ -135,8 +135,20 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         "train_loss_slope": train_slope,
         "val_loss_slope": val_slope,
         "gap_slope": gap_slope,
-        "seconds_per_epoch": statistics.median(r.seconds for r in history.records),
+        "seconds_per_epoch": seconds_per_epoch(history),
         "implied_l2": 1.0 / (lr * best.epoch * steps_per_epoch) if lr > 0 and steps_per_epoch
         else None,
     })
     return facts
+
+
+def seconds_per_epoch(history: History) -> float:
+    """The median wall time of one epoch: a last epoch that a time budget cut short counts only
+    when it is the only one, scaled up to a whole epoch by the share of its steps that ran (the
+    plan's every cost rests on this figure: a part of an epoch is not an epoch)."""
+    records = history.records
+    fraction = history.cut_short_fraction
+    whole = [r.seconds for r in (records[:-1] if fraction else records)]
+    if whole:
+        return statistics.median(whole)
+    return records[-1].seconds / fraction if fraction else records[-1].seconds

@@ -53,6 +53,9 @@ class History:
             layers that got dropout in front of them.
         device: Where it ran; ``fast_path``: whether the data were held on the device.
         config: The :class:`RegConfig` as a dict.
+        cut_short_fraction: When a time budget ended the last epoch before its loader did, the
+            share of the epoch's steps it took (``None`` otherwise, or when the loader does not
+            say its length): the last record's time is then that of part of an epoch.
     """
 
     records: list[EpochRecord] = field(default_factory=list)
@@ -70,6 +73,7 @@ class History:
     device: str = "cpu"
     fast_path: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    cut_short_fraction: float | None = None
 
     @property
     def epochs_run(self) -> int:

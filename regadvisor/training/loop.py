@@ -124,7 +124,8 @@ def _run_epochs(run: Run, callbacks: Sequence[EpochCallback],
     best_state = copy_state(run.model)
     budget = Budget(max_seconds)
     lr = run.config.learning_rate
-    steps = StepLoop(run, run.train_data.steps_per_epoch())
+    steps_per_epoch = run.train_data.steps_per_epoch()
+    steps = StepLoop(run, steps_per_epoch)
 
     for epoch in range(1, run.config.max_epochs + 1):
         t0 = time.perf_counter()
@@ -150,7 +151,7 @@ def _run_epochs(run: Run, callbacks: Sequence[EpochCallback],
             history.stop_message = reason
             break
         if budget.spent():
-            budget.stop(history, epoch, epoch_steps)
+            budget.stop(history, epoch, epoch_steps, steps_per_epoch)
             break
     else:
         history.stop_message = f"Trained for all {run.config.max_epochs} epochs."

@@ -40,9 +40,13 @@ class Budget:
         return self.max_seconds is not None \
             and time.perf_counter() - self.started >= self.max_seconds
 
-    def stop(self, history: History, epoch: int, steps: EpochSteps) -> None:
-        """Record in ``history`` that the budget ended the run at ``epoch``."""
+    def stop(self, history: History, epoch: int, steps: EpochSteps,
+             steps_per_epoch: int | None = None) -> None:
+        """Record in ``history`` that the budget ended the run at ``epoch`` (and, when the epoch
+        was cut short and its length is known, the share of it that ran)."""
         history.stop_reason = StopReason.BUDGET
+        if steps.cut_short and steps_per_epoch and steps.n_steps < steps_per_epoch:
+            history.cut_short_fraction = steps.n_steps / steps_per_epoch
         history.stop_message = (
             f"Stopped during epoch {epoch}, after {steps.n_steps} steps: the time budget of "
             f"{self.max_seconds:g} s ran out before the training loader ended the epoch (a "

@@ -173,3 +173,37 @@ def test_the_projected_gap_keeps_a_run_undecided():
     assert steady.name == "good_fit"
     at_the_end = judge(ruleset, {**flat, "gap_growth_to_end": 0.5, "can_train_longer": False})[0]
     assert at_the_end.name == "good_fit"
+
+
+class _Slow(nn.Module):
+    """A small net whose training steps take 40 ms each."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+
+    def forward(self, x):
+        if self.training:
+            import time
+
+            time.sleep(0.04)
+        return self.net(x)
+
+
+def test_an_epoch_the_budget_cut_short_is_not_timed_as_a_whole_one():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(360, 8, generator=g)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+
+    def data():
+        return (DataLoader(TensorDataset(x[:320], y[:320]), batch_size=16, shuffle=True),
+                DataLoader(TensorDataset(x[320:], y[320:]), batch_size=40))
+
+    exp = build_experiment(model=_Slow, data=data, epochs=10, name="slow")
+    # 20 steps of 40 ms: an epoch takes at least 0.8 s; the budget stops the first after a
+    # quarter of it. The plan multiplies this figure by the epochs of a full training.
+    d = diagnose(exp, budget_seconds=0.2)
+    h = d.history
+    assert h.epochs_run == 1 and 0.1 < h.cut_short_fraction < 0.6
+    assert h.records[0].seconds < 0.6  # the part that ran
+    assert d.facts["seconds_per_epoch"] >= 0.75
