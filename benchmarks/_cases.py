@@ -120,13 +120,26 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
                    label: str = "regadvisor") -> dict[str, Any]:
     """``advise`` with its defaults, or with the settings of ``variant`` (AdviseOptions fields,
     and TuneSettings fields under ``tuning``)."""
+    from regadvisor.experiment import ExperimentError, baseline_config
     from regadvisor.pipeline import AdviseOptions, run_stages
 
     exp = load_case(name)
     variant = dict(variant or {})
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as run_dir:
-        result = run_stages(exp, Path(run_dir), AdviseOptions(seed=seed, render=False, **variant))
+    try:
+        with tempfile.TemporaryDirectory() as run_dir:
+            result = run_stages(exp, Path(run_dir),
+                                AdviseOptions(seed=seed, render=False, **variant))
+    except ExperimentError as e:
+        # Refused before any training (too few samples to judge a fit): the user gets no
+        # advice and keeps the setup, which is what is scored.
+        return {"case": name, "method": label, "seed": seed, "variant": variant, "epochs": 0,
+                "epochs_by_stage": {}, "seconds": time.perf_counter() - t0,
+                "verdict": "refused", "findings": [], "kept_baseline": True,
+                "verification": {"verdict": "refused", "warnings": [str(e)], "flags": []},
+                "refused": str(e), "trials": 0, "pruned": 0,
+                "chosen": to_plain(baseline_config(exp)), "candidate": None, "best_params": {},
+                "test": score(exp, baseline_config(exp), seeds_for(seed))}
     seconds = time.perf_counter() - t0
     plain = to_plain(result)
     diag, tun, ver, rec = (plain["diagnosis"], plain["tuning"], plain["verification"],
