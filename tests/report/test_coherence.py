@@ -167,3 +167,23 @@ def test_patience_at_or_beyond_the_run_is_early_stopping_off_everywhere(tmp_path
     assert not data.early_stopping["active"]
     assert "patience" not in (tmp_path / "report.html").read_text().split(
         '<section id="change">')[1].split("</section>")[0]
+
+
+def test_the_report_says_how_the_error_rate_is_split_between_the_verdicts(tmp_path):
+    """A run whose verification could add seeds: the page names each side's nominal error and
+    the 4 %/1 % split, as report.json records them."""
+    from regadvisor.experiment import load_experiment
+    from regadvisor.pipeline import AdviseOptions, run_stages
+    from tests.report.conftest import ASSETS
+
+    exp = load_experiment(str(ASSETS / "small_experiment.py"))
+    result = run_stages(exp, tmp_path, AdviseOptions(n_trials=2, seeds=2, max_seeds=4,
+                                                     command="pytest"))
+    seq = result.verification.sequential
+    assert (seq.alpha, seq.alpha_improves, seq.alpha_worse) == (0.05, 0.04, 0.01)
+    assert len(seq.levels) == 3 and seq.levels[0][0] > 4 * seq.levels[0][1]
+    assert all(look.error_improves == seq.levels[look.seeds - 2][0] for look in seq.looks)
+    page = " ".join((tmp_path / "report.html").read_text().split())
+    assert (f'nominal errors {seq.levels[0][0] * 100:.2f} % on the side that says "improves" '
+            f'and {seq.levels[0][1] * 100:.2f} % on the side that says "worse"') in page
+    assert '"improves" in at most 4 % and "worse" in at most 1 % of runs' in page
