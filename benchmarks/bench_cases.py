@@ -114,6 +114,15 @@ def summarize(rows: list[dict], half: str) -> dict:
                 if r["methods"]["optuna"]["vs_baseline"]["verdict"] == "improves"
                 and r["methods"]["regadvisor"].get("verification", {}).get("verdict")
                 != "improves"],
+            # regadvisor's own verdicts: how many say "improves", and any that say so where
+            # the Optuna user's choice measurably beats regadvisor's.
+            "verified_improves": [r["case"] for r in ra
+                                  if r["methods"]["regadvisor"].get("verification", {})
+                                  .get("verdict") == "improves"],
+            "improves_where_optuna_better": [
+                r["case"] for r in ra
+                if r["methods"]["regadvisor"].get("verification", {}).get("verdict")
+                == "improves" and r["methods"]["regadvisor"]["vs_optuna"]["verdict"] == "worse"],
             "epochs_within_peer": [r["case"] for r in ra
                                    if r["methods"]["regadvisor"]["epochs"]
                                    <= r["methods"]["optuna"]["epochs"]],

@@ -44,6 +44,12 @@ def ok(flag) -> str:
 
 
 def provenance(r: dict) -> str:
+    earlier = (r.get("variant") or {}).get("rescored")
+    if earlier and earlier.get("machine"):
+        # Tables scored again from the runs of an earlier output: the runs' provenance, and
+        # the command that scored them.
+        return (provenance({**r, **earlier, "variant": {}})
+                + f"  \n*Scored again (no training) by:* `{r['command']}`")
     m = r["machine"]
     load = ""
     if r.get("load_start") is not None:
@@ -436,7 +442,12 @@ def _half_block(r: dict, half: str, targets: list) -> list[str]:
                f"Where the Optuna user's choice measurably improves on the user's setup, "
                f"regadvisor's verification did not say so on: "
                f"{', '.join(vs.get('missed_improvements') or []) or 'no case'}. "
-               f"Recommendations measurably worse than the user's setup: "
+               + (f"regadvisor's verification said \"improves\" on "
+                  f"{len(vs['verified_improves'])} of {s['cases']} cases; of those, the Optuna "
+                  f"user's choice was measurably better on: "
+                  f"{', '.join(vs['improves_where_optuna_better']) or 'no case'}. "
+                  if "verified_improves" in vs else "")
+               + f"Recommendations measurably worse than the user's setup: "
                f"{', '.join(s.get('worse_than_user') or []) or 'none'}. A test loss above "
                f"1.5× the user's on a seed, or an ECE worse by more than 0.05, that the "
                f"verdict box does not mention: "
@@ -455,6 +466,10 @@ def _half_block(r: dict, half: str, targets: list) -> list[str]:
             (f"8. {name}: verification says improves wherever the peer measurably does",
              f"{len(vs.get('missed_improvements') or [])} missed",
              ok(not vs.get("missed_improvements"))),
+            (f"8. {name}: no \"improves\" where the Optuna user's choice is measurably "
+             "better",
+             f"{len(vs.get('improves_where_optuna_better') or [])} cases",
+             ok(not vs.get("improves_where_optuna_better"))),
             (f"8. {name}: at most the peer's epochs in all",
              f"{ra['epochs']} vs {op['epochs']}", ok(ra["epochs"] <= op["epochs"])),
             (f"8. {name}: no recommendation measurably worse than the user's setup",
