@@ -148,8 +148,9 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
         "diagnose": len(diag["history"]["records"]),
         "trials": sum(t.get("epochs_run") or 0 for t in tun["trials"]),
         "reruns": sum(sum(r.get("epochs") or []) for r in tun["reruns"]),
+        # A verification run reused from the diagnosis is counted once, under diagnose.
         "verify": sum(r["epochs_run"] for arm in ("baseline", "recommended")
-                      for r in ver[arm]["runs"]),
+                      for r in ver[arm]["runs"] if not r.get("reused")),
     }
     final = result.recommendation.config
     return {

@@ -38,6 +38,9 @@ class SeedResult:
 
     ``temperature`` is T fitted on the validation set for this run's model and ``ece_scaled``
     the held-out ECE with its logits divided by T (classification; ``None`` otherwise).
+    ``reused`` names the stage whose run this is when verification did not train it
+    (``"diagnosis"``: the diagnosis trained your setup at full length with this seed); its epochs
+    were spent there and are not counted again.
     """
 
     seed: int
@@ -52,6 +55,7 @@ class SeedResult:
     seconds: float
     temperature: float | None = None
     ece_scaled: float | None = None
+    reused: str | None = None
 
 
 @dataclass

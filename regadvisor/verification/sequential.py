@@ -133,7 +133,8 @@ class Sequential:
         looks: Each look taken, in order.
         stop: A :class:`StopReason` value.
         message: Why it stopped, in a sentence.
-        epochs: Training epochs of every verification run (both arms, all seeds).
+        epochs: Training epochs verification spent (both arms, all seeds; a run reused from
+            the diagnosis was paid for there and is not counted again).
         added_epochs: Of those, the epochs of the seeds added after the first look.
     """
 

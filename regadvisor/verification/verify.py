@@ -159,7 +159,8 @@ def verify(
         if stop:
             break
         total += 2
-    epochs = [[r.epochs_run for r in arm.runs] for arm in arms.values()]
+    # Epochs verification trained: a run it took from the diagnosis was paid for there.
+    epochs = [[0 if r.reused else r.epochs_run for r in arm.runs] for arm in arms.values()]
     plan.epochs = sum(sum(e) for e in epochs)
     plan.added_epochs = sum(sum(e[seeds:]) for e in epochs)
     return _conclude(experiment, split, seed_list, arms, held, histories, started, plan)
@@ -225,7 +226,8 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
         stop_reason=h.stop_reason.value, stop_message=h.stop_message,
         seconds=time.perf_counter() - t0,
         temperature=measured.temperature if measured is not None else None,
-        ece_scaled=ece(measured.scaled) if measured is not None and measured.scaled else None)
+        ece_scaled=ece(measured.scaled) if measured is not None and measured.scaled else None,
+        reused="diagnosis" if reused is not None else None)
 
 
 def _conclude(experiment: Experiment, split: str, seed_list: list[int],

@@ -168,3 +168,18 @@ def test_the_error_rate_is_split_four_to_one_towards_the_verdict_that_changes_th
                           errors=[0.04, 0.01])
     even = paired_comparison("loss", [1.0] * 5, [0.9, 0.92, 0.88, 0.91, 0.9], False)
     assert c.ci_high < even.ci_high and c.ci_low < even.ci_low
+
+
+def test_a_run_reused_from_the_diagnosis_is_recorded_as_such_and_counted_once(tiny):
+    from regadvisor.training import train_experiment
+
+    base = baseline_config(tiny)
+    done = train_experiment(tiny, base.replace(seed=0), train_figures=False)
+    v = verify(tiny, base, base.replace(weight_decay=1e-3), seeds=2, max_seeds=2,
+               reuse={0: (done.history, done.model)})
+    first, second = v.baseline.runs
+    assert first.reused == "diagnosis" and second.reused is None
+    assert all(r.reused is None for r in v.recommended.runs)
+    # Its epochs were spent by the diagnosis: verification trained three runs, not four.
+    assert v.sequential.epochs == 3 * 6
+    assert from_plain(Verification, to_plain(v)).baseline.runs[0].reused == "diagnosis"
