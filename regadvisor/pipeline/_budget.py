@@ -80,6 +80,7 @@ class Plan:
     extra_seeds: int
     seeds: int
     verify: bool = True
+    gives_up: str = ""
 
     def text(self) -> str:
         """The plan in one paragraph, for the terminal and the report."""
@@ -96,7 +97,8 @@ class Plan:
                 f"{self.top_k * self.extra_seeds * f:.0f} s)."
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
                    f"{(2 * self.seeds - 1) * f:.0f} s), and more seeds while the verdict is "
-                   "open, as long as the time left allows." if self.verify else ""))
+                   "open, as long as the time left allows." if self.verify else "")
+                + (f" {self.gives_up}" if self.gives_up else ""))
 
 
 def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, n_trials: int,
@@ -127,7 +129,9 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
             return Plan(budget=budget.text, total_seconds=total,
                         full_run_seconds=max(full_run_seconds, 1e-3), run_seconds=f,
                         spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
-                        top_k=k, extra_seeds=extra, seeds=s, verify=verify)
+                        top_k=k, extra_seeds=extra, seeds=s, verify=verify,
+                        gives_up=_gives_up(trials, n_trials, k * extra, top_k * extra_seeds,
+                                           s, seeds, verify))
     smallest = 1 + MIN_TRIALS * TRIAL_FRACTION + (3 if verify else 0)
     need = spent_seconds + REPORT_SECONDS + smallest * f
     measured = max(full_run_seconds, 1e-3)
@@ -140,6 +144,26 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         f"(planned at {_secs(f)}), and the smallest plan ({parts}) needs about {_secs(need)} "
         f"({need / measured:.1f}x), {_secs(spent_seconds)} of it already spent on loading and "
         "the diagnosis. Give a larger --budget.")
+
+
+def _gives_up(trials: int, default_trials: int, reruns: int, default_reruns: int, seeds: int,
+              default_seeds: int, verify: bool) -> str:
+    """What a budget smaller than the defaults need gives up, in a sentence (empty when
+    nothing)."""
+    lost = []
+    if trials < default_trials:
+        lost.append(f"{trials} trials instead of {default_trials}: the search sees less of the "
+                    "space")
+    if reruns < default_reruns:
+        lost.append(f"{reruns} re-run{'s' if reruns != 1 else ''} instead of {default_reruns}: "
+                    "the winner is told from the runner-up on fewer seeds")
+    if verify and seeds < default_seeds:
+        lost.append(f"verification starts at {seeds} seeds instead of {default_seeds}: its first "
+                    "look rests on 1 degree of freedom, and a gain decides only if it is large "
+                    "or more seeds fit")
+    if not lost:
+        return ""
+    return "This budget gives up: " + "; ".join(lost) + "."
 
 
 def _secs(seconds: float) -> str:

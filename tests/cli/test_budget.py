@@ -172,3 +172,20 @@ def test_tune_with_a_wall_time_budget_bounds_its_diagnosis(run_cli, tmp_path):
     diagnosis = json.loads((out / "diagnosis.json").read_text())
     assert any("time budget of 0.5 s ended the diagnostic training" in n
                for n in diagnosis["notes"])
+
+
+def test_a_budget_below_the_defaults_says_what_it_gives_up():
+    def plan(runs):
+        return make_plan(parse_budget(f"{runs}x"), 10.0, 5.0, n_trials=25, seeds=3, top_k=3,
+                         extra_seeds=2)
+
+    roomy = plan(1000)
+    assert roomy.gives_up == "" and "gives up" not in roomy.text()
+    fewer_trials = plan(20)
+    assert fewer_trials.gives_up.startswith("This budget gives up: 4 trials instead of 25")
+    assert "re-run" not in fewer_trials.gives_up and fewer_trials.gives_up in fewer_trials.text()
+    smallest = plan(11)
+    assert "1 re-run instead of 6" in smallest.gives_up
+    assert "verification starts at 2 seeds instead of 3" in smallest.gives_up
+    assert "verification" not in make_plan(parse_budget("11x"), 10.0, 5.0, n_trials=25, seeds=3,
+                                           top_k=3, extra_seeds=2, verify=False).gives_up
