@@ -143,10 +143,13 @@ def test_every_stage_trains_through_the_step(tmp_path, monkeypatch):
         raise AssertionError("a stage trained on regadvisor's loss instead of training_step")
 
     monkeypatch.setattr(steps, "forward", no_criterion)
-    models = set()
+    # The models themselves, not their ids: a finished run's model is freed, and the next one
+    # can get its address (and id).
+    models: list = []
 
     def step(model, batch):
-        models.add(id(model))
+        if not any(m is model for m in models):
+            models.append(model)
         return _aux_step(model, batch)
 
     exp = build_experiment(model=_mlp, data=_data, optimizer=_adam, epochs=12,
