@@ -1,14 +1,15 @@
 """A cost the user sets: ``--budget 6h`` (wall time) or ``--budget 20x`` (full trainings of the
 user's setup), planned once the diagnosis has timed an epoch.
 
-The plan splits what is left after the diagnosis between verification (``2·seeds − 1`` full
-runs: the diagnosis already trained the user's setup once), the winner's re-runs (``top_k ×
-extra_seeds`` full runs) and the trials. A trial costs about :data:`TRIAL_FRACTION` of a full run
+The plan splits what is left after the diagnosis between verification (``2·seeds`` full runs,
+one fewer when the diagnosis trained the user's setup at full length: that run is reused), the
+winner's re-runs (``top_k × extra_seeds`` full runs) and the trials. A trial costs about :data:`TRIAL_FRACTION` of a full run
 with the patient pruner (the pruner is the multi-fidelity part: a trial that trails the median at
 a rung stops there), so the plan runs as many trials as fit, and the study stops starting trials
 when their share of the time is spent: the run ends within the budget give or take one trial.
 When the budget is too small for the defaults, the re-runs shrink first, then verification goes
-down to 2 seeds (with the caution that 2 seeds carry). Verification adds seeds while its verdict
+down to 2 seeds (with the caution that 2 seeds carry), then the re-runs go (the winner is the
+best single trial); the plan says what it gave up. Verification adds seeds while its verdict
 is open only as long as another seed of both arms ends before the budget does.
 """
 
@@ -34,8 +35,11 @@ TRIAL_FRACTION = 0.85
 SAFETY = 1.25
 #: Fewest trials a plan runs (the guide's recipe and three of the sampler's).
 MIN_TRIALS = 4
-#: Seconds set aside for writing the report and records.
-REPORT_SECONDS = 10.0
+#: Seconds set aside for writing the report and records: the report stage took 1.8 to 2.3 s for
+#: the bundled examples on a 2-core CPU (``advise digits_noisy``, ``digits_augment --budget
+#: 60s``), and it does not grow with the model. A fixed 10 s made the smallest plan of a model
+#: that trains in 1.6 s cost 16 of its trainings.
+REPORT_SECONDS = 3.0
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -81,6 +85,7 @@ class Plan:
     seeds: int
     verify: bool = True
     gives_up: str = ""
+    reused: int = 0
 
     def text(self) -> str:
         """The plan in one paragraph, for the terminal and the report."""
@@ -96,13 +101,14 @@ class Plan:
                 f"{'s' if self.extra_seeds != 1 else ''} (about "
                 f"{self.top_k * self.extra_seeds * f:.0f} s)."
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
-                   f"{(2 * self.seeds - 1) * f:.0f} s), and more seeds while the verdict is "
+                   f"{(2 * self.seeds - self.reused) * f:.0f} s), and more seeds while the verdict is "
                    "open, as long as the time left allows." if self.verify else "")
                 + (f" {self.gives_up}" if self.gives_up else ""))
 
 
 def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, n_trials: int,
-              seeds: int, top_k: int, extra_seeds: int, verify: bool = True) -> Plan:
+              seeds: int, top_k: int, extra_seeds: int, verify: bool = True,
+              reused: int = 0) -> Plan:
     """Fit trials, re-runs and verification into what is left of the budget.
 
     Args:
@@ -113,6 +119,8 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         n_trials, seeds, top_k, extra_seeds: The settings without a budget: the plan's upper
             bounds.
         verify: Whether verification follows (``tune`` alone has none).
+        reused: Verification runs already trained (1 when the diagnosis trained the user's
+            setup at full length: verification takes it as its first baseline seed).
 
     Raises:
         ConfigError: The budget cannot cover even the smallest plan (the message says how much
@@ -122,21 +130,22 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
              else budget.runs * max(full_run_seconds, 1e-3))
     f = max(full_run_seconds, 1e-3) * SAFETY
     left = total - spent_seconds - REPORT_SECONDS
-    for k, extra, s in ((top_k, extra_seeds, seeds), (2, 1, seeds), (2, 1, 2), (1, 1, 2)):
-        room = left - ((2 * s - 1) * f if verify else 0.0) - k * extra * f
+    for k, extra, s in ((top_k, extra_seeds, seeds), (2, 1, seeds), (2, 1, 2), (1, 1, 2),
+                        (1, 0, 2)):
+        room = left - ((2 * s - reused) * f if verify else 0.0) - k * extra * f
         if room >= MIN_TRIALS * TRIAL_FRACTION * f:
             trials = min(n_trials, max(MIN_TRIALS, math.floor(room / (TRIAL_FRACTION * f))))
             return Plan(budget=budget.text, total_seconds=total,
                         full_run_seconds=max(full_run_seconds, 1e-3), run_seconds=f,
                         spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
-                        top_k=k, extra_seeds=extra, seeds=s, verify=verify,
+                        top_k=k, extra_seeds=extra, seeds=s, verify=verify, reused=reused,
                         gives_up=_gives_up(trials, n_trials, k * extra, top_k * extra_seeds,
                                            s, seeds, verify))
-    smallest = 1 + MIN_TRIALS * TRIAL_FRACTION + (3 if verify else 0)
+    smallest = MIN_TRIALS * TRIAL_FRACTION + (4 - reused if verify else 0)
     need = spent_seconds + REPORT_SECONDS + smallest * f
     measured = max(full_run_seconds, 1e-3)
     what = ("a tuned and verified recommendation" if verify else "a tuned recommendation")
-    parts = f"{MIN_TRIALS} trials, one re-run" + (", 2 verification seeds" if verify else "")
+    parts = f"{MIN_TRIALS} trials, no re-run" + (", 2 verification seeds" if verify else "")
     # Every "x" here counts full trainings at the one timing the diagnosis measured.
     raise ConfigError(
         f"--budget {budget.text} ({_secs(total)}, {total / measured:.1f}x) cannot cover {what}: "
@@ -154,7 +163,10 @@ def _gives_up(trials: int, default_trials: int, reruns: int, default_reruns: int
     if trials < default_trials:
         lost.append(f"{trials} trials instead of {default_trials}: the search sees less of the "
                     "space")
-    if reruns < default_reruns:
+    if reruns == 0 < default_reruns:
+        lost.append(f"no re-runs instead of {default_reruns}: the winner is the best single "
+                    "trial, which may owe its place to its seed")
+    elif reruns < default_reruns:
         lost.append(f"{reruns} re-run{'s' if reruns != 1 else ''} instead of {default_reruns}: "
                     "the winner is told from the runner-up on fewer seeds")
     if verify and seeds < default_seeds:
@@ -203,7 +215,7 @@ def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float)
     left = plan["total_seconds"] - elapsed - REPORT_SECONDS
     run = max(run_seconds, plan.get("run_seconds", plan["full_run_seconds"]))
     for seeds in range(plan["seeds"], 2, -1):
-        if (2 * seeds - 1) * run <= left:
+        if (2 * seeds - plan.get("reused", 0)) * run <= left:
             return seeds
     return 2
 

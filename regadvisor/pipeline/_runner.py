@@ -237,7 +237,8 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
         plan = make_plan(parse_budget(options.budget), per_epoch * run.experiment.epochs,
                          time.perf_counter() - run.started, n_trials=options.n_trials,
                          seeds=options.seeds, top_k=options.tuning.get("top_k", 3),
-                         extra_seeds=options.tuning.get("extra_seeds", 2))
+                         extra_seeds=options.tuning.get("extra_seeds", 2),
+                         reused=1 if diagnosis.trained else 0)
         result.plan = plan_fields(plan)
         write_outputs(result, run.run_dir)
     if run.hooks.plan:

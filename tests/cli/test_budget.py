@@ -8,6 +8,7 @@ import pytest
 
 from regadvisor.errors import ConfigError
 from regadvisor.pipeline._budget import (
+    REPORT_SECONDS,
     SAFETY,
     TRIAL_FRACTION,
     estimate_text,
@@ -34,24 +35,32 @@ def test_a_bad_budget_is_an_input_error(text):
 
 def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
     plan = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
-                     extra_seeds=2)
+                     extra_seeds=2, reused=1)
     f = 30.0 * SAFETY  # a full run, counted longer than the diagnosis timed it
-    # 600 s: 35 s spent, 10 s for the report, 5 full runs of verification, 6 of re-runs.
+    # 600 s: 35 s spent, the report's share, 5 full runs of verification (the diagnosis' full
+    # run is its first baseline seed), 6 of re-runs.
     assert plan.total_seconds == pytest.approx(600.0)
-    assert plan.trial_seconds == pytest.approx(600 - 35 - 10 - 5 * f - 6 * f)
+    assert plan.trial_seconds == pytest.approx(600 - 35 - REPORT_SECONDS - 5 * f - 6 * f)
     assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * f))
     assert (plan.top_k, plan.extra_seeds, plan.seeds) == (3, 2, 3)
-    spent = plan.spent_seconds + plan.trial_seconds + 6 * f + 5 * f + 10
+    spent = plan.spent_seconds + plan.trial_seconds + 6 * f + 5 * f + REPORT_SECONDS
     assert spent == pytest.approx(plan.total_seconds)
+    # Without that run verification trains all 6: one run less for the trials.
+    fresh = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
+                      extra_seeds=2)
+    assert fresh.trial_seconds == pytest.approx(plan.trial_seconds - f) or fresh.top_k < 3
     assert "up to" in plan.text() and "Verification: 3 seeds" in plan.text()
 
 
 def test_verification_gets_the_seeds_the_time_left_allows():
     plan = {"total_seconds": 600.0, "full_run_seconds": 30.0, "run_seconds": 37.5, "seeds": 3}
-    assert verification_seeds(plan, elapsed=300.0, run_seconds=30.0) == 3  # 5 × 37.5 fit
+    assert verification_seeds(plan, elapsed=300.0, run_seconds=30.0) == 3  # 6 × 37.5 fit
     assert verification_seeds(plan, elapsed=420.0, run_seconds=30.0) == 2
     assert verification_seeds(plan, elapsed=590.0, run_seconds=30.0) == 2  # never under 2
     assert verification_seeds(plan, elapsed=300.0, run_seconds=60.0) == 2  # measured slower
+    # 197 s left: 6 runs of 37.5 s do not fit, 5 do when the diagnosis' run is the first seed.
+    assert verification_seeds(plan, elapsed=400.0, run_seconds=30.0) == 2
+    assert verification_seeds({**plan, "reused": 1}, elapsed=400.0, run_seconds=30.0) == 3
 
 
 def test_a_small_budget_shrinks_reruns_then_seeds_and_a_tiny_one_is_refused():
@@ -60,11 +69,12 @@ def test_a_small_budget_shrinks_reruns_then_seeds_and_a_tiny_one_is_refused():
                       extra_seeds=2)
         return p.top_k, p.extra_seeds, p.seeds, p.n_trials
 
-    assert plan(20) == (3, 2, 3, 4)   # the defaults fit, with the fewest trials
-    assert plan(19) == (2, 1, 3, 8)   # a little short: fewer re-runs first, more trials
-    assert plan(15) == (2, 1, 3, 4)
-    assert plan(14) == (2, 1, 2, 5)   # then 2 verification seeds
-    assert plan(11) == (1, 1, 2, 4)
+    assert plan(21) == (3, 2, 3, 4)   # the defaults fit, with the fewest trials
+    assert plan(20) == (2, 1, 3, 8)   # a little short: fewer re-runs first, more trials
+    assert plan(16) == (2, 1, 3, 4)
+    assert plan(15) == (2, 1, 2, 6)   # then 2 verification seeds
+    assert plan(12) == (1, 1, 2, 4)
+    assert plan(11) == (1, 0, 2, 4)   # then no re-run: the best single trial wins
     with pytest.raises(ConfigError, match="cannot cover a tuned and verified recommendation"):
         plan(10)
     assert make_plan(parse_budget("1000x"), 1.0, 1.0, n_trials=25, seeds=3, top_k=3,
@@ -181,11 +191,12 @@ def test_a_budget_below_the_defaults_says_what_it_gives_up():
 
     roomy = plan(1000)
     assert roomy.gives_up == "" and "gives up" not in roomy.text()
-    fewer_trials = plan(20)
+    fewer_trials = plan(21)
     assert fewer_trials.gives_up.startswith("This budget gives up: 4 trials instead of 25")
     assert "re-run" not in fewer_trials.gives_up and fewer_trials.gives_up in fewer_trials.text()
+    assert "1 re-run instead of 6" in plan(12).gives_up
     smallest = plan(11)
-    assert "1 re-run instead of 6" in smallest.gives_up
+    assert "no re-runs instead of 6: the winner is the best single trial" in smallest.gives_up
     assert "verification starts at 2 seeds instead of 3" in smallest.gives_up
     assert "verification" not in make_plan(parse_budget("11x"), 10.0, 5.0, n_trials=25, seeds=3,
                                            top_k=3, extra_seeds=2, verify=False).gives_up
