@@ -3,10 +3,11 @@ user's setup), planned once the diagnosis has timed an epoch.
 
 The plan splits what is left after the diagnosis between verification (``2·seeds`` full runs,
 one fewer when the diagnosis trained the user's setup at full length: that run is reused), the
-winner's re-runs (``top_k × extra_seeds`` full runs) and the trials. A trial costs about :data:`TRIAL_FRACTION` of a full run
-with the patient pruner (the pruner is the multi-fidelity part: a trial that trails the median at
-a rung stops there), so the plan runs as many trials as fit, and the study stops starting trials
-when their share of the time is spent: the run ends within the budget give or take one trial.
+winner's re-runs (``top_k × extra_seeds`` full runs) and the trials. A trial costs about
+:data:`TRIAL_FRACTION` of a full run with the patient pruner (the pruner is the
+multi-fidelity part: a trial that trails the median at a rung stops there), so the plan runs
+as many trials as fit, and the study stops starting trials when their share of the time is
+spent: the run ends within the budget give or take one trial.
 When the budget is too small for the defaults, the re-runs shrink first, then verification goes
 down to 2 seeds (with the caution that 2 seeds carry), then the re-runs go (the winner is the
 best single trial); the plan says what it gave up. Verification adds seeds while its verdict
@@ -96,13 +97,14 @@ class Plan:
                 "run). "
                 f"Diagnosis: {self.spent_seconds:.0f} s, done. Tuning: up to {self.n_trials} "
                 f"trials in {self.trial_seconds:.0f} s (about {TRIAL_FRACTION:g} of a full run "
-                "each: the patient pruner stops trials that trail at a rung), then the top "
-                f"{self.top_k} re-run over {self.extra_seeds} extra seed"
-                f"{'s' if self.extra_seeds != 1 else ''} (about "
-                f"{self.top_k * self.extra_seeds * f:.0f} s)."
+                "each: the patient pruner stops trials that trail at a rung), "
+                + (f"then the top {self.top_k} re-run over {self.extra_seeds} extra seed"
+                   f"{'s' if self.extra_seeds != 1 else ''} (about "
+                   f"{self.top_k * self.extra_seeds * f:.0f} s)." if self.extra_seeds
+                   else "and the best single trial wins (no re-runs).")
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
-                   f"{(2 * self.seeds - self.reused) * f:.0f} s), and more seeds while the verdict is "
-                   "open, as long as the time left allows." if self.verify else "")
+                   f"{(2 * self.seeds - self.reused) * f:.0f} s), and more seeds while the "
+                   "verdict is open, as long as the time left allows." if self.verify else "")
                 + (f" {self.gives_up}" if self.gives_up else ""))
 
 
