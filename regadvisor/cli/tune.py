@@ -6,7 +6,6 @@ study; ``--workers N`` starts N processes on this machine.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -127,12 +126,12 @@ def tune_command(
         check_owner(run_dir, exp)  # the folder of another experiment keeps its results
         seconds = parse_budget(budget).seconds if budget is not None else None
         # A wall-time --budget bounds the diagnosis too: at most a quarter of it (as advise).
-        search = _diagnose(exp, run_dir, settings, ruleset, overrides, diagnostic_epochs,
+        search, facts = _diagnose(exp, run_dir, settings, ruleset, overrides, diagnostic_epochs,
                            workers, n_threads, budget_seconds=0.25 * seconds if seconds else None)
         if budget is not None:
-            settings = _budget_settings(budget, settings, exp, run_dir, started)
+            settings = _budget_settings(budget, settings, exp, facts, started)
         else:
-            _print_estimate(settings, exp, run_dir)
+            _print_estimate(settings, exp, facts)
         args = option_args({
             "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
             "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
@@ -147,15 +146,20 @@ def tune_command(
     _print_result(result, run_dir)
 
 
-def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment, run_dir: Path,
-                     started: float) -> TuneSettings:
+def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment,
+                     facts: dict[str, Any], started: float) -> TuneSettings:
     """The --budget plan (no verification follows ``tune``), printed and applied."""
     import dataclasses
 
-    from regadvisor.pipeline._budget import make_plan, parse_budget, plan_fields, rerun_seconds
+    from regadvisor.pipeline._budget import (
+        full_run_seconds,
+        make_plan,
+        parse_budget,
+        plan_fields,
+        rerun_seconds,
+    )
 
-    facts = json.loads((run_dir / "diagnosis.json").read_text(encoding="utf-8"))["facts"]
-    plan = make_plan(parse_budget(budget), (facts.get("seconds_per_epoch") or 0.0) * exp.epochs,
+    plan = make_plan(parse_budget(budget), full_run_seconds(facts, exp.epochs),
                      time.perf_counter() - started, n_trials=settings.n_trials, seeds=2,
                      top_k=settings.top_k, extra_seeds=settings.extra_seeds, verify=False)
     console.print(f"Plan: {plan.text()}", markup=False)
@@ -164,12 +168,11 @@ def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment, run_d
                                rerun_seconds=rerun_seconds(plan_fields(plan)))
 
 
-def _print_estimate(settings: TuneSettings, exp: Experiment, run_dir: Path) -> None:
+def _print_estimate(settings: TuneSettings, exp: Experiment, facts: dict[str, Any]) -> None:
     """Without --budget: what tuning will train and about how long it takes."""
-    from regadvisor.pipeline._budget import estimate_text
+    from regadvisor.pipeline._budget import estimate_text, full_run_seconds
 
-    facts = json.loads((run_dir / "diagnosis.json").read_text(encoding="utf-8"))["facts"]
-    text = estimate_text((facts.get("seconds_per_epoch") or 0.0) * exp.epochs,
+    text = estimate_text(full_run_seconds(facts, exp.epochs),
                          n_trials=settings.n_trials, top_k=settings.top_k,
                          extra_seeds=settings.extra_seeds, seeds=0, max_seeds=0, verify=False)
     console.print(f"Plan: {text}", markup=False)
@@ -187,12 +190,14 @@ def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings:
 
 def _diagnose(exp: Experiment, run_dir: Path, settings: TuneSettings, ruleset: RuleSet,
               overrides: dict[str, Any], diagnostic_epochs: int | None, workers: int,
-              n_threads: int, budget_seconds: float | None = None) -> SearchSpace:
+              n_threads: int, budget_seconds: float | None = None,
+              ) -> tuple[SearchSpace, dict[str, Any]]:
     """Diagnose the experiment and build the search space the findings call for; a
     ``budget_seconds`` stops the diagnosis' training when it is spent.
 
     Returns:
-        The search space; the diagnosis is saved in the run folder.
+        The search space and the diagnosis' facts (its timing plans the cost); the diagnosis
+        is saved in the run folder.
     """
     from regadvisor.pipeline import diagnose
     from regadvisor.tuning import build_space
@@ -203,7 +208,7 @@ def _diagnose(exp: Experiment, run_dir: Path, settings: TuneSettings, ruleset: R
     search = build_space(diagnosis.findings, diagnosis.facts, overrides,
                          diagnosis.inspection.dropout_targets)
     _print_plan(diagnosis, search, settings.n_trials, workers, n_threads)
-    return search
+    return search, diagnosis.facts
 
 
 def _search(exp: Experiment, search: SearchSpace, settings: TuneSettings, run_dir: Path,

@@ -23,7 +23,8 @@ from typing import Any
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "estimate_text", "make_plan",
+__all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "estimate_text", "full_run_seconds",
+           "make_plan",
            "parse_budget", "plan_fields", "rerun_seconds", "verification_seeds"]
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: the mean
@@ -183,6 +184,12 @@ def _gives_up(trials: int, default_trials: int, reruns: int, default_reruns: int
 def _secs(seconds: float) -> str:
     """Seconds as the plan's messages write them: a tenth below 10 s, whole ones above."""
     return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def full_run_seconds(facts: dict[str, Any], epochs: int) -> float:
+    """One full training of the user's setup: the diagnosis' seconds per epoch × its epochs (0
+    when the diagnosis did not time one). Every cost of the plan is counted from this timing."""
+    return (facts.get("seconds_per_epoch") or 0.0) * epochs
 
 
 def estimate_text(full_run_seconds: float, *, n_trials: int, top_k: int, extra_seeds: int,

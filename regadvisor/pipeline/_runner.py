@@ -225,7 +225,13 @@ def _diagnosis_budget(options: AdviseOptions) -> float | None:
 
 def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
     """With ``--budget``: the plan (made once, kept in the record) as TuneSettings fields."""
-    from regadvisor.pipeline._budget import make_plan, parse_budget, plan_fields, rerun_seconds
+    from regadvisor.pipeline._budget import (
+        full_run_seconds,
+        make_plan,
+        parse_budget,
+        plan_fields,
+        rerun_seconds,
+    )
 
     options, result = run.options, run.result
     if not options.budget:
@@ -233,8 +239,8 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
             run.hooks.plan({"n_trials": options.n_trials, "text": _estimate(run, diagnosis)})
         return {}
     if result.plan is None:
-        per_epoch = diagnosis.facts.get("seconds_per_epoch") or 0.0
-        plan = make_plan(parse_budget(options.budget), per_epoch * run.experiment.epochs,
+        plan = make_plan(parse_budget(options.budget),
+                         full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          time.perf_counter() - run.started, n_trials=options.n_trials,
                          seeds=options.seeds, top_k=options.tuning.get("top_k", 3),
                          extra_seeds=options.tuning.get("extra_seeds", 2),
@@ -250,11 +256,11 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
 
 def _estimate(run: _Run, diagnosis: Diagnosis) -> str:
     """Without --budget: what the run will train, and about how long it takes."""
-    from regadvisor.pipeline._budget import estimate_text
+    from regadvisor.pipeline._budget import estimate_text, full_run_seconds
 
     options = run.options
-    per_epoch = diagnosis.facts.get("seconds_per_epoch") or 0.0
-    return estimate_text(per_epoch * run.experiment.epochs, n_trials=options.n_trials,
+    return estimate_text(full_run_seconds(diagnosis.facts, run.experiment.epochs),
+                         n_trials=options.n_trials,
                          top_k=options.tuning.get("top_k", 3),
                          extra_seeds=options.tuning.get("extra_seeds", 2), seeds=options.seeds,
                          max_seeds=max(options.seeds, options.max_seeds))
