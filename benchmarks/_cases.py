@@ -75,7 +75,8 @@ def score(exp, config, seeds: list[int]) -> dict[str, Any]:
 
     loader = exp.test_loader or exp.val_loader
     out: dict[str, Any] = {"seeds": seeds, "metric": [], "loss": [], "ece": [], "epochs": [],
-                           "sample_loss": [], "sample_correct": []}
+                           "sample_loss": [], "sample_correct": [], "val_metric": [],
+                           "val_loss": []}
     for s in seeds:
         result = train(exp.model_factory, exp.train_loader_for(config), exp.val_loader,
                        config.replace(seed=s),
@@ -84,6 +85,9 @@ def score(exp, config, seeds: list[int]) -> dict[str, Any]:
                        batch=exp.batch)
         h = result.history
         out["epochs"].append(h.epochs_run)
+        best = h.restored or h.best  # what tuning would have seen of this run
+        out["val_metric"].append(None if h.diverged or best is None else best.val_metric)
+        out["val_loss"].append(None if h.diverged or best is None else best.val_loss)
         if h.diverged:
             out["metric"].append(0.0 if exp.higher_is_better else math.inf)
             out["loss"].append(math.inf)
@@ -120,21 +124,35 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
                    label: str = "regadvisor") -> dict[str, Any]:
     """``advise`` with its defaults, or with the settings of ``variant`` (AdviseOptions fields,
     and TuneSettings fields under ``tuning``)."""
+    from regadvisor.errors import ConfigError
     from regadvisor.experiment import ExperimentError, baseline_config
     from regadvisor.pipeline import AdviseOptions, run_stages
 
     exp = load_case(name)
     variant = dict(variant or {})
     t0 = time.perf_counter()
+    spent: dict[str, int] = {}
     try:
         with tempfile.TemporaryDirectory() as run_dir:
-            result = run_stages(exp, Path(run_dir),
-                                AdviseOptions(seed=seed, render=False, **variant))
-    except ExperimentError as e:
-        # Refused before any training (too few samples to judge a fit): the user gets no
-        # advice and keeps the setup, which is what is scored.
-        return {"case": name, "method": label, "seed": seed, "variant": variant, "epochs": 0,
-                "epochs_by_stage": {}, "seconds": time.perf_counter() - t0,
+            try:
+                result = run_stages(exp, Path(run_dir),
+                                    AdviseOptions(seed=seed, render=False, **variant))
+            except ConfigError:
+                record = Path(run_dir) / "report.json"
+                if record.exists():  # a budget refused after the diagnosis: its epochs count
+                    import json
+
+                    diag = json.loads(record.read_text()).get("diagnosis") or {}
+                    spent["diagnose"] = len((diag.get("history") or {}).get("records", []))
+                raise
+    except (ExperimentError, ConfigError) as e:
+        if isinstance(e, ConfigError) and "cannot cover" not in str(e):
+            raise
+        # Refused (too few samples to judge a fit, or a --budget below the smallest plan): the
+        # user gets no advice and keeps the setup, which is what is scored.
+        return {"case": name, "method": label, "seed": seed, "variant": variant,
+                "epochs": sum(spent.values()), "epochs_by_stage": spent,
+                "seconds": time.perf_counter() - t0,
                 "verdict": "refused", "findings": [], "kept_baseline": True,
                 "verification": {"verdict": "refused", "warnings": [str(e)], "flags": []},
                 "refused": str(e), "trials": 0, "pruned": 0,
@@ -153,9 +171,13 @@ def run_regadvisor(name: str, seed: int, variant: dict[str, Any] | None = None,
                       for r in ver[arm]["runs"] if not r.get("reused")),
     }
     final = result.recommendation.config
+    plan = plain.get("plan") or {}
     return {
         "case": name, "method": label, "seed": seed, "variant": variant,
         "epochs": sum(epochs.values()), "epochs_by_stage": epochs, "seconds": seconds,
+        # Under a --budget: what it allowed (from the start of the run) and what it got.
+        "budget_seconds": plan.get("total_seconds"),
+        "within_budget": (seconds <= 1.1 * plan["total_seconds"]) if plan else None,
         "verdict": diag["verdict"]["name"],
         "findings": [f["rule_id"] for f in diag["findings"]],
         "kept_baseline": rec["kept_baseline"],

@@ -70,8 +70,8 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Run fold
                                                 "new folder under reports/.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")]
 #: The largest ``--seed``: torch takes seeds below 2**64 but NumPy and Optuna's sampler only
-#: below 2**32, and regadvisor derives more seeds from it (``seed + 100·k`` for verification,
-#: ``seed + 1000·k`` for the winner's re-runs, ``seed + rank`` for the workers' samplers);
+#: below 2**32, and regadvisor derives more seeds from it (``seed + 100·k`` for verification and
+#: the winner's re-runs, ``seed + rank`` for the workers' samplers);
 #: below 2**31 they all stay in range.
 MAX_SEED = 2**31 - 1
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Training seed.")]

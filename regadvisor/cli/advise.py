@@ -60,7 +60,7 @@ def advise_command(
         "--max-seeds", min=2, help="Most training seeds of the verification (each arm): while "
         "its interval straddles zero and cannot rule out a gain that matters, it adds a seed "
         "at a time up to this (within the time a --budget leaves). Equal to --seeds: no seed "
-        "is added.")] = 10,
+        "is added.")] = 6,
     objective: ObjectiveOpt = None,
     pruner: PrunerOpt = defaults.PRUNER,
     diagnostic_epochs: DiagEpochsOpt = None,

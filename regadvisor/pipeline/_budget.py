@@ -2,22 +2,25 @@
 user's setup), planned once the diagnosis has timed an epoch.
 
 The plan splits what is left after the diagnosis between verification (``2·seeds`` full runs,
-one fewer when the diagnosis trained the user's setup at full length: that run is reused), the
-winner's re-runs (``top_k × extra_seeds`` full runs) and the trials. A trial costs about
+less the runs it reuses: the diagnosis' when it trained the user's setup at full length, and the
+winner's re-runs, which train with verification's seeds), the winner's re-runs (``top_k ×
+extra_seeds`` full runs) and the trials. A trial costs about
 :data:`TRIAL_FRACTION` of a full run with the patient pruner (the pruner is the
 multi-fidelity part: a trial that trails the median at a rung stops there), so the plan runs
 as many trials as fit, and the study stops starting trials when their share of the time is
 spent: the run ends within the budget give or take one trial.
-When the budget is too small for the defaults, the re-runs shrink first, then verification goes
-down to 2 seeds (with the caution that 2 seeds carry), then the re-runs go (the winner is the
-best single trial); the plan says what it gave up. Verification adds seeds while its verdict
-is open only as long as another seed of both arms ends before the budget does.
+When the budget is too small for the defaults, the top trials re-run shrink to the best one
+first (its re-runs are verification's runs of the recommendation: they cost nothing extra), then
+verification starts at 2 seeds (with the caution that 2 seeds carry), then only the guide's
+recipe is tried; the plan says what it gave up. Verification adds seeds while its verdict is open
+only as long as another seed of both arms ends before the budget does.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +28,8 @@ from regadvisor.errors import ConfigError
 
 __all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "estimate_text", "full_run_seconds",
            "make_plan",
-           "parse_budget", "plan_fields", "rerun_seconds", "verification_seeds"]
+           "parse_budget", "plan_fields", "rerun_seconds", "reused_reruns",
+           "verification_seeds"]
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: the mean
 #: over the case suite's calibration half is 0.65 (epochs trained by the trials / trials × the
@@ -88,6 +92,7 @@ class Plan:
     verify: bool = True
     gives_up: str = ""
     reused: int = 0
+    report_seconds: float = REPORT_SECONDS
 
     def text(self) -> str:
         """The plan in one paragraph, for the terminal and the report."""
@@ -99,19 +104,20 @@ class Plan:
                 f"Diagnosis: {self.spent_seconds:.0f} s, done. Tuning: up to {self.n_trials} "
                 f"trials in {self.trial_seconds:.0f} s (about {TRIAL_FRACTION:g} of a full run "
                 "each: the patient pruner stops trials that trail at a rung), "
-                + (f"then the top {self.top_k} re-run over {self.extra_seeds} extra seed"
+                + (f"then {_top(self.top_k)} re-run over {self.extra_seeds} extra seed"
                    f"{'s' if self.extra_seeds != 1 else ''} (about "
                    f"{self.top_k * self.extra_seeds * f:.0f} s)." if self.extra_seeds
                    else "and the best single trial wins (no re-runs).")
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
-                   f"{(2 * self.seeds - self.reused) * f:.0f} s), and more seeds while the "
-                   "verdict is open, as long as the time left allows." if self.verify else "")
+                   f"{(2 * self.seeds - self.reused) * f:.0f} s; {_runs(self.reused)} trained "
+                   "before it and reused), and more seeds while the verdict is "
+                   "open, as long as the time left allows." if self.verify else "")
                 + (f" {self.gives_up}" if self.gives_up else ""))
 
 
 def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, n_trials: int,
               seeds: int, top_k: int, extra_seeds: int, verify: bool = True,
-              reused: int = 0) -> Plan:
+              reused: int = 0, report_seconds: float = REPORT_SECONDS) -> Plan:
     """Fit trials, re-runs and verification into what is left of the budget.
 
     Args:
@@ -122,8 +128,12 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         n_trials, seeds, top_k, extra_seeds: The settings without a budget: the plan's upper
             bounds.
         verify: Whether verification follows (``tune`` alone has none).
-        reused: Verification runs already trained (1 when the diagnosis trained the user's
-            setup at full length: verification takes it as its first baseline seed).
+        reused: Verification runs of the user's setup already trained (1 when the diagnosis
+            trained it at full length: verification takes it as its first baseline seed). The
+            winner's re-runs that verification reuses are counted here
+            (:func:`reused_reruns`).
+        report_seconds: Set aside for the report (0 when none is rendered: the API's
+            ``render=False``).
 
     Raises:
         ConfigError: The budget cannot cover even the smallest plan (the message says how much
@@ -132,23 +142,26 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
     total = (budget.seconds if budget.seconds is not None
              else budget.runs * max(full_run_seconds, 1e-3))
     f = max(full_run_seconds, 1e-3) * SAFETY
-    left = total - spent_seconds - REPORT_SECONDS
-    for k, extra, s in ((top_k, extra_seeds, seeds), (2, 1, seeds), (2, 1, 2), (1, 1, 2),
-                        (1, 0, 2)):
-        room = left - ((2 * s - reused) * f if verify else 0.0) - k * extra * f
-        if room >= MIN_TRIALS * TRIAL_FRACTION * f:
-            trials = min(n_trials, max(MIN_TRIALS, math.floor(room / (TRIAL_FRACTION * f))))
-            return Plan(budget=budget.text, total_seconds=total,
+    left = total - spent_seconds - report_seconds
+    rungs = _rungs(top_k, extra_seeds, seeds)
+    for k, extra, s, fewest in rungs:
+        taken = reused + reused_reruns(extra, s) if verify else 0
+        room = left - ((2 * s - taken) * f if verify else 0.0) - k * extra * f
+        if room >= fewest * TRIAL_FRACTION * f:
+            trials = min(n_trials, max(fewest, math.floor(room / (TRIAL_FRACTION * f))))
+            return Plan(budget=budget.text, total_seconds=total, report_seconds=report_seconds,
                         full_run_seconds=max(full_run_seconds, 1e-3), run_seconds=f,
                         spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
-                        top_k=k, extra_seeds=extra, seeds=s, verify=verify, reused=reused,
-                        gives_up=_gives_up(trials, n_trials, k * extra, top_k * extra_seeds,
-                                           s, seeds, verify))
-    smallest = MIN_TRIALS * TRIAL_FRACTION + (4 - reused if verify else 0)
-    need = spent_seconds + REPORT_SECONDS + smallest * f
+                        top_k=k, extra_seeds=extra, seeds=s, verify=verify, reused=taken,
+                        gives_up=_gives_up(trials, n_trials, k, top_k, s, seeds, verify))
+    k, extra, s, fewest = rungs[-1]
+    smallest = (fewest * TRIAL_FRACTION + k * extra
+                + (2 * s - reused - reused_reruns(extra, s) if verify else 0))
+    need = spent_seconds + report_seconds + smallest * f
     measured = max(full_run_seconds, 1e-3)
     what = ("a tuned and verified recommendation" if verify else "a tuned recommendation")
-    parts = f"{MIN_TRIALS} trials, no re-run" + (", 2 verification seeds" if verify else "")
+    parts = ("one trial (the guide's recipe)" + (f", {k * extra} re-run" if extra else "")
+             + (f", {s} verification seeds" if verify else ""))
     # Every "x" here counts full trainings at the one timing the diagnosis measured.
     raise ConfigError(
         f"--budget {budget.text} ({_secs(total)}, {total / measured:.1f}x) cannot cover {what}: "
@@ -158,20 +171,38 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
         "the diagnosis. Give a larger --budget.")
 
 
-def _gives_up(trials: int, default_trials: int, reruns: int, default_reruns: int, seeds: int,
+def _rungs(top_k: int, extra_seeds: int, seeds: int) -> list[tuple[int, int, int, int]]:
+    """The plans a budget tries, largest first, as ``(top_k, extra_seeds, seeds, fewest
+    trials)``: the settings asked for; the best trial alone re-run (its re-runs are
+    verification's runs of the recommendation, so they cost nothing extra); verification from 2
+    seeds; the guide's recipe alone (the study's first trial)."""
+    rungs = [(top_k, extra_seeds, seeds, MIN_TRIALS),
+             (1, min(extra_seeds, max(seeds - 1, 0)), seeds, MIN_TRIALS),
+             (1, min(extra_seeds, 1), min(seeds, 2), MIN_TRIALS),
+             (1, min(extra_seeds, 1), min(seeds, 2), 1)]
+    return [r for i, r in enumerate(rungs) if r not in rungs[:i]]
+
+
+def reused_reruns(extra_seeds: int, seeds: int) -> int:
+    """Verification runs of the recommendation that the winner's re-runs already trained: its
+    seeds 1 to ``extra_seeds`` among the first look's ``seeds``."""
+    return max(0, min(extra_seeds, seeds - 1))
+
+
+def _gives_up(trials: int, default_trials: int, top_k: int, default_top_k: int, seeds: int,
               default_seeds: int, verify: bool) -> str:
     """What a budget smaller than the defaults need gives up, in a sentence (empty when
     nothing)."""
     lost = []
-    if trials < default_trials:
+    if trials == 1 < default_trials:
+        lost.append(f"1 trial instead of {default_trials}: only the guide's recipe for the "
+                    "findings is tried, nothing is searched")
+    elif trials < default_trials:
         lost.append(f"{trials} trials instead of {default_trials}: the search sees less of the "
                     "space")
-    if reruns == 0 < default_reruns:
-        lost.append(f"no re-runs instead of {default_reruns}: the winner is the best single "
-                    "trial, which may owe its place to its seed")
-    elif reruns < default_reruns:
-        lost.append(f"{reruns} re-run{'s' if reruns != 1 else ''} instead of {default_reruns}: "
-                    "the winner is told from the runner-up on fewer seeds")
+    if top_k < default_top_k:
+        lost.append(f"the best trial alone re-run instead of the top {default_top_k}: the "
+                    "winner is the best single trial, which may owe its place to its seed")
     if verify and seeds < default_seeds:
         lost.append(f"verification starts at {seeds} seeds instead of {default_seeds}: its first "
                     "look rests on 1 degree of freedom, and a gain decides only if it is large "
@@ -193,38 +224,62 @@ def full_run_seconds(facts: dict[str, Any], epochs: int) -> float:
 
 
 def estimate_text(full_run_seconds: float, *, n_trials: int, top_k: int, extra_seeds: int,
-                  seeds: int, max_seeds: int, verify: bool = True) -> str:
+                  seeds: int, max_seeds: int, verify: bool = True, reused: int = 0) -> str:
     """The plan of a run without ``--budget`` and what it costs, in one paragraph: printed
     before tuning so that a user whose model trains for an hour knows what a run will take.
 
     Costs are counted in full trainings of the user's setup at the one timing the diagnosis
     measured (``full_run_seconds``): a trial at :data:`TRIAL_FRACTION` of one (the pruner stops
-    trials that trail), a re-run or a verification run at one.
+    trials that trail), a re-run or a verification run at one; a verification run that reuses
+    one already trained (``reused`` of the user's setup, and the winner's re-runs) at none.
     """
     measured = max(full_run_seconds, 1e-3)
     trials, reruns = n_trials * TRIAL_FRACTION, top_k * extra_seeds
-    low = trials + reruns + (2 * seeds if verify else 0)
-    high = trials + reruns + (2 * max_seeds if verify else 0)
+    taken = reused + reused_reruns(extra_seeds, seeds) if verify else 0
+    low = trials + reruns + (2 * seeds - taken if verify else 0)
+    high = trials + reruns + (2 * max_seeds - taken if verify else 0)
     runs = (f"{low:.0f} to {high:.0f}" if high > low else f"{low:.0f}")
     verification = (f", then verification over {seeds} seeds of both configurations"
                     + (f", up to {max_seeds} while the verdict is open" if max_seeds > seeds
-                       else "") if verify else "")
+                       else "")
+                    + (f" ({_runs(taken)} already trained)" if taken else "")
+                    if verify else "")
     seconds = (f"{low * measured:.0f} to {high * measured:.0f} s" if high > low
                else f"{low * measured:.0f} s")
-    return (f"up to {n_trials} trials (about {TRIAL_FRACTION:g} of a full training each), the "
-            f"top {top_k} re-run over {extra_seeds} extra seed{'s' if extra_seeds != 1 else ''}"
-            f"{verification}: about {runs} full trainings of your setup at {measured:.1f} s "
+    return (f"up to {n_trials} trials (about {TRIAL_FRACTION:g} of a full training each), "
+            f"{_top(top_k)} re-run over {extra_seeds} extra seed"
+            f"{'s' if extra_seeds != 1 else ''}{verification}: about {runs} full trainings of "
+            f"your setup at {measured:.1f} s "
             f"each (as the diagnosis timed it), about {seconds} here. --budget caps it (in "
             "time, or in full trainings: --budget 10x).")
 
 
-def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float) -> int:
+def _runs(n: int) -> str:
+    """``n`` of verification's runs, as the plan names them."""
+    return f"{n} run{'s' if n != 1 else ''} of it"
+
+
+def _top(top_k: int) -> str:
+    """The trials re-run, as the plan names them."""
+    return "the best trial" if top_k == 1 else f"the top {top_k}"
+
+
+def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float,
+                       reused: Callable[[int], int] | None = None) -> int:
     """Seeds for verification from what is left when tuning ends (the plan's, or fewer, never
-    under 2): ``run_seconds`` is a full run as the trials measured it."""
-    left = plan["total_seconds"] - elapsed - REPORT_SECONDS
+    under 2): ``run_seconds`` is a full run as the trials measured it, and ``reused(seeds)`` the
+    runs of a first look at ``seeds`` seeds that are already trained (default: as planned)."""
+    left = plan["total_seconds"] - elapsed - plan.get("report_seconds", REPORT_SECONDS)
     run = max(run_seconds, plan.get("run_seconds", plan["full_run_seconds"]))
+    if reused is None:
+        extra = plan.get("extra_seeds", 0)
+        diagnosis = plan.get("reused", 0) - reused_reruns(extra, plan["seeds"])
+
+        def reused(seeds: int) -> int:
+            return max(diagnosis, 0) + reused_reruns(extra, seeds)
+
     for seeds in range(plan["seeds"], 2, -1):
-        if (2 * seeds - plan.get("reused", 0)) * run <= left:
+        if (2 * seeds - reused(seeds)) * run <= left:
             return seeds
     return 2
 

@@ -10,7 +10,7 @@ import contextlib
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from regadvisor.pipeline._record import (
     write_outputs,
 )
 from regadvisor.training import RegConfig
+from regadvisor.tuning import defaults
 
 if TYPE_CHECKING:
     from regadvisor.tuning import SearchSpace, TuneSettings, TuningResult
@@ -106,6 +107,20 @@ class _Run:
     result: RunResult
     done: set[str]  # the stages that had finished before this run started
     started: float = 0.0  # time.perf_counter() when the run started (the budget counts from it)
+    # The top trials' re-runs, (trial number, seed) -> (History, model), for verification.
+    kept: dict[tuple[int, int], tuple[Any, Any]] = field(default_factory=dict)
+
+    def keep(self, number: int, seed: int, history: Any, model: Any) -> None:
+        """Keep a re-run of a top trial (on the CPU): the winner's serve as verification's
+        runs of the recommendation with their seeds."""
+        self.kept[(number, seed)] = (history, model.to("cpu"))
+
+    def winner_runs(self, tuning: TuningResult) -> dict[int, tuple[Any, Any]]:
+        """The winner's kept re-runs by seed (the others' are let go)."""
+        runs = {seed: run for (number, seed), run in self.kept.items()
+                if number == tuning.best_trial}
+        self.kept.clear()
+        return runs
 
     def begin(self, name: str) -> float:
         """Tell the hooks that the stage starts; its start time (``time.perf_counter``)."""
@@ -173,7 +188,7 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
               "reference_loss": diagnosis.facts.get("val_loss_last"), **options.tuning}
     settings, note = _folder_study(run, space, TuneSettings(**{**fields, **planned}))
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
-                  on_rerun=run.hooks.rerun)
+                  on_rerun=run.hooks.rerun, keep=run.keep)
     if note:
         tuning.notes.append(note)
     result.tuning = tuning
@@ -226,6 +241,7 @@ def _diagnosis_budget(options: AdviseOptions) -> float | None:
 def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
     """With ``--budget``: the plan (made once, kept in the record) as TuneSettings fields."""
     from regadvisor.pipeline._budget import (
+        REPORT_SECONDS,
         full_run_seconds,
         make_plan,
         parse_budget,
@@ -242,9 +258,10 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
         plan = make_plan(parse_budget(options.budget),
                          full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          time.perf_counter() - run.started, n_trials=options.n_trials,
-                         seeds=options.seeds, top_k=options.tuning.get("top_k", 3),
-                         extra_seeds=options.tuning.get("extra_seeds", 2),
-                         reused=1 if diagnosis.trained else 0)
+                         seeds=options.seeds, top_k=options.tuning.get("top_k", defaults.TOP_K),
+                         extra_seeds=options.tuning.get("extra_seeds", defaults.EXTRA_SEEDS),
+                         reused=1 if diagnosis.trained else 0,
+                         report_seconds=REPORT_SECONDS if options.render else 0.0)
         result.plan = plan_fields(plan)
         write_outputs(result, run.run_dir)
     if run.hooks.plan:
@@ -261,21 +278,25 @@ def _estimate(run: _Run, diagnosis: Diagnosis) -> str:
     options = run.options
     return estimate_text(full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          n_trials=options.n_trials,
-                         top_k=options.tuning.get("top_k", 3),
-                         extra_seeds=options.tuning.get("extra_seeds", 2), seeds=options.seeds,
-                         max_seeds=max(options.seeds, options.max_seeds))
+                         top_k=options.tuning.get("top_k", defaults.TOP_K),
+                         extra_seeds=options.tuning.get("extra_seeds", defaults.EXTRA_SEEDS),
+                         seeds=options.seeds,
+                         max_seeds=max(options.seeds, options.max_seeds),
+                         reused=1 if diagnosis.trained else 0)
 
 
-def _planned_seeds(run: _Run) -> int:
-    """Verification seeds under a --budget: re-planned from the time left and a full run as the
-    trials measured it (seconds per epoch × the user's epochs)."""
+def _planned_seeds(run: _Run, reused: list[int]) -> int:
+    """Verification seeds under a --budget: re-planned from the time left, a full run as the
+    trials measured it (seconds per epoch × the user's epochs) and the runs it reuses
+    (``reused``: the k of each seed ``seed + 100·k`` with a run already trained, per arm)."""
     from regadvisor.pipeline._budget import verification_seeds
 
     trials = [t for t in run.result.tuning.trials if t.seconds and t.epochs_run]
     per_epoch = (sorted(t.seconds / t.epochs_run for t in trials)[len(trials) // 2]
                  if trials else 0.0)
     seeds = verification_seeds(run.result.plan, time.perf_counter() - run.started,
-                               per_epoch * run.experiment.epochs)
+                               per_epoch * run.experiment.epochs,
+                               reused=lambda n: sum(1 for k in reused if k < n))
     run.result.plan["seeds_verified"] = seeds
     return seeds
 
@@ -288,7 +309,7 @@ def _deadline(run: _Run) -> float | None:
     plan = run.result.plan
     if not plan:
         return None
-    return run.started + plan["total_seconds"] - REPORT_SECONDS
+    return run.started + plan["total_seconds"] - plan.get("report_seconds", REPORT_SECONDS)
 
 
 def _placements(experiment: Experiment, baseline: RegConfig,
@@ -310,13 +331,17 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
     options, result = run.options, run.result
     t0 = run.begin("verify")
     # The diagnosis trained the user's setup at full length with the first seed: the
-    # same run as verification's first seed of the baseline; it is not trained again.
+    # same run as verification's first seed of the baseline; it is not trained again. The
+    # winner's re-runs are verification's runs of the recommendation with their seeds.
     reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
+    reuse_recommended = run.winner_runs(result.tuning) if result.tuning else {}
     with _user_code("verification", options.device):
-        seeds = _planned_seeds(run) if result.plan else options.seeds
+        taken = [(s - options.seed) // 100 for s in [*reuse, *reuse_recommended]]
+        seeds = _planned_seeds(run, taken) if result.plan else options.seeds
         verification = verify(run.experiment, baseline, recommended, seeds=seeds,
                               seed=options.seed, device=options.device,
                               on_run=run.hooks.verify, reuse=reuse,
+                              reuse_recommended=reuse_recommended,
                               max_seeds=max(seeds, options.max_seeds),
                               deadline=_deadline(run))
     if result.plan:

@@ -46,6 +46,8 @@ class TuneSettings:
             with one ranks after the others for the re-runs (see
             :func:`regadvisor.tuning.winner.select`).
         seed: Seeds the sampler (same seed, same trials in one worker) and the training runs.
+        startup_trials: Random trials before TPE models the results (the guide's recipe, the
+            study's first trial, is one of them).
         pruner: One of :data:`PRUNERS`.
         top_k: Top trials re-run over extra seeds to choose the winner.
         extra_seeds: Extra training seeds per top trial.
@@ -69,9 +71,10 @@ class TuneSettings:
     reference_loss: float | None = None
     loss_guard: float = defaults.LOSS_GUARD
     seed: int = 0
+    startup_trials: int = defaults.STARTUP_TRIALS
     pruner: str = defaults.PRUNER
-    top_k: int = 3
-    extra_seeds: int = 2
+    top_k: int = defaults.TOP_K
+    extra_seeds: int = defaults.EXTRA_SEEDS
     storage: str | None = None
     study_name: str | None = None
     device: Any = "cpu"
@@ -97,26 +100,32 @@ class TuneSettings:
         if self.heartbeat_seconds < 1:
             raise ConfigError(f"--heartbeat must be at least 1 second. Got "
                               f"{self.heartbeat_seconds}.")
+        if self.startup_trials < 1:
+            raise ConfigError(f"startup_trials must be at least 1. Got {self.startup_trials}.")
         if self.top_k < 1 or self.extra_seeds < 0:
             raise ConfigError("top_k must be >= 1 and extra_seeds >= 0.")
 
 
 #: The sampler's settings, passed explicitly (not through Optuna's defaults, which changed in
-#: Optuna 5) and named in the report as they are.
-SAMPLER_SETTINGS = {"n_startup_trials": 8, "multivariate": True, "constant_liar": True}
+#: Optuna 5) and named in the report as they are; ``n_startup_trials`` comes from
+#: :attr:`TuneSettings.startup_trials`.
+SAMPLER_SETTINGS = {"multivariate": True, "constant_liar": True}
 
 
-def make_sampler(seed: int) -> optuna.samplers.TPESampler:
+def make_sampler(seed: int, startup_trials: int = defaults.STARTUP_TRIALS
+                 ) -> optuna.samplers.TPESampler:
     """TPE with :data:`SAMPLER_SETTINGS`: multivariate (it models the parameters jointly) and
-    with the constant liar (parallel workers do not all sample the same point)."""
+    with the constant liar (parallel workers do not all sample the same point), after
+    ``startup_trials`` random ones."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=seed, **SAMPLER_SETTINGS)
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials,
+                                          **SAMPLER_SETTINGS)
 
 
-def sampler_text(seed: int) -> str:
+def sampler_text(seed: int, startup_trials: int = defaults.STARTUP_TRIALS) -> str:
     """How the report names the sampler that ran."""
-    return (f"TPESampler(seed={seed}, "
+    return (f"TPESampler(seed={seed}, n_startup_trials={startup_trials}, "
             + ", ".join(f"{k}={v}" for k, v in SAMPLER_SETTINGS.items()) + ")")
 
 

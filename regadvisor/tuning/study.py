@@ -52,8 +52,14 @@ from regadvisor.tuning.storage import (
     stored_space,
     unusable_study,
 )
-from regadvisor.tuning.trials import config_for, records, seeded_trials, tuning_base
-from regadvisor.tuning.winner import choose_winner, tie_notes
+from regadvisor.tuning.trials import (
+    config_for,
+    records,
+    seeded_trials,
+    trial_seed,
+    tuning_base,
+)
+from regadvisor.tuning.winner import Keep, choose_winner, tie_notes
 
 __all__ = [
     "PRUNERS",
@@ -97,7 +103,8 @@ def open_study(
     url, storage = open_storage(settings, run_dir)
     name = settings.study_name or default_study_name(experiment)
     direction = _direction(experiment, settings)
-    sampler = make_sampler(settings.seed if sampler_seed is None else sampler_seed)
+    sampler = make_sampler(settings.seed if sampler_seed is None else sampler_seed,
+                           settings.startup_trials)
     try:
         study = optuna.create_study(storage=storage, study_name=name, direction=direction,
                                     sampler=sampler,
@@ -198,7 +205,7 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
 
     def run(trial: optuna.Trial) -> float:
         params = _suggest(trial, space)
-        config = config_for(base, space, params).replace(seed=settings.seed)
+        config = config_for(base, space, params).replace(seed=trial_seed(settings.seed))
         started = time.perf_counter()
         trial.set_user_attr("worker", WORKER_ID)
         try:
@@ -323,6 +330,7 @@ def tune(
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
     on_rerun: Callable[[int, int], None] | None = None,
     start_workers: Callable[[str, str], Sequence[Any]] | None = None,
+    keep: Keep | None = None,
 ) -> TuningResult:
     """Run the study, choose the noise-aware winner, and return plain records.
 
@@ -332,6 +340,8 @@ def tune(
         on_trial, on_rerun: Progress callbacks.
         start_workers: Called with the storage URL and study name once the study exists (and
             its seeded trials are queued); returns worker processes to wait for.
+        keep: Given each finished re-run of the top trials (see
+            :func:`~regadvisor.tuning.winner.choose_winner`).
     """
     started = time.perf_counter()
     study = open_study(experiment, space, settings, run_dir)
@@ -352,7 +362,7 @@ def tune(
     # The re-runs train with this module's ``train``, as the trials do, so that replacing
     # ``study.train`` (to count epochs, say) reaches both.
     reruns, winner, guard_notes = choose_winner(experiment, space, settings, study,
-                                                on_rerun=on_rerun, trainer=train)
+                                                on_rerun=on_rerun, trainer=train, keep=keep)
     base = tuning_base(experiment, settings)
     best_config = config_for(base, space, winner.params) if winner else None
     trials = records(study)
@@ -368,7 +378,7 @@ def tune(
         best_config=best_config,
         best_trial=winner.number if winner else None,
         seconds=time.perf_counter() - started,
-        sampler=sampler_text(settings.seed),
+        sampler=sampler_text(settings.seed, settings.startup_trials),
         pruner=settings.pruner,
         stopped_early=stopped,
         notes=tie_notes(trials, study.direction == optuna.study.StudyDirection.MAXIMIZE,

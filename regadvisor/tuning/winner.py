@@ -19,13 +19,18 @@ from regadvisor.training.faults import USER_CODE_ERRORS, explain, fault_text
 from regadvisor.tuning._records import Rerun, TrialRecord
 from regadvisor.tuning.settings import TuneSettings
 from regadvisor.tuning.space import SearchSpace
-from regadvisor.tuning.trials import config_for, records, tuning_base
+from regadvisor.tuning.trials import config_for, records, trial_seed, tuning_base
 
-__all__ = ["MIN_TIED", "NOISE_SE", "blown_up", "choose_winner", "select", "tie_notes",
-           "within_noise"]
+__all__ = ["MIN_TIED", "NOISE_SE", "RERUN_SEED_STEP", "Keep", "blown_up", "choose_winner",
+           "select", "tie_notes", "within_noise"]
 
 #: Orders candidates, best first, from their objective value and validation loss.
 _Rank = Callable[[float, float | None], tuple]
+#: Given each finished re-run: ``keep(trial_number, seed, history, model)``.
+Keep = Callable[[int, int, History, Any], None]
+#: The k-th re-run of a candidate trains with ``seed + RERUN_SEED_STEP·k``: verification's k-th
+#: seed, so that the winner's re-runs serve as its runs of the recommendation.
+RERUN_SEED_STEP = 100
 
 
 def choose_winner(
@@ -36,6 +41,7 @@ def choose_winner(
     on_rerun: Callable[[int, int], None] | None = None,
     *,
     trainer: Callable[..., TrainResult] = train,
+    keep: Keep | None = None,
 ) -> tuple[list[Rerun], TrialRecord | None, list[str]]:
     """Pick the winner among the completed trials (see :class:`TuneSettings` ``winner``).
 
@@ -47,6 +53,11 @@ def choose_winner(
 
     ``trainer`` trains the re-runs; the study passes the function it trains its trials with, so
     that whatever replaces that one (e.g. to count epochs) reaches the re-runs too.
+
+    The re-runs train with verification's seeds (``seed + 100·k``, k ≥ 1): the winner's are the
+    runs verification would train for its recommendation with those seeds, so ``keep`` is given
+    each finished re-run (``keep(trial_number, seed, history, model)``) for verification to
+    measure instead of training it again.
 
     Returns:
         The re-runs, the winner's record (None without a completed trial), and what the report
@@ -62,12 +73,12 @@ def choose_winner(
     rank = functools.partial(_rank, maximize=maximize, guard=guard)
     top = _top_trials(complete, rank, settings.top_k)
     if settings.winner == "best":
-        candidates = [_summarise(t, [settings.seed], [float(t.value)], [],
+        candidates = [_summarise(t, [trial_seed(settings.seed)], [float(t.value)], [],
                                  [t.user_attrs.get("val_loss")], []) for t in top]
         reruns: list[Rerun] = []
     else:
         train_seed = functools.partial(_train_seed, experiment, space, settings,
-                                       tuning_base(experiment, settings), trainer)
+                                       tuning_base(experiment, settings), trainer, keep)
         total = len(top) * settings.extra_seeds
         done = itertools.count(1)
 
@@ -207,7 +218,7 @@ def _reruns(
     top: list[optuna.trial.FrozenTrial],
     settings: TuneSettings,
     maximize: bool,
-    train_seed: Callable[[dict[str, Any], int, list[str]], History | None],
+    train_seed: Callable[[int, dict[str, Any], int, list[str]], History | None],
     step: Callable[[], None],
 ) -> list[Rerun]:
     """The top trials and their re-runs over the extra seeds, seed by seed (every candidate's
@@ -217,16 +228,16 @@ def _reruns(
     failed or diverged re-run counts as the worst value."""
     runs: list[dict[str, list[Any]]] = [
         {"values": [float(t.value)], "losses": [t.user_attrs.get("val_loss")],
-         "seeds": [settings.seed], "epochs": [], "errors": []} for t in top]
+         "seeds": [trial_seed(settings.seed)], "epochs": [], "errors": []} for t in top]
     started, slowest = time.perf_counter(), 0.0
     for k in range(1, settings.extra_seeds + 1):
-        seed = settings.seed + 1000 * k
+        seed = settings.seed + RERUN_SEED_STEP * k
         for trial, run in zip(top, runs, strict=True):
             if (settings.rerun_seconds is not None
                     and time.perf_counter() - started + slowest >= settings.rerun_seconds):
                 continue
             t0 = time.perf_counter()
-            h = train_seed(dict(trial.params), seed, run["errors"])
+            h = train_seed(trial.number, dict(trial.params), seed, run["errors"])
             slowest = max(slowest, time.perf_counter() - t0)
             run["epochs"].append(h.epochs_run if h is not None else 0)
             value, loss = _figures(h, settings, maximize)
@@ -244,21 +255,27 @@ def _train_seed(
     settings: TuneSettings,
     base: RegConfig,
     trainer: Callable[..., TrainResult],
+    keep: Keep | None,
+    number: int,
     params: dict[str, Any],
     seed: int,
     errors: list[str],
 ) -> History | None:
-    """Train one re-run; ``None`` (and a line in ``errors``) when the experiment's code fails."""
+    """Train one re-run and hand it to ``keep``; ``None`` (and a line in ``errors``) when the
+    experiment's code fails."""
     config = config_for(base, space, params).replace(seed=seed)
     try:
-        return train_experiment(experiment, config, trainer=trainer, device=settings.device,
-                                train_figures=False).history
+        result = train_experiment(experiment, config, trainer=trainer, device=settings.device,
+                                  train_figures=False)
     except USER_CODE_ERRORS as e:  # the user's code: this re-run fails, as a trial would
         mistake = explain(e, settings.device)
         if mistake is not None:
             raise mistake from None
         errors.append(f"seed {seed}: {fault_text(e)}")
         return None
+    if keep is not None:
+        keep(number, seed, result.history, result.model)
+    return result.history
 
 
 def _figures(h: History | None, settings: TuneSettings, maximize: bool) -> tuple[float, float]:
@@ -299,7 +316,11 @@ def tie_notes(trials: Sequence[TrialRecord], maximize: bool,
     if tied < MIN_TIED:
         return []
     figure = "validation metric" if settings.objective == "val_metric" else "validation loss"
+    how = (f"The winner was chosen among the top {settings.top_k} by their mean over "
+           f"{settings.extra_seeds} extra training seeds, so it rests on those re-runs."
+           if settings.top_k > 1 and settings.winner == "rerun" else
+           "The winner is the tied trial with the lowest validation loss; verification, not "
+           "this choice, says whether it beats your setup.")
     return [f"{tied} of {len(values)} completed trials tied at the best {figure} ({best:.4g}): "
             "the objective cannot tell them apart (a small validation set moves in coarse "
-            f"steps). The winner was chosen among the top {settings.top_k} by their mean over "
-            f"{settings.extra_seeds} extra training seeds, so it rests on those re-runs."]
+            f"steps). {how}"]

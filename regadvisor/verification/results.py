@@ -39,8 +39,9 @@ class SeedResult:
     ``temperature`` is T fitted on the validation set for this run's model and ``ece_scaled``
     the held-out ECE with its logits divided by T (classification; ``None`` otherwise).
     ``reused`` names the stage whose run this is when verification did not train it
-    (``"diagnosis"``: the diagnosis trained your setup at full length with this seed); its epochs
-    were spent there and are not counted again.
+    (``"diagnosis"``: the diagnosis trained your setup at full length with this seed;
+    ``"tuning"``: a re-run of the winning trial with this seed, chosen on the validation data);
+    its epochs were spent there and are not counted again.
     """
 
     seed: int

@@ -69,9 +69,11 @@ ALPHA = 0.05
 #: and for a false "worse" (the user's setup is kept either way): one-sided errors over all looks.
 ALPHA_IMPROVES = 0.04
 ALPHA_WORSE = round(ALPHA - ALPHA_IMPROVES, 12)
-#: The cap on the seeds (each arm) without ``--max-seeds``: on the case suite, undecided runs
-#: whose differences favour one arm mostly decide by 8–10 seeds (docs/benchmarks.md).
-MAX_SEEDS = 10
+#: The cap on the seeds (each arm) without ``--max-seeds``. 10 let undecided runs cost up to 20
+#: full trainings (fresh_makereg_mlp: 3,206 epochs of verification, more than its tuning); on the
+#: calibration half a cap of 6 cut verification from 4,787 to 3,768 epochs and changed no
+#: verdict (``benchmarks/results/cal_t12_k2*.json``). Power on MNIST-1D: docs/benchmarks.md.
+MAX_SEEDS = 6
 #: The smallest accuracy gain that matters (a fraction: 0.01 is one point). Below this, a
 #: candidate is not worth a change of the user's setup, and verification stops adding seeds
 #: once the interval rules out a gain this large. On the case suite's calibration half
@@ -134,8 +136,11 @@ class Sequential:
         stop: A :class:`StopReason` value.
         message: Why it stopped, in a sentence.
         epochs: Training epochs verification spent (both arms, all seeds; a run reused from
-            the diagnosis was paid for there and is not counted again).
+            the diagnosis or from tuning was paid for there and is not counted again).
         added_epochs: Of those, the epochs of the seeds added after the first look.
+        reused: Runs verification measured without training them, by the stage that trained
+            them (``"diagnosis"``: your setup at full length; ``"tuning"``: the winner's
+            re-runs, which train with verification's seeds).
     """
 
     first_seeds: int
@@ -151,6 +156,7 @@ class Sequential:
     message: str = ""
     epochs: int = 0
     added_epochs: int = 0
+    reused: dict[str, int] = field(default_factory=dict)
 
 
 def nominal_levels(first: int, last: int, *, alpha: float = ALPHA,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,7 @@ def verify(
     on_run: Callable[[int, int], None] | None = None,
     mc_passes: int = MC_PASSES,
     reuse: dict[int, tuple[History, nn.Module]] | None = None,
+    reuse_recommended: dict[int, tuple[History, nn.Module]] | None = None,
     max_seeds: int | None = None,
     deadline: float | None = None,
     boundary: str = "pocock",
@@ -99,6 +101,9 @@ def verify(
         mc_passes: T, stochastic forward passes of MC dropout for models with dropout.
         reuse: ``seed -> (History, model)`` of runs of the baseline already trained at full
             length with that seed (the diagnosis'); they are measured instead of trained again.
+        reuse_recommended: The same for the recommendation: the winner's re-runs in tuning,
+            trained with verification's seeds. They were chosen on the validation data only,
+            and are measured on the held-out data here as a run trained now would be.
         max_seeds: The cap on the seeds per arm; ``None``: ``seeds`` (one look, no seed added).
         deadline: A ``time.perf_counter()`` reading: no seed is added that would end after it
             (a seed's two runs are expected to take as long as the slowest seed so far).
@@ -124,14 +129,16 @@ def verify(
                       alpha_improves=ALPHA_IMPROVES, alpha_worse=ALPHA_WORSE, levels=levels,
                       min_gain=math.nan)
     total, done, slowest = 2 * seeds, 0, 0.0
+    reused = {"baseline": reuse or {}, "recommended": reuse_recommended or {}}
     while True:
         s = seed + 100 * len(seed_list)
         seed_list.append(s)
         t0 = time.perf_counter()
         for key, config in (("baseline", baseline), ("recommended", recommended)):
+            taken = reused.get(key, {}).get(s)
             h, measured, record = _run_seed(
                 experiment, config.replace(seed=s), loader, device=device, mc_passes=mc_passes,
-                reused=reuse[s] if key == "baseline" and s in (reuse or {}) else None,
+                reused=(*taken, _REUSED_FROM[key]) if taken is not None else None,
                 # Only the first seed's curves are kept (and plotted).
                 train_figures=key not in histories)
             held[key].append(measured)
@@ -163,7 +170,13 @@ def verify(
     epochs = [[0 if r.reused else r.epochs_run for r in arm.runs] for arm in arms.values()]
     plan.epochs = sum(sum(e) for e in epochs)
     plan.added_epochs = sum(sum(e[seeds:]) for e in epochs)
+    plan.reused = dict(Counter(r.reused for arm in arms.values() for r in arm.runs
+                               if r.reused))
     return _conclude(experiment, split, seed_list, arms, held, histories, started, plan)
+
+
+#: The stage whose runs an arm reuses, as :attr:`SeedResult.reused` names it.
+_REUSED_FROM = {"baseline": "diagnosis", "recommended": "tuning"}
 
 
 def _min_gain(experiment: Experiment, base: ArmResult, given: float | None) -> float:
@@ -193,10 +206,10 @@ def _compare(experiment: Experiment, arms: dict[str, ArmResult],
 
 
 def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device: Any,
-              mc_passes: int, reused: tuple[History, nn.Module] | None,
+              mc_passes: int, reused: tuple[History, nn.Module, str] | None,
               train_figures: bool) -> tuple[History, HeldOut | None, SeedResult]:
-    """Train one arm with one seed (``config.seed``), or take the run in ``reused``, and measure
-    it on ``loader``.
+    """Train one arm with one seed (``config.seed``), or take the run in ``reused`` (its
+    History, model and the stage that trained it), and measure it on ``loader``.
 
     Returns:
         The run's History, its held-out figures (``None`` when it diverged: it then scores the
@@ -204,7 +217,8 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
     """
     t0 = time.perf_counter()
     if reused is not None:
-        h, model = reused
+        h, model, _stage = reused
+        model.to(torch.device(device))  # a kept re-run waits on the CPU
     else:
         result = train_experiment(experiment, config, trainer=train, device=device,
                                   train_figures=train_figures)
@@ -227,7 +241,7 @@ def _run_seed(experiment: Experiment, config: RegConfig, loader: Any, *, device:
         seconds=time.perf_counter() - t0,
         temperature=measured.temperature if measured is not None else None,
         ece_scaled=ece(measured.scaled) if measured is not None and measured.scaled else None,
-        reused="diagnosis" if reused is not None else None)
+        reused=reused[2] if reused is not None else None)
 
 
 def _conclude(experiment: Experiment, split: str, seed_list: list[int],
@@ -399,7 +413,21 @@ def seeds_sentence(plan: Sequential) -> str:
     cost = (f" The {added} seed{'s' if added != 1 else ''} added to the {plan.first_seeds} "
             f"asked for cost {plan.added_epochs} training epochs (of {plan.epochs} in "
             "verification)." if added else "")
-    return f"{plan.message}{cost}"
+    return f"{plan.message}{cost}{reused_sentence(plan.reused)}"
+
+
+def reused_sentence(reused: dict[str, int]) -> str:
+    """Which runs served twice, in a sentence (empty when none did)."""
+    parts = []
+    if reused.get("diagnosis"):
+        parts.append("the diagnosis' full run of your setup")
+    if reused.get("tuning"):
+        n = reused["tuning"]
+        parts.append(f"the winner's {n} re-run{'s' if n != 1 else ''} in tuning, which train "
+                     "with verification's seeds and were chosen on the validation data only")
+    if not parts:
+        return ""
+    return f" Reused, not trained again: {'; '.join(parts)}."
 
 
 def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResult,

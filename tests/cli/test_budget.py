@@ -37,19 +37,21 @@ def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
     plan = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
                      extra_seeds=2, reused=1)
     f = 30.0 * SAFETY  # a full run, counted longer than the diagnosis timed it
-    # 600 s: 35 s spent, the report's share, 5 full runs of verification (the diagnosis' full
-    # run is its first baseline seed), 6 of re-runs.
+    # 600 s: 35 s spent, the report's share, 3 full runs of verification (6 less the diagnosis'
+    # full run, its first baseline seed, and the winner's 2 re-runs, its recommendation's seeds
+    # 1 and 2), 6 of re-runs.
     assert plan.total_seconds == pytest.approx(600.0)
-    assert plan.trial_seconds == pytest.approx(600 - 35 - REPORT_SECONDS - 5 * f - 6 * f)
+    assert plan.trial_seconds == pytest.approx(600 - 35 - REPORT_SECONDS - 3 * f - 6 * f)
     assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * f))
-    assert (plan.top_k, plan.extra_seeds, plan.seeds) == (3, 2, 3)
-    spent = plan.spent_seconds + plan.trial_seconds + 6 * f + 5 * f + REPORT_SECONDS
+    assert (plan.top_k, plan.extra_seeds, plan.seeds, plan.reused) == (3, 2, 3, 3)
+    spent = plan.spent_seconds + plan.trial_seconds + 6 * f + 3 * f + REPORT_SECONDS
     assert spent == pytest.approx(plan.total_seconds)
-    # Without that run verification trains all 6: one run less for the trials.
+    # Without that run verification trains one more: one run less for the trials.
     fresh = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
                       extra_seeds=2)
     assert fresh.trial_seconds == pytest.approx(plan.trial_seconds - f) or fresh.top_k < 3
     assert "up to" in plan.text() and "Verification: 3 seeds" in plan.text()
+    assert "3 runs of it trained before it and reused" in plan.text()
 
 
 def test_verification_gets_the_seeds_the_time_left_allows():
@@ -61,22 +63,34 @@ def test_verification_gets_the_seeds_the_time_left_allows():
     # 197 s left: 6 runs of 37.5 s do not fit, 5 do when the diagnosis' run is the first seed.
     assert verification_seeds(plan, elapsed=400.0, run_seconds=30.0) == 2
     assert verification_seeds({**plan, "reused": 1}, elapsed=400.0, run_seconds=30.0) == 3
+    # The winner's 2 re-runs, planned as the recommendation's seeds 1 and 2: 4 runs to train.
+    reruns = {**plan, "extra_seeds": 2, "reused": 2}
+    assert verification_seeds(reruns, elapsed=440.0, run_seconds=30.0) == 3  # 157 s: 4 fit
+    # ... but the time for the re-runs ran out and none was trained: 6 runs do not fit.
+    assert verification_seeds(reruns, elapsed=440.0, run_seconds=30.0,
+                              reused=lambda seeds: 0) == 2
 
 
-def test_a_small_budget_shrinks_reruns_then_seeds_and_a_tiny_one_is_refused():
-    def plan(runs):
-        p = make_plan(parse_budget(f"{runs}x"), 10.0, 5.0, n_trials=25, seeds=3, top_k=3,
+def test_a_small_budget_shrinks_reruns_then_seeds_then_trials_and_a_tiny_one_is_refused():
+    def plan(runs, top_k=1):
+        p = make_plan(parse_budget(f"{runs}x"), 10.0, 5.0, n_trials=10, seeds=3, top_k=top_k,
                       extra_seeds=2)
         return p.top_k, p.extra_seeds, p.seeds, p.n_trials
 
-    assert plan(21) == (3, 2, 3, 4)   # the defaults fit, with the fewest trials
-    assert plan(20) == (2, 1, 3, 8)   # a little short: fewer re-runs first, more trials
-    assert plan(16) == (2, 1, 3, 4)
-    assert plan(15) == (2, 1, 2, 6)   # then 2 verification seeds
-    assert plan(12) == (1, 1, 2, 4)
-    assert plan(11) == (1, 0, 2, 4)   # then no re-run: the best single trial wins
+    # A full run planned at 12.5 s; 5 s spent and the report's 3 s. The defaults: verification
+    # 3 seeds × 2 arms less the best trial's 2 re-runs (its runs of the recommendation with
+    # seeds 1 and 2), which cost 2 runs: 6 runs in all, then the trials at 0.85 of one each.
+    assert plan(19) == (1, 2, 3, 10)
+    assert plan(13) == (1, 2, 3, 4)
+    assert plan(12) == (1, 1, 2, 5)  # then verification from 2 seeds: 4 runs, 1 a re-run
+    assert plan(11) == (1, 1, 2, 4)
+    assert plan(10) == (1, 1, 2, 3)  # then fewer trials than 4,
+    assert plan(7) == (1, 1, 2, 1)   # down to the guide's recipe alone
     with pytest.raises(ConfigError, match="cannot cover a tuned and verified recommendation"):
-        plan(10)
+        plan(6)
+    # The top 3 re-run (6 re-runs, 2 of them verification's) until the best alone fits better.
+    assert plan(18, top_k=3) == (3, 2, 3, 4)
+    assert plan(17, top_k=3) == (1, 2, 3, 8)
     assert make_plan(parse_budget("1000x"), 1.0, 1.0, n_trials=25, seeds=3, top_k=3,
                      extra_seeds=2).n_trials == 25  # never more than asked for
 
@@ -138,29 +152,34 @@ def test_the_tuning_bar_counts_to_the_trials_the_plan_runs():
 def test_a_refusal_counts_every_x_from_the_one_timing_the_diagnosis_measured():
     import re
 
-    # A full training timed at 7 s: "--budget 10x" is 70 s, and the smallest plan needs more
-    # than 10 of those trainings, never fewer (the margin of SAFETY is not a second timing).
+    # A full training timed at 7 s: "--budget 5x" is 35 s, and the smallest plan needs more
+    # than 5 of those trainings, never fewer (the margin of SAFETY is not a second timing).
     with pytest.raises(ConfigError) as caught:
-        make_plan(parse_budget("10x"), 7.0, 4.0, n_trials=25, seeds=3, top_k=3,
+        make_plan(parse_budget("5x"), 7.0, 4.0, n_trials=25, seeds=3, top_k=3,
                   extra_seeds=2)
     text = str(caught.value)
-    assert "(70 s, 10.0x)" in text and "takes 7.0 s as the diagnosis timed it" in text
+    assert "(35 s, 5.0x)" in text and "takes 7.0 s as the diagnosis timed it" in text
     assert "4.0 s of it already spent" in text
     need_s, need_x = re.search(r"needs about (\d+) s \((\d+\.\d)x\)", text).groups()
     assert float(need_x) == pytest.approx(float(need_s) / 7.0, abs=0.1)  # both rounded
-    assert float(need_x) > 10.0
+    assert float(need_x) > 5.0
     assert f"planned at {7.0 * SAFETY:.1f} s" in text
 
 
 def test_without_a_budget_the_plan_counts_trials_reruns_and_every_verification_seed():
     text = estimate_text(2.0, n_trials=25, top_k=3, extra_seeds=2, seeds=3, max_seeds=10)
-    low = 25 * TRIAL_FRACTION + 3 * 2 + 2 * 3
-    high = 25 * TRIAL_FRACTION + 3 * 2 + 2 * 10
+    # Verification's recommendation at seeds 1 and 2 is the winner's 2 re-runs: not counted twice.
+    low = 25 * TRIAL_FRACTION + 3 * 2 + 2 * 3 - 2
+    high = 25 * TRIAL_FRACTION + 3 * 2 + 2 * 10 - 2
     assert f"about {low:.0f} to {high:.0f} full trainings of your setup at 2.0 s each" in text
     assert f"about {2 * low:.0f} to {2 * high:.0f} s here" in text
-    assert "up to 10 while the verdict is open" in text
+    assert "up to 10 while the verdict is open (2 runs of it already trained)" in text
+    with_diagnosis = estimate_text(2.0, n_trials=25, top_k=3, extra_seeds=2, seeds=3,
+                                   max_seeds=10, reused=1)
+    assert f"about {low - 1:.0f} to {high - 1:.0f} full trainings" in with_diagnosis
     fixed = estimate_text(2.0, n_trials=4, top_k=1, extra_seeds=1, seeds=2, max_seeds=2)
     assert "while the verdict is open" not in fixed and "1 extra seed," in fixed
+    assert "the best trial re-run" in fixed
     tune_only = estimate_text(2.0, n_trials=4, top_k=1, extra_seeds=1, seeds=0, max_seeds=0,
                               verify=False)
     assert "verification" not in tune_only
@@ -185,18 +204,21 @@ def test_tune_with_a_wall_time_budget_bounds_its_diagnosis(run_cli, tmp_path):
 
 
 def test_a_budget_below_the_defaults_says_what_it_gives_up():
-    def plan(runs):
-        return make_plan(parse_budget(f"{runs}x"), 10.0, 5.0, n_trials=25, seeds=3, top_k=3,
-                         extra_seeds=2)
+    def plan(runs, top_k=1):
+        return make_plan(parse_budget(f"{runs}x"), 10.0, 5.0, n_trials=10, seeds=3,
+                         top_k=top_k, extra_seeds=2)
 
     roomy = plan(1000)
     assert roomy.gives_up == "" and "gives up" not in roomy.text()
-    fewer_trials = plan(21)
-    assert fewer_trials.gives_up.startswith("This budget gives up: 4 trials instead of 25")
-    assert "re-run" not in fewer_trials.gives_up and fewer_trials.gives_up in fewer_trials.text()
-    assert "1 re-run instead of 6" in plan(12).gives_up
-    smallest = plan(11)
-    assert "no re-runs instead of 6: the winner is the best single trial" in smallest.gives_up
-    assert "verification starts at 2 seeds instead of 3" in smallest.gives_up
-    assert "verification" not in make_plan(parse_budget("11x"), 10.0, 5.0, n_trials=25, seeds=3,
-                                           top_k=3, extra_seeds=2, verify=False).gives_up
+    fewer_trials = plan(13)
+    assert fewer_trials.gives_up == ("This budget gives up: 4 trials instead of 10: the search "
+                                     "sees less of the space.")
+    assert fewer_trials.gives_up in fewer_trials.text()
+    assert "the best trial alone re-run instead of the top 3" in plan(17, top_k=3).gives_up
+    two_seeds = plan(11)
+    assert "verification starts at 2 seeds instead of 3" in two_seeds.gives_up
+    recipe = plan(7)
+    assert "1 trial instead of 10: only the guide's recipe" in recipe.gives_up
+    assert "verification" not in make_plan(parse_budget("11x"), 10.0, 5.0, n_trials=10,
+                                           seeds=3, top_k=1, extra_seeds=2,
+                                           verify=False).gives_up

@@ -82,3 +82,20 @@ def test_an_unresolvable_hint_reads_as_written_and_the_rest_keep_their_types():
     assert back.sizes == (1, 2)
     assert back.ratio != back.ratio  # None → NaN, as a float field
     assert back.history == {"epochs": 3}
+
+
+def test_the_winners_reruns_serve_as_verification_runs_and_the_record_says_so(small_run):
+    """Spend nothing twice: verification's runs of the recommendation with the seeds of the
+    winner's re-runs are those re-runs (marked ``reused: "tuning"``, epochs counted in tuning)."""
+    run = from_plain(RunResult, json.loads((small_run / "report.json").read_text()))
+    winner = next(r for r in run.tuning.reruns if r.trial_number == run.tuning.best_trial)
+    rerun_seeds = [s for s in winner.seeds[1:] if s in run.verification.seeds]
+    assert rerun_seeds  # the re-runs train with verification's seeds
+    by_seed = {r.seed: r for r in run.verification.recommended.runs}
+    assert [by_seed[s].reused for s in rerun_seeds] == ["tuning"] * len(rerun_seeds)
+    for s in rerun_seeds:  # the same run: its length is the re-run's
+        assert by_seed[s].epochs_run == winner.epochs[winner.seeds.index(s) - 1]
+    fresh = [r for r in run.verification.recommended.runs if r.seed not in rerun_seeds]
+    assert fresh and all(r.reused is None for r in fresh)
+    assert run.verification.sequential.reused.get("tuning") == len(rerun_seeds)
+    assert "the winner's" in run.verification.summary  # and the report says so

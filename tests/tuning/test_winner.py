@@ -18,7 +18,7 @@ def _rerun(number: int, values: list[float], losses: list[float | None]) -> Reru
     finite = [v for v in losses if v is not None and math.isfinite(v)]
     mean = sum(values) / len(values)
     std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-    return Rerun(number, {"weight_decay": 10.0 ** -number}, [0, 1000, 2000][:len(values)],
+    return Rerun(number, {"weight_decay": 10.0 ** -number}, [50, 100, 200][:len(values)],
                  values, mean, std, val_loss=sum(finite) / len(finite), val_losses=losses)
 
 
@@ -29,13 +29,13 @@ def _guarded(candidates: list[Rerun], reference: float, guard: float) -> list[Re
 
 
 def test_a_blown_up_seed_loses_to_a_runner_up_within_noise():
-    # Trial 1 has the best mean validation accuracy, but on seed 2000 its validation loss is
+    # Trial 1 has the best mean validation accuracy, but on seed 200 its validation loss is
     # 300× the user's: a mean over the three seeds, or its two good seeds, would hide that.
     top = _rerun(1, [0.972, 0.965, 0.968], [0.12, 0.14, 690.0])
     runner = _rerun(2, [0.966, 0.962, 0.969], [0.13, 0.15, 0.14])
     far = _rerun(3, [0.90, 0.91, 0.90], [0.30, 0.31, 0.29])
     candidates = _guarded([top, runner, far], reference=2.3, guard=10.0)
-    assert "seed 2000" in top.blown_up and runner.blown_up is None
+    assert "seed 200" in top.blown_up and runner.blown_up is None
     assert within_noise(top, runner)
     winner, notes = select(candidates, maximize=True)
     assert winner is runner
@@ -58,7 +58,7 @@ def test_every_candidate_blown_up_is_said_with_each_reason():
     winner, notes = select(_guarded([a, b], reference=2.0, guard=10.0), maximize=True)
     assert winner is a
     assert notes[0].startswith("Every candidate has a blown-up validation loss")
-    assert "not finite" in notes[0] and "seed 0 is 40" in notes[0]
+    assert "not finite" in notes[0] and "seed 50 is 40" in notes[0]
 
 
 def test_ordinary_candidates_pass_the_guard():
@@ -136,12 +136,24 @@ def test_the_reruns_stop_when_the_budgets_share_for_them_is_spent(monkeypatch):
     assert [len(r.epochs) for r in reruns] == [2, 2, 2] and not notes
     # No time for re-runs at all: each candidate keeps its trial, and the report says why.
     reruns, winner, notes = run(rerun_seconds=0.0)
-    assert [r.seeds for r in reruns] == [[0], [0], [0]] and winner is not None
+    assert [r.seeds for r in reruns] == [[50], [50], [50]] and winner is not None  # the trials'
     assert "6 of 6 re-runs over extra seeds were not run" in notes[0]
     # 35 s: three re-runs fit (a fourth would end at 40 s), and they are every candidate's
     # first extra seed, so the candidates stay evenly measured.
     reruns, _, notes = run(rerun_seconds=35.0)
-    assert [r.seeds for r in reruns] == [[0, 1000]] * 3
+    assert [r.seeds for r in reruns] == [[50, 100]] * 3
     assert "3 of 6 re-runs" in notes[0]
     reruns, _, _ = run(rerun_seconds=45.0)
     assert [len(r.epochs) for r in reruns] == [2, 1, 1]
+
+
+def test_the_tie_note_says_how_the_tied_winner_was_chosen():
+    from regadvisor.tuning._records import TrialRecord
+    from regadvisor.tuning.winner import tie_notes
+
+    trials = [TrialRecord(number=i, state="COMPLETE", params={}, value=0.9) for i in range(4)]
+    alone = tie_notes(trials, True, TuneSettings(top_k=1))
+    assert "4 of 4 completed trials tied" in alone[0] and "lowest validation loss" in alone[0]
+    assert "top" not in alone[0]
+    top = tie_notes(trials, True, TuneSettings(top_k=3, extra_seeds=2))
+    assert "among the top 3 by their mean over 2 extra training seeds" in top[0]

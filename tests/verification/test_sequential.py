@@ -183,3 +183,22 @@ def test_a_run_reused_from_the_diagnosis_is_recorded_as_such_and_counted_once(ti
     # Its epochs were spent by the diagnosis: verification trained three runs, not four.
     assert v.sequential.epochs == 3 * 6
     assert from_plain(Verification, to_plain(v)).baseline.runs[0].reused == "diagnosis"
+
+
+def test_the_winners_reruns_are_the_recommendations_runs_with_their_seeds(tiny):
+    """A re-run kept from tuning (same configuration, same seed) is measured, not trained
+    again: its figures are those of the run verification would train, its epochs counted once."""
+    from regadvisor.training import train_experiment
+
+    base = baseline_config(tiny)
+    rec = base.replace(weight_decay=1e-3)
+    kept = train_experiment(tiny, rec.replace(seed=100), train_figures=False)
+    fresh = verify(tiny, base, rec, seeds=2, max_seeds=2)
+    v = verify(tiny, base, rec, seeds=2, max_seeds=2,
+               reuse_recommended={100: (kept.history, kept.model)})
+    assert [r.reused for r in v.recommended.runs] == [None, "tuning"]
+    assert all(r.reused is None for r in v.baseline.runs)
+    again, reused = fresh.recommended.runs[1], v.recommended.runs[1]
+    assert (reused.metric, reused.epochs_run) == (again.metric, again.epochs_run)
+    assert reused.loss == pytest.approx(again.loss)
+    assert v.sequential.epochs == fresh.sequential.epochs - again.epochs_run
