@@ -16,13 +16,15 @@ fresh draws of the user's setup, sequentially, as :mod:`benchmarks.bench_verdict
 Three ways to fill the recommendation's arm:
 
 * ``fresh``: every run drawn anew (no run from tuning: no selection bias at all);
-* ``trial``: seed 0 is the winning trial's run, the rest fresh. Verification's first seed is the
-  trial's seed, so this is what verification measured before any run was reused (it trained
-  that run again and got the same figures);
+* ``trial``: seed 0 is the winning trial's run, the rest fresh: what verification measured
+  while the trials trained with its first seed (it trained that run again and got the same
+  figures);
 * ``trial+reruns``: seed 0 the trial's run, seeds 1 to ``extra_seeds`` the winner's re-runs
-  (they train with verification's seeds), the rest fresh: what ``advise`` does now.
+  (they train with verification's seeds), the rest fresh.
 
-Any "improves" is a false verdict.
+Any "improves" is a false verdict. ``advise`` now trains the trials with ``seed + 50``, which
+verification never uses, and reuses the re-runs of the best trial alone, which are not chosen
+among: with ``--top-k 1`` (the default here) that is ``fresh``.
 
     python benchmarks/bench_reuse.py [--cases ...] [--pool 48] [--draws 400]
 

@@ -307,7 +307,9 @@ def reproducibility(run: dict[str, Any]) -> dict[str, Any]:
         # The report's own rendering time is in report.json; it cannot be in the page it times.
         "timings": {k: v for k, v in (run.get("timings") or {}).items() if k != "report"},
         "verification_seeds": ver.get("seeds") or [],
-        "rerun_seeds": sorted({s for r in tun.get("reruns") or [] for s in r.get("seeds", [])}),
+        # A re-run's seeds start with its trial's (the trials' seed), then its extra seeds.
+        "trial_seeds": sorted({r["seeds"][0] for r in tun.get("reruns") or [] if r.get("seeds")}),
+        "rerun_seeds": sorted({s for r in tun.get("reruns") or [] for s in r.get("seeds", [])[1:]}),
         "storage": tun.get("storage"),
         "study_name": tun.get("study_name"),
         "status": run.get("status", "partial"),

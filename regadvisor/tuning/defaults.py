@@ -9,18 +9,18 @@ from __future__ import annotations
 
 __all__ = ["EXTRA_SEEDS", "LOSS_GUARD", "N_TRIALS", "PRUNER", "STARTUP_TRIALS", "TOP_K", "WINNER"]
 
-#: Trials in a study. On the calibration half (``benchmarks/results/cal_*.json``; the winner's
-#: re-runs reused by verification, its cap at 6 seeds), 10 trials with the best one re-run kept
-#: the mean relative error reduction of 25 trials with the top 3 re-run (0.331 against 0.345;
-#: the Optuna user 0.260) at 8,905 training epochs in all against 19,069 (the Optuna user
-#: 18,492); 12 trials: 0.337 at 9,614.
+#: Trials in a study. On the calibration half (``benchmarks/results/calib/cal_reuse_*.json``;
+#: the winner's re-runs reused by verification, its cap at 6 seeds), 10 trials with the best one
+#: re-run kept the mean relative error reduction of 25 trials with the top 3 re-run (0.331
+#: against 0.345; the Optuna user 0.260) at 8,905 training epochs in all against 19,069 (the
+#: Optuna user 18,492); 12 trials: 0.337 at 9,614.
 N_TRIALS = 10
 #: Random trials before TPE models the results (the guide's recipe is the first). 4 instead of 8,
 #: with 10 trials: 0.314 on the calibration half (MNIST-1D lost its verified gain).
 STARTUP_TRIALS = 8
 #: Top trials re-run over :data:`EXTRA_SEEDS` more seeds to choose the winner. The re-runs train
 #: with verification's seeds, so the winner's serve as its runs of the recommendation and only a
-#: runner-up's are spent on the choice: the top 2 cost 865 more epochs on the calibration half
+#: runner-up's are spent on the choice: the top 2 cost 775 more epochs on the calibration half
 #: than the best alone (10,389 against 9,614 with 12 trials) for a lower mean (0.331 against
 #: 0.337). With the best alone the re-runs are not chosen on (``benchmarks/bench_reuse.py``).
 TOP_K = 1

@@ -167,8 +167,21 @@ def run_trials(
         _enqueue_seeded(study, experiment, space)
     objective = _objective(experiment, space, settings, base)
 
+    started = time.perf_counter()
+    clock = {"last": started, "longest": 0.0}
+
     def stop(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
         if _finished(study) >= n_trials:
+            study.stop()
+        # Under a time budget no trial starts that would end after it: the next one is
+        # expected to take as long as the longest so far in this process (Optuna's timeout
+        # only stops trials from starting once the time is up, so the last one would overrun
+        # by a whole trial).
+        now = time.perf_counter()
+        clock["longest"] = max(clock["longest"], now - clock["last"])
+        clock["last"] = now
+        if (settings.timeout_seconds is not None
+                and now - started + clock["longest"] > settings.timeout_seconds):
             study.stop()
 
     done = _finished(study)

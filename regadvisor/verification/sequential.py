@@ -71,8 +71,8 @@ ALPHA_IMPROVES = 0.04
 ALPHA_WORSE = round(ALPHA - ALPHA_IMPROVES, 12)
 #: The cap on the seeds (each arm) without ``--max-seeds``. 10 let undecided runs cost up to 20
 #: full trainings (fresh_makereg_mlp: 3,206 epochs of verification, more than its tuning); on the
-#: calibration half a cap of 6 cut verification from 4,787 to 3,768 epochs and changed no
-#: verdict (``benchmarks/results/cal_t12_k2*.json``). Power on MNIST-1D: docs/benchmarks.md.
+#: calibration half a cap of 6 cut verification from 4,787 to 3,768 epochs and changed no verdict
+#: (``benchmarks/results/calib/cal_reuse_t12_k2*.json``). Power on MNIST-1D: docs/benchmarks.md.
 MAX_SEEDS = 6
 #: The smallest accuracy gain that matters (a fraction: 0.01 is one point). Below this, a
 #: candidate is not worth a change of the user's setup, and verification stops adding seeds

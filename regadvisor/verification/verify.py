@@ -408,7 +408,8 @@ def seeds_sentence(plan: Sequential) -> str:
     seeds cost, in one or two sentences."""
     n = plan.looks[-1].seeds if plan.looks else plan.first_seeds
     if plan.max_seeds == plan.first_seeds:
-        return f"{n} seeds, one look (--max-seeds {plan.max_seeds}: no seed added)."
+        return (f"{n} seeds, one look (--max-seeds {plan.max_seeds}: no seed added)."
+                f"{reused_sentence(plan.reused)}")
     added = n - plan.first_seeds
     cost = (f" The {added} seed{'s' if added != 1 else ''} added to the {plan.first_seeds} "
             f"asked for cost {plan.added_epochs} training epochs (of {plan.epochs} in "
@@ -423,8 +424,10 @@ def reused_sentence(reused: dict[str, int]) -> str:
         parts.append("the diagnosis' full run of your setup")
     if reused.get("tuning"):
         n = reused["tuning"]
-        parts.append(f"the winner's {n} re-run{'s' if n != 1 else ''} in tuning, which train "
-                     "with verification's seeds and were chosen on the validation data only")
+        parts.append(f"the winner's {n} re-run{'s' if n != 1 else ''} in tuning, which "
+                     + ("train with verification's seeds and were" if n != 1 else
+                        "trains with a seed of verification's and was")
+                     + " chosen on the validation data only")
     if not parts:
         return ""
     return f" Reused, not trained again: {'; '.join(parts)}."

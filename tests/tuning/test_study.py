@@ -185,3 +185,38 @@ def test_a_stop_signal_while_a_trial_samples_marks_it_interrupted(tmp_path, monk
     assert [t.number for t in failed] == [1]
     assert failed[0].user_attrs.get("error") == study_module.INTERRUPTED
     assert study_module._finished(study) == 1
+
+
+def test_under_a_time_budget_no_trial_starts_that_would_end_after_it(monkeypatch, tmp_path):
+    """Optuna's timeout only stops trials from starting once the time is up; the last one would
+    overrun it by a whole trial. With every trial taking 10 s of a fake clock and 35 s for the
+    trials, three run (a fourth would end at 40 s), not four."""
+    from regadvisor.tuning import study as study_module
+
+    clock = [0.0]
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return clock[0]
+
+    train = study_module.train
+
+    def ten_seconds(*args, **kwargs):
+        clock[0] += 10.0
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(study_module, "time", Clock)
+    monkeypatch.setattr(study_module, "train", ten_seconds)
+    exp = tiny_experiment(epochs=3)
+    settings = TuneSettings(n_trials=10, seed=0, pruner="none", timeout_seconds=35.0)
+    study = open_study(exp, SPACE, settings, tmp_path)
+    stopped = run_trials(exp, SPACE, settings, study, n_trials=10)
+    assert len(study.trials) == 3
+    assert stopped == "the time budget of 35 s ended the search"
+    # Without a budget every trial runs.
+    more = open_study(exp, SPACE, TuneSettings(n_trials=5, seed=0, pruner="none"),
+                      tmp_path / "free")
+    assert run_trials(exp, SPACE, TuneSettings(n_trials=5, seed=0, pruner="none"), more,
+                      n_trials=5) is None
+    assert len(more.trials) == 5
