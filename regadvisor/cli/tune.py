@@ -257,6 +257,8 @@ def _print_result(result: TuningResult, run_dir: Path) -> None:
             f"{k}={v:.4g}" for k, v in r.params.items())
             + f" → mean {r.mean:.4f} ± {r.std:.4f} over seeds {r.seeds}", markup=False)
     if result.best_trial is not None:
-        console.print(f"Best (noise-aware): trial {result.best_trial}: " + ", ".join(
+        # "Noise-aware" only when candidates were told apart by their means over seeds.
+        how = " (best mean over seeds)" if len(result.reruns) > 1 else ""
+        console.print(f"Best{how}: trial {result.best_trial}: " + ", ".join(
             f"{k}={v:.4g}" for k, v in result.best_params.items()) + ".", markup=False)
     console.print(f"Saved {run_dir / 'tuning.json'} and {run_dir / 'trials.csv'}.", markup=False)

@@ -187,3 +187,13 @@ def test_the_report_says_how_the_error_rate_is_split_between_the_verdicts(tmp_pa
     assert (f'nominal errors {seq.levels[0][0] * 100:.2f} % on the side that says "improves" '
             f'and {seq.levels[0][1] * 100:.2f} % on the side that says "worse"') in page
     assert '"improves" in at most 4 % and "worse" in at most 1 % of runs' in page
+
+
+def test_the_seed_noise_table_is_named_for_the_trials_it_holds(small_run):
+    """With the best trial alone re-run (the default) the table is its seed noise, not that of
+    'the top trials'; the seeds line names the trials' seed apart from the re-runs'."""
+    record = json.loads((small_run / "report.json").read_text())
+    html = (small_run / "report.html").read_text()
+    assert len(record["tuning"]["reruns"]) == 1
+    assert "Seed noise of the winning trial" in html and "Seed noise of the top" not in html
+    assert "trial seed 50; top-trial re-run seeds 100, 200" in html
