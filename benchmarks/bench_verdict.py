@@ -20,6 +20,7 @@ the procedures (:data:`PROCEDURES`).
     python benchmarks/bench_verdict.py [--cases logreg_wide wine_mlp_good ...] [--pool 30]
                                        [--draws 400] [--max-seeds 10] [--power-pool 40]
     python benchmarks/bench_verdict.py --advise 0 1 2 3 4
+    python benchmarks/bench_verdict.py --max-seeds 6 --caps 6 7 8 10   # power at other caps
 
 Results go to ``benchmarks/results/verdict.json``; the real ``advise`` runs (``--advise``: one
 at a time, each in a fresh process with one thread) to ``benchmarks/results/verdict_advise.json``.
@@ -172,15 +173,26 @@ def aa(cases: list[str], n_pool: int, draws: int, first: int, cap: int) -> dict:
     return out
 
 
-def power(n_pool: int, draws: int, first: int, cap: int) -> dict:
-    """MNIST-1D: the user's setup against :data:`MNIST1D_CANDIDATE`, paired by seed."""
+def power(n_pool: int, draws: int, first: int, cap: int,
+          caps: list[int] | None = None) -> dict:
+    """MNIST-1D: the user's setup against :data:`MNIST1D_CANDIDATE`, paired by seed; with
+    ``caps``, verification's power at each of those caps too (same pool, same seed orders)."""
     seeds = [100 * k for k in range(n_pool)]
     base = pool("mnist1d_mlp", lambda c: c, seeds)
     rec = pool("mnist1d_mlp", lambda c: c.replace(**MNIST1D_CANDIDATE), seeds)
+    by_cap = {}
+    for other in caps or []:
+        rng = random.Random(1)
+        runs = [replay_pair(base, rec, order, order, first, other, "pocock")
+                for order in (rng.sample(range(n_pool), other) for _ in range(draws))]
+        by_cap[str(other)] = {"power": sum(v == "improves" for v, _, _ in runs) / draws,
+                              "mean_seeds": statistics.fmean(n for _, _, n in runs)}
+        print(f"mnist1d power at a cap of {other}: {by_cap[str(other)]}", flush=True)
     diffs = [r - b for r, b in zip(rec["values"], base["values"], strict=True)]
     rng = random.Random(1)
     out: dict = {"pool": n_pool, "candidate": MNIST1D_CANDIDATE, "draws": draws,
-                 "diffs_points": [round(100 * d, 2) for d in diffs], "boundaries": {}}
+                 "diffs_points": [round(100 * d, 2) for d in diffs], "boundaries": {},
+                 "caps": by_cap}
     for boundary in (*BOUNDARIES, "fixed_3"):
         improves, seeds_used, epochs, stops = 0, [], [], {}
         for _ in range(draws):
@@ -259,6 +271,8 @@ def main() -> None:
     parser.add_argument("--max-seeds", type=int, default=10)
     parser.add_argument("--power-pool", type=int, default=40)
     parser.add_argument("--skip-power", action="store_true")
+    parser.add_argument("--caps", type=int, nargs="*", default=[],
+                        help="Also the power replay (Pocock) at each of these caps.")
     parser.add_argument("--advise", type=int, nargs="+", metavar="SEED",
                         help="Instead: the real advise runs on MNIST-1D at these seeds "
                         "(results/verdict_advise.json).")
@@ -271,7 +285,8 @@ def main() -> None:
     payload = {"aa": aa(args.cases, args.pool, args.draws, args.first, args.max_seeds)}
     print(f"A/A overall: {payload['aa']['overall']}", flush=True)
     if not args.skip_power:
-        payload["power"] = power(args.power_pool, 4 * args.draws, args.first, args.max_seeds)
+        payload["power"] = power(args.power_pool, 4 * args.draws, args.first, args.max_seeds,
+                                 args.caps)
     payload["settings"] = vars(args)
     path = write_result("verdict", payload, clock)
     print(f"written: {path}")
