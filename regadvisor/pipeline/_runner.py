@@ -28,6 +28,7 @@ from regadvisor.pipeline._record import (
     write_outputs,
 )
 from regadvisor.training import RegConfig
+from regadvisor.training.config import SEED_STEP
 from regadvisor.tuning import defaults
 
 if TYPE_CHECKING:
@@ -336,7 +337,7 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
     reuse = {options.seed: diagnosis.trained} if diagnosis.trained else {}
     reuse_recommended = run.winner_runs(result.tuning) if result.tuning else {}
     with _user_code("verification", options.device):
-        taken = [(s - options.seed) // 100 for s in [*reuse, *reuse_recommended]]
+        taken = [(s - options.seed) // SEED_STEP for s in [*reuse, *reuse_recommended]]
         seeds = _planned_seeds(run, taken) if result.plan else options.seeds
         verification = verify(run.experiment, baseline, recommended, seeds=seeds,
                               seed=options.seed, device=options.device,

@@ -10,8 +10,19 @@ import torch
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["ADAM_FAMILY", "Exempt", "Monitor", "OptimizerSpec", "RegConfig", "optimizer_choice",
-           "settings_tuples"]
+__all__ = ["ADAM_FAMILY", "SEED_STEP", "Exempt", "Monitor", "OptimizerSpec", "RegConfig",
+           "optimizer_choice", "run_seed", "settings_tuples"]
+
+#: The k-th training seed of a run with ``--seed s`` is ``s + SEED_STEP·k``: verification's seed k
+#: of both arms, and the k-th re-run of a top trial (so that the winner's re-runs are
+#: verification's runs of the recommendation).
+SEED_STEP = 100
+
+
+def run_seed(seed: int, k: int) -> int:
+    """The k-th training seed of a run with ``seed`` (see :data:`SEED_STEP`)."""
+    return seed + SEED_STEP * k
+
 
 Monitor = Literal["val_loss", "val_metric"]
 Exempt = Literal["none", "bias_and_norm"]

@@ -15,22 +15,20 @@ import optuna
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, TrainResult, train, train_experiment
+from regadvisor.training.config import run_seed
 from regadvisor.training.faults import USER_CODE_ERRORS, explain, fault_text
 from regadvisor.tuning._records import Rerun, TrialRecord
 from regadvisor.tuning.settings import TuneSettings
 from regadvisor.tuning.space import SearchSpace
 from regadvisor.tuning.trials import config_for, records, trial_seed, tuning_base
 
-__all__ = ["MIN_TIED", "NOISE_SE", "RERUN_SEED_STEP", "Keep", "blown_up", "choose_winner",
+__all__ = ["MIN_TIED", "NOISE_SE", "Keep", "blown_up", "choose_winner",
            "select", "tie_notes", "within_noise"]
 
 #: Orders candidates, best first, from their objective value and validation loss.
 _Rank = Callable[[float, float | None], tuple]
 #: Given each finished re-run: ``keep(trial_number, seed, history, model)``.
 Keep = Callable[[int, int, History, Any], None]
-#: The k-th re-run of a candidate trains with ``seed + RERUN_SEED_STEP·k``: verification's k-th
-#: seed, so that the winner's re-runs serve as its runs of the recommendation.
-RERUN_SEED_STEP = 100
 
 
 def choose_winner(
@@ -231,7 +229,7 @@ def _reruns(
          "seeds": [trial_seed(settings.seed)], "epochs": [], "errors": []} for t in top]
     started, slowest = time.perf_counter(), 0.0
     for k in range(1, settings.extra_seeds + 1):
-        seed = settings.seed + RERUN_SEED_STEP * k
+        seed = run_seed(settings.seed, k)  # verification's k-th seed
         for trial, run in zip(top, runs, strict=True):
             if (settings.rerun_seconds is not None
                     and time.perf_counter() - started + slowest >= settings.rerun_seconds):

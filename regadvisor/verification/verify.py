@@ -35,6 +35,7 @@ from torch import nn
 
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train, train_experiment
+from regadvisor.training.config import run_seed
 from regadvisor.verification.calibration import MC_PASSES, calibration, ece, uncertainty
 from regadvisor.verification.comparison import (
     Comparison,
@@ -131,7 +132,7 @@ def verify(
     total, done, slowest = 2 * seeds, 0, 0.0
     reused = {"baseline": reuse or {}, "recommended": reuse_recommended or {}}
     while True:
-        s = seed + 100 * len(seed_list)
+        s = run_seed(seed, len(seed_list))
         seed_list.append(s)
         t0 = time.perf_counter()
         for key, config in (("baseline", baseline), ("recommended", recommended)):
