@@ -10,7 +10,7 @@ timed), the wall time of the command, the stage times and the verification. Targ
 cost the user sets): the command ends within the budget give or take one trial, with a verified
 recommendation.
 
-    python benchmarks/bench_budget.py [--budget 20x] [--experiment PATH]
+    python benchmarks/bench_budget.py [--budget 20x] [--experiment PATH] [--out budget]
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="20x")
     parser.add_argument("--experiment", default=str(HERE / "budget" / "mnist1d_wide.py"))
+    parser.add_argument("--out", default="budget", help="result name (results/NAME.json)")
     args = parser.parse_args()
     clock = Clock()
     with tempfile.TemporaryDirectory() as d:
@@ -48,6 +49,7 @@ def main() -> None:
     plan = report.get("plan") or {}
     trial = 0.85 * plan.get("full_run_seconds", 0.0)
     within = wall <= plan.get("total_seconds", 0.0) + trial
+    within_10 = wall <= 1.1 * plan.get("total_seconds", 0.0)
     row = {"command": "regadvisor advise benchmarks/budget/mnist1d_wide.py --budget "
                       f"{args.budget} --output DIR --quiet",
            "exit_code": proc.returncode, "wall_seconds": wall, "plan": plan,
@@ -55,12 +57,13 @@ def main() -> None:
            "trials": len((report.get("tuning") or {}).get("trials") or []),
            "verification": (report.get("recommendation") or {}).get("summary"),
            "within_budget_give_or_take_one_trial": within,
+           "within_budget_plus_10_percent": within_10,
            "load_before": load_before, "load_after": loadavg()}
     print(plan.get("text"))
     print(f"wall {wall:.1f} s against a budget of {plan.get('total_seconds', 0):.1f} s "
           f"(one trial ≈ {trial:.1f} s): {'within' if within else 'OVER'}; "
           f"{row['trials']} trials; {row['verification']}")
-    path = write_result("budget", {"budget": args.budget, **row}, clock)
+    path = write_result(args.out, {"budget": args.budget, **row}, clock)
     print(f"wrote {path}")
     if proc.returncode:
         print(proc.stderr, file=sys.stderr)

@@ -21,6 +21,7 @@ the procedures (:data:`PROCEDURES`).
                                        [--draws 400] [--max-seeds 10] [--power-pool 40]
     python benchmarks/bench_verdict.py --advise 0 1 2 3 4
     python benchmarks/bench_verdict.py --max-seeds 6 --caps 6 7 8 10   # power at other caps
+    python benchmarks/bench_verdict.py --caps 6 8 10 --sweep 0 0.05 0.1 0.2  # futility stop
 
 Results go to ``benchmarks/results/verdict.json``; the real ``advise`` runs (``--advise``: one
 at a time, each in a fresh process with one thread) to ``benchmarks/results/verdict_advise.json``.
@@ -86,10 +87,10 @@ def min_gain(metric: str, base_values: list[float]) -> float:
 
 
 def replay_pair(a: dict, b: dict, ia: list[int], ib: list[int], first: int, cap: int,
-                procedure: str) -> tuple[str, str, int]:
+                procedure: str, futility: float | None = None) -> tuple[str, str, int]:
     """Sequential verification on arm ``b`` (pool rows ``ib``) against arm ``a`` (rows ``ia``),
     paired in order: ``(verdict, stop reason, seeds)``."""
-    from regadvisor.verification.sequential import replay
+    from regadvisor.verification.sequential import FUTILITY, replay
 
     diffs = [b["values"][j] - a["values"][i] for i, j in zip(ia, ib, strict=True)]
     per_seed = b["samples"][ib] - a["samples"][ia]
@@ -101,8 +102,53 @@ def replay_pair(a: dict, b: dict, ia: list[int], ib: list[int], first: int, cap:
     c, reason, n = replay(diffs, first=first, max_seeds=cap, boundary=boundary,
                           alpha_improves=alpha_improves,
                           min_gain=min_gain(a["metric"], [a["values"][i] for i in ia[:first]]),
-                          higher_is_better=a["higher"], sample_diffs=samples)
+                          higher_is_better=a["higher"], sample_diffs=samples,
+                          futility=FUTILITY if futility is None else futility)
     return c.verdict, reason, n
+
+
+def sweep(caps: list[int], futilities: list[float], first: int, draws: int,
+          pairs: dict[str, tuple[dict, dict, bool]]) -> dict:
+    """Verification (Pocock, 4 %/1 %) at each cap × futility threshold, on the same seed orders:
+    per pool pair, the share of "improves" (A/A: false; MNIST-1D's candidate: power), the mean
+    seeds per arm and the mean epochs of both arms. ``pairs``: name → (user's setup, other arm,
+    whether the arms share seeds (paired pools) or take disjoint ones (A/A))."""
+    out: dict = {}
+    for name, (a, b, shared) in pairs.items():
+        n_pool = len(a["values"])
+        rng = random.Random(2)
+        top = max(caps)
+        orders = []
+        for _ in range(draws):
+            if shared:
+                o = rng.sample(range(n_pool), top)
+                orders.append((o, o))
+            else:
+                idx = rng.sample(range(n_pool), 2 * top)
+                orders.append((idx[:top], idx[top:]))
+        rows = {}
+        for cap in caps:
+            for fut in futilities:
+                runs = [replay_pair(a, b, ia[:cap], ib[:cap], first, cap, "pocock", fut)
+                        for ia, ib in orders]
+                epochs = [sum(a["epochs"][i] + b["epochs"][j]
+                              for i, j in zip(ia[:n], ib[:n], strict=True))
+                          for (ia, ib), (_, _, n) in zip(orders, runs, strict=True)]
+                stops: dict = {}
+                for _, reason, _ in runs:
+                    stops[reason] = stops.get(reason, 0) + 1
+                row = {"cap": cap, "futility": fut,
+                       "improves": sum(v == "improves" for v, _, _ in runs) / draws,
+                       "worse": sum(v == "worse" for v, _, _ in runs) / draws,
+                       "mean_seeds": statistics.fmean(n for _, _, n in runs),
+                       "mean_epochs": statistics.fmean(epochs), "stops": stops}
+                rows[f"cap{cap}_f{fut:g}"] = row
+                print(f"{name:24s} cap {cap:2d} futility {fut:<5g} improves "
+                      f"{row['improves']:.3f} worse {row['worse']:.3f} seeds "
+                      f"{row['mean_seeds']:.2f} epochs {row['mean_epochs']:.0f} {stops}",
+                      flush=True)
+        out[name] = rows
+    return out
 
 
 def fixed(a: dict, b: dict, ia: list[int], ib: list[int], n: int) -> str:
@@ -276,8 +322,27 @@ def main() -> None:
     parser.add_argument("--advise", type=int, nargs="+", metavar="SEED",
                         help="Instead: the real advise runs on MNIST-1D at these seeds "
                         "(results/verdict_advise.json).")
+    parser.add_argument("--sweep", type=float, nargs="*", metavar="FUTILITY",
+                        help="Instead: verification at each --caps × these futility thresholds "
+                        "on the A/A pools of --cases and the MNIST-1D power pool "
+                        "(results/verdict_sweep.json).")
     args = parser.parse_args()
     clock = Clock()
+    if args.sweep is not None:
+        pairs = {}
+        for case in args.cases:
+            p = pool(case, lambda c: c, [1000 + 100 * k for k in range(args.pool)])
+            pairs[f"aa_{case}"] = (p, p, False)
+        if not args.skip_power:
+            seeds = [100 * k for k in range(args.power_pool)]
+            pairs["power_mnist1d"] = (
+                pool("mnist1d_mlp", lambda c: c, seeds),
+                pool("mnist1d_mlp", lambda c: c.replace(**MNIST1D_CANDIDATE), seeds), True)
+        payload = {"sweep": sweep(args.caps or [args.max_seeds], args.sweep or [0.0],
+                                  args.first, args.draws, pairs), "settings": vars(args)}
+        path = write_result("verdict_sweep", payload, clock)
+        print(f"written: {path}")
+        return
     if args.advise:
         path = write_result("verdict_advise", advise_runs(args.advise), clock)
         print(f"written: {path}")

@@ -58,9 +58,9 @@ def advise_command(
                                        "verification (each arm) at its first look.")] = 3,
     max_seeds: Annotated[int, typer.Option(
         "--max-seeds", min=2, help="Most training seeds of the verification (each arm): while "
-        "its interval straddles zero and cannot rule out a gain that matters, it adds a seed "
-        "at a time up to this (within the time a --budget leaves). Equal to --seeds: no seed "
-        "is added.")] = 6,
+        "its interval straddles zero, cannot rule out a gain that matters and could still show "
+        "an improvement by this many seeds, it adds a seed at a time up to this (within the "
+        "time a --budget leaves). Equal to --seeds: no seed is added.")] = 10,
     objective: ObjectiveOpt = None,
     pruner: PrunerOpt = defaults.PRUNER,
     diagnostic_epochs: DiagEpochsOpt = None,

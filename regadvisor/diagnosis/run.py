@@ -3,7 +3,10 @@
 It trains a short run first (20 % of the user's epochs, at least 10). When that cannot decide
 (the curves still fall, or the gap still opens: the verdict rules say ``undecided``), the same run
 goes on, up to the user's full length or the time budget, and stops as soon as the verdict is
-settled. The verdict is thus about the user's real training, not its first fifth.
+settled. The verdict is thus about the user's real training, not its first fifth. When
+verification follows (``to_end``), the run goes on to the user's full length after the verdict
+settles, judged on the epochs it settled at: verification takes it as its first run of the
+user's setup, so the short run costs nothing of its own.
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ def run_diagnostic(
     seed: int = 0,
     settled: Settled | None = None,
     callbacks: Sequence[EpochCallback] = (),
+    to_end: bool = False,
 ) -> DiagnosticRun:
     """Inspect the experiment and train its setup as long as the verdict needs.
 
@@ -120,27 +124,40 @@ def run_diagnostic(
         settled: Whether the facts so far settle the verdict; checked after every epoch from the
             end of the short run on. None: the short run only.
         callbacks: Per-epoch callbacks (progress display).
+        to_end: Once the verdict settles, train on to the experiment's full length (the facts
+            stay those of the epoch it settled at): verification, which trains the user's
+            setup at full length with the same seed anyway, takes the run as its first. Not
+            when a ``budget_seconds`` would end the run before its last epoch (at the pace so
+            far), nor with ``epochs``.
     """
     started = time.perf_counter()
     short = epochs or default_diagnostic_epochs(experiment)
-    longest = epochs or (experiment.epochs if settled is not None else short)
+    longest = epochs or (experiment.epochs if settled is not None or to_end else short)
+    to_end = to_end and not epochs
     budget = DEFAULT_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     inspection = inspect_experiment(experiment)
     config = baseline_config(experiment, seed=seed, max_epochs=longest)
 
     settled_at: list[int] = []
     out_of_time: list[int] = []
+    judged: list[Facts] = []  # with to_end: the facts of the epoch the verdict settled at
 
     def check(record, history: History) -> None:
         n = history.epochs_run
-        if settled is None or n < short or n >= longest:
+        if settled is None or n < short or n >= longest or judged:
             return
-        if time.perf_counter() - started >= budget:
+        elapsed = time.perf_counter() - started
+        if elapsed >= budget:
             out_of_time.append(n)
             raise StopTraining(f"The diagnosis' time budget of {budget:g} s was spent after "
                                f"epoch {n}.")
-        if settled(_facts(experiment, inspection, history, can_train_longer=True)):
+        facts = _facts(experiment, inspection, history, can_train_longer=True)
+        if settled(facts):
             settled_at.append(n)
+            if to_end and (budget_seconds is None
+                           or elapsed * experiment.epochs / n <= budget_seconds):
+                judged.append(facts)
+                return
             raise StopTraining(f"The verdict settled after epoch {n}.")
 
     # A budget the user set bounds the whole diagnostic training; the default one only how long
@@ -154,11 +171,18 @@ def run_diagnostic(
     history = result.history
     if out_of_time:
         history.stop_reason = StopReason.BUDGET
-    # Stopped because the verdict settled: it could have trained longer, and needed not.
-    facts = _facts(experiment, inspection, history, can_train_longer=bool(settled_at))
-    notes = _notes(facts, history, experiment, short, budget)
     full = (history.epochs_run == experiment.epochs
             and history.stop_reason is StopReason.MAX_EPOCHS)
+    if judged:
+        # The verdict settled before the end and the run went on for verification: the facts
+        # are those the verdict settled on.
+        facts = judged[0]
+        notes = _notes(facts, history, experiment, short, budget, judged_at=settled_at[0],
+                       went_on=full)
+    else:
+        # Stopped because the verdict settled: it could have trained longer, and needed not.
+        facts = _facts(experiment, inspection, history, can_train_longer=bool(settled_at))
+        notes = _notes(facts, history, experiment, short, budget)
     return DiagnosticRun(history=history, inspection=inspection, facts=facts,
                          seconds=time.perf_counter() - started, epochs_requested=longest,
                          notes=notes, model=result.model if full else None)
@@ -172,10 +196,19 @@ def _length(loader: Any) -> int | None:
 
 
 def _notes(facts: Facts, history: History, experiment: Experiment, short: int,
-           budget: float) -> list[str]:
+           budget: float, *, judged_at: int | None = None, went_on: bool = False) -> list[str]:
     notes = []
-    n, total = history.epochs_run, experiment.epochs
-    if history.diverged:
+    n, total = judged_at or history.epochs_run, experiment.epochs
+    if judged_at is not None:
+        notes.append(
+            (f"The verdict rests on the first {n} of your {total} epochs"
+             if n <= short else f"The short run of {short} epochs could not decide, so the "
+             f"diagnosis trained on; the verdict settled after {n} of your {total} epochs")
+            + (f". The run then went on to epoch {total}: verification takes it as its first run "
+               "of your setup." if went_on else
+               f". The run went on for verification but stopped after epoch "
+               f"{history.epochs_run}; verification trains that seed again."))
+    elif history.diverged:
         pass
     elif history.stop_reason is StopReason.BUDGET:
         notes.append(f"The time budget of {budget:g} s ended the diagnostic training after {n} "

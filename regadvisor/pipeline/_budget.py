@@ -12,7 +12,11 @@ spent: the run ends within the budget give or take one trial.
 When the budget is too small for the defaults, the top trials re-run shrink to the best one
 first (its re-runs are verification's runs of the recommendation: they cost nothing extra), then
 verification starts at 2 seeds (with the caution that 2 seeds carry), then only the guide's
-recipe is tried; the plan says what it gave up. Verification adds seeds while its verdict is open
+recipe is tried, as a study of one trial whose run is verification's first of the
+recommendation (chosen on nothing, it trains with verification's first seed); the plan says what
+it gave up. With the diagnosis' full run as the first of the user's setup, that smallest plan
+trains three more runs (the recipe, its re-run, the user's setup on the second seed): about 5
+full trainings in all with the planning margin. Verification adds seeds while its verdict is open
 only as long as another seed of both arms ends before the budget does.
 """
 
@@ -26,8 +30,8 @@ from typing import Any
 
 from regadvisor.errors import ConfigError
 
-__all__ = ["SAFETY", "TRIAL_FRACTION", "Budget", "Plan", "estimate_text", "full_run_seconds",
-           "make_plan",
+__all__ = ["SAFETY", "TRIAL_FRACTION", "TUNING_SECONDS", "Budget", "Plan", "estimate_text",
+           "full_run_seconds", "make_plan",
            "parse_budget", "plan_fields", "rerun_seconds", "reused_reruns",
            "verification_seeds"]
 
@@ -46,6 +50,12 @@ MIN_TRIALS = 4
 #: 60s``), and it does not grow with the model. A fixed 10 s made the smallest plan of a model
 #: that trains in 1.6 s cost 16 of its trainings.
 REPORT_SECONDS = 3.0
+#: Seconds set aside for what the tuning stage costs beyond its trainings (opening the study in
+#: SQLite, sampling, recording trials and the run record): 0.3 to 0.7 s on the case suite's small
+#: cases at ``--budget 10x`` (fresh_bc_logreg_good, linreg_wide, wine_mlp_good,
+#: breast_cancer_small: the stage's wall time less its trials and re-run), where a model that
+#: trains in 0.1 to 0.2 s overran its budget by that much.
+TUNING_SECONDS = 0.5
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -101,9 +111,13 @@ class Plan:
                 f"({self.total_seconds / measured:.1f} full trainings of your setup at "
                 f"{measured:.1f} s each, as the diagnosis timed them; planned at {f:.1f} s a "
                 "run). "
-                f"Diagnosis: {self.spent_seconds:.0f} s, done. Tuning: up to {self.n_trials} "
-                f"trials in {self.trial_seconds:.0f} s (about {TRIAL_FRACTION:g} of a full run "
-                "each: the patient pruner stops trials that trail at a rung), "
+                f"Diagnosis: {self.spent_seconds:.0f} s, done. "
+                + (f"Tuning: the guide's recipe alone, one trial of about a full run "
+                   f"({self.trial_seconds:.0f} s; its run is verification's first of the "
+                   "recommendation), " if self.verify and self.n_trials == 1 else
+                   f"Tuning: up to {self.n_trials} trials in {self.trial_seconds:.0f} s (about "
+                   f"{TRIAL_FRACTION:g} of a full run each: the patient pruner stops trials "
+                   "that trail at a rung), ")
                 + (f"then {_top(self.top_k)} re-run over {self.extra_seeds} extra seed"
                    f"{'s' if self.extra_seeds != 1 else ''} (about "
                    f"{self.top_k * self.extra_seeds * f:.0f} s)." if self.extra_seeds
@@ -142,25 +156,32 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
     total = (budget.seconds if budget.seconds is not None
              else budget.runs * max(full_run_seconds, 1e-3))
     f = max(full_run_seconds, 1e-3) * SAFETY
-    left = total - spent_seconds - report_seconds
+    left = total - spent_seconds - report_seconds - TUNING_SECONDS
     rungs = _rungs(top_k, extra_seeds, seeds)
     for k, extra, s, fewest in rungs:
         taken = reused + reused_reruns(extra, s) if verify else 0
         room = left - ((2 * s - taken) * f if verify else 0.0) - k * extra * f
-        if room >= fewest * TRIAL_FRACTION * f:
-            trials = min(n_trials, max(fewest, math.floor(room / (TRIAL_FRACTION * f))))
+        fit = _trials_that_fit(room, f, n_trials, fewest, verify)
+        if fit is not None:
+            trials, alone = fit
             return Plan(budget=budget.text, total_seconds=total, report_seconds=report_seconds,
                         full_run_seconds=max(full_run_seconds, 1e-3), run_seconds=f,
-                        spent_seconds=spent_seconds, n_trials=trials, trial_seconds=room,
-                        top_k=k, extra_seeds=extra, seeds=s, verify=verify, reused=taken,
+                        spent_seconds=spent_seconds, n_trials=trials,
+                        trial_seconds=room + f if alone else room,
+                        top_k=k, extra_seeds=extra, seeds=s, verify=verify,
+                        reused=taken + alone,
                         gives_up=_gives_up(trials, n_trials, k, top_k, s, seeds, verify))
     k, extra, s, fewest = rungs[-1]
-    smallest = (fewest * TRIAL_FRACTION + k * extra
-                + (2 * s - reused - reused_reruns(extra, s) if verify else 0))
-    need = spent_seconds + report_seconds + smallest * f
+    # The smallest plan: the guide's recipe alone, whose run (with verify) is verification's
+    # first of the recommendation, so the trial costs a full run and verification one less.
+    smallest = ((1 if verify else TRIAL_FRACTION) + k * extra
+                + (2 * s - reused - reused_reruns(extra, s) - 1 if verify else 0))
+    need = spent_seconds + report_seconds + TUNING_SECONDS + smallest * f
     measured = max(full_run_seconds, 1e-3)
     what = ("a tuned and verified recommendation" if verify else "a tuned recommendation")
-    parts = ("one trial (the guide's recipe)" + (f", {k * extra} re-run" if extra else "")
+    parts = ("one trial (the guide's recipe" + (", its run verification's first" if verify
+                                                else "") + ")"
+             + (f", {k * extra} re-run" if extra else "")
              + (f", {s} verification seeds" if verify else ""))
     # Every "x" here counts full trainings at the one timing the diagnosis measured.
     raise ConfigError(
@@ -181,6 +202,25 @@ def _rungs(top_k: int, extra_seeds: int, seeds: int) -> list[tuple[int, int, int
              (1, min(extra_seeds, 1), min(seeds, 2), MIN_TRIALS),
              (1, min(extra_seeds, 1), min(seeds, 2), 1)]
     return [r for i, r in enumerate(rungs) if r not in rungs[:i]]
+
+
+def _trials_that_fit(room: float, f: float, n_trials: int, fewest: int,
+                     verify: bool) -> tuple[int, bool] | None:
+    """The trials ``room`` seconds hold (at least ``fewest``), and whether it is one trial whose
+    run verification takes as its first of the recommendation; ``None`` when too few fit.
+
+    A study of one trial chooses its run on nothing, so it trains with verification's first seed
+    and serves as that run (:func:`regadvisor.tuning.tune`): it costs a full run (no trial to
+    prune it against) and saves verification one, so it fits in any room left after the rest.
+    """
+    many = min(n_trials, math.floor(room / (TRIAL_FRACTION * f)))
+    if many >= max(fewest, 2):
+        return many, False
+    if fewest > 1 and n_trials > 1:
+        return None
+    if verify:
+        return (1, True) if room >= 0 else None
+    return (1, False) if room >= TRIAL_FRACTION * f else None
 
 
 def reused_reruns(extra_seeds: int, seeds: int) -> int:
@@ -234,8 +274,10 @@ def estimate_text(full_run_seconds: float, *, n_trials: int, top_k: int, extra_s
     one already trained (``reused`` of the user's setup, and the winner's re-runs) at none.
     """
     measured = max(full_run_seconds, 1e-3)
-    trials, reruns = n_trials * TRIAL_FRACTION, top_k * extra_seeds
-    taken = reused + reused_reruns(extra_seeds, seeds) if verify else 0
+    alone = verify and n_trials == 1  # its run is verification's first of the recommendation
+    trials = 1.0 if alone else n_trials * TRIAL_FRACTION
+    reruns = top_k * extra_seeds
+    taken = reused + reused_reruns(extra_seeds, seeds) + alone if verify else 0
     low = trials + reruns + (2 * seeds - taken if verify else 0)
     high = trials + reruns + (2 * max_seeds - taken if verify else 0)
     runs = (f"{low:.0f} to {high:.0f}" if high > low else f"{low:.0f}")
@@ -265,12 +307,21 @@ def _top(top_k: int) -> str:
 
 
 def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float,
-                       reused: Callable[[int], int] | None = None) -> int:
+                       reused: Callable[[int], int] | None = None,
+                       most: int | None = None, margin: bool = True) -> int:
     """Seeds for verification from what is left when tuning ends (the plan's, or fewer, never
     under 2): ``run_seconds`` is a full run as the trials measured it, and ``reused(seeds)`` the
-    runs of a first look at ``seeds`` seeds that are already trained (default: as planned)."""
+    runs of a first look at ``seeds`` seeds that are already trained (default: as planned).
+
+    With ``most`` (the cap, ``--max-seeds``): the most seeds, up to it, whose runs fit in what
+    is left, which verification takes as its cap. Its group-sequential levels then spread the
+    error rate over the looks the budget can pay for, not over looks it never reaches (a cap
+    of 10 when only 2 seeds fit would hold the one look to the level of the first of 9).
+    ``margin`` False counts a run at ``run_seconds`` as given, without the plan's margin: a cap
+    set too high costs a little power, one set too low leaves time unused."""
     left = plan["total_seconds"] - elapsed - plan.get("report_seconds", REPORT_SECONDS)
-    run = max(run_seconds, plan.get("run_seconds", plan["full_run_seconds"]))
+    run = (max(run_seconds, plan.get("run_seconds", plan["full_run_seconds"])) if margin
+           else run_seconds)
     if reused is None:
         extra = plan.get("extra_seeds", 0)
         diagnosis = plan.get("reused", 0) - reused_reruns(extra, plan["seeds"])
@@ -278,7 +329,7 @@ def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float,
         def reused(seeds: int) -> int:
             return max(diagnosis, 0) + reused_reruns(extra, seeds)
 
-    for seeds in range(plan["seeds"], 2, -1):
+    for seeds in range(most or plan["seeds"], 2, -1):
         if (2 * seeds - reused(seeds)) * run <= left:
             return seeds
     return 2

@@ -57,6 +57,7 @@ def diagnose(
     rules_dirs: Sequence[str | Path] = (),
     ruleset: RuleSet | None = None,
     callbacks: Sequence[EpochCallback] = (),
+    to_end: bool = False,
 ) -> Diagnosis:
     """Inspect the experiment, train its setup as long as the verdict needs, judge it.
 
@@ -73,6 +74,9 @@ def diagnose(
         rules_dirs: Extra rule folders (``--rules``) that add or override bundled rules.
         ruleset: Rules already loaded (``rules_dirs`` is then ignored).
         callbacks: Per-epoch callbacks (progress display).
+        to_end: Train on to the full length once the verdict settles, for verification to take
+            the run as its first of the user's setup (``trained``); the verdict is that of the
+            epoch it settled at.
 
     Raises:
         ExperimentError: Too few samples to judge, or a mistake in the experiment's code that
@@ -88,7 +92,8 @@ def diagnose(
     with user_code("the diagnosis", device):
         run: DiagnosticRun = run_diagnostic(experiment, epochs=epochs,
                                             budget_seconds=budget_seconds, device=device,
-                                            seed=seed, settled=settled, callbacks=callbacks)
+                                            seed=seed, settled=settled, callbacks=callbacks,
+                                            to_end=to_end)
     verdict, findings = judge(ruleset, run.facts)
     return Diagnosis(
         experiment=experiment.summary(),

@@ -40,7 +40,7 @@ class AdviseOptions:
     storage: str | None = None
     study_name: str | None = None
     seeds: int = 3
-    max_seeds: int = 6  # regadvisor.verification.sequential.MAX_SEEDS (not imported here)
+    max_seeds: int = 10  # regadvisor.verification.sequential.MAX_SEEDS (not imported here)
     seed: int = 0
     device: Any = "cpu"
     space_overrides: dict[str, Any] = field(default_factory=dict)

@@ -165,7 +165,9 @@ def _diagnose_stage(run: _Run) -> Diagnosis:
                              budget_seconds=options.budget_seconds or _diagnosis_budget(options),
                              device=options.device, seed=options.seed,
                              rules_dirs=options.rules_dirs,
-                             callbacks=[hooks.epoch] if hooks.epoch else [])
+                             callbacks=[hooks.epoch] if hooks.epoch else [],
+                             # Verification follows: the run it would train first is this one.
+                             to_end=True)
     run.result.diagnosis = diagnosis
     run.finish("diagnose", t0)
     return diagnosis
@@ -286,20 +288,31 @@ def _estimate(run: _Run, diagnosis: Diagnosis) -> str:
                          reused=1 if diagnosis.trained else 0)
 
 
-def _planned_seeds(run: _Run, reused: list[int]) -> int:
-    """Verification seeds under a --budget: re-planned from the time left, a full run as the
-    trials measured it (seconds per epoch × the user's epochs) and the runs it reuses
-    (``reused``: the k of each seed ``seed + 100·k`` with a run already trained, per arm)."""
+def _planned_seeds(run: _Run, reused: list[int]) -> tuple[int, int]:
+    """Verification's first look and cap under a --budget: re-planned from the time left, a
+    full run as the trials measured it (seconds per epoch × the user's epochs) and the runs it
+    reuses (``reused``: the k of each seed ``seed + 100·k`` with a run already trained, per
+    arm); the cap is the most seeds up to ``--max-seeds`` that fit at the diagnosis' timing."""
     from regadvisor.pipeline._budget import verification_seeds
 
     trials = [t for t in run.result.tuning.trials if t.seconds and t.epochs_run]
     per_epoch = (sorted(t.seconds / t.epochs_run for t in trials)[len(trials) // 2]
                  if trials else 0.0)
-    seeds = verification_seeds(run.result.plan, time.perf_counter() - run.started,
-                               per_epoch * run.experiment.epochs,
-                               reused=lambda n: sum(1 for k in reused if k < n))
+    elapsed = time.perf_counter() - run.started
+    run_seconds = per_epoch * run.experiment.epochs
+
+    def taken(n: int) -> int:
+        return sum(1 for k in reused if k < n)
+
+    seeds = verification_seeds(run.result.plan, elapsed, run_seconds, reused=taken)
+    # The cap at the diagnosis' timing of a full run, without the margin: the deadline still
+    # stops verification when the seeds run slower.
+    cap = verification_seeds(run.result.plan, elapsed, run.result.plan["full_run_seconds"],
+                             reused=taken, most=max(seeds, run.options.max_seeds),
+                             margin=False)
     run.result.plan["seeds_verified"] = seeds
-    return seeds
+    run.result.plan["max_seeds"] = max(seeds, cap)
+    return seeds, max(seeds, cap)
 
 
 def _deadline(run: _Run) -> float | None:
@@ -338,13 +351,14 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
     reuse_recommended = run.winner_runs(result.tuning) if result.tuning else {}
     with _user_code("verification", options.device):
         taken = [(s - options.seed) // SEED_STEP for s in [*reuse, *reuse_recommended]]
-        seeds = _planned_seeds(run, taken) if result.plan else options.seeds
+        seeds, cap = (_planned_seeds(run, taken) if result.plan
+                      else (options.seeds, max(options.seeds, options.max_seeds)))
         verification = verify(run.experiment, baseline, recommended, seeds=seeds,
                               seed=options.seed, device=options.device,
                               on_run=run.hooks.verify, reuse=reuse,
-                              reuse_recommended=reuse_recommended,
-                              max_seeds=max(seeds, options.max_seeds),
-                              deadline=_deadline(run))
+                              reuse_recommended=reuse_recommended, max_seeds=cap,
+                              deadline=_deadline(run),
+                              budget_cap=cap < max(seeds, options.max_seeds))
     if result.plan:
         result.plan["seeds_verified"] = len(verification.seeds)
     result.verification = verification

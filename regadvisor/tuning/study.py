@@ -152,8 +152,14 @@ def run_trials(
     n_trials: int,
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
     enqueue: bool = True,
+    keep: Keep | None = None,
 ) -> str | None:
     """Run trials in this process until the study holds ``n_trials`` finished ones.
+
+    With ``keep``, each trial trains with the study's seed itself (verification's first) and
+    its finished run is handed to ``keep(trial_number, seed, history, model)``: for a study of
+    one trial, whose run is chosen on nothing and so is verification's first run of the
+    recommendation (see :func:`tune`).
 
     Returns:
         Why the run stopped early, or None.
@@ -165,7 +171,7 @@ def run_trials(
     base = tuning_base(experiment, settings)
     if enqueue and not study.trials:
         _enqueue_seeded(study, experiment, space)
-    objective = _objective(experiment, space, settings, base)
+    objective = _objective(experiment, space, settings, base, keep)
 
     started = time.perf_counter()
     clock = {"last": started, "longest": 0.0}
@@ -211,16 +217,19 @@ def run_trials(
 
 
 def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSettings,
-               base: RegConfig) -> Callable[[optuna.Trial], float]:
+               base: RegConfig, keep: Keep | None = None) -> Callable[[optuna.Trial], float]:
     """The objective: train the trial's configuration, report each epoch to the pruner, and
-    record the run's figures (or why it failed) on the trial."""
+    record the run's figures (or why it failed) on the trial (with ``keep``: see
+    :func:`run_trials`)."""
     device = settings.device
+    seed = settings.seed if keep is not None else trial_seed(settings.seed)
 
     def run(trial: optuna.Trial) -> float:
         params = _suggest(trial, space)
-        config = config_for(base, space, params).replace(seed=trial_seed(settings.seed))
+        config = config_for(base, space, params).replace(seed=seed)
         started = time.perf_counter()
         trial.set_user_attr("worker", WORKER_ID)
+        trial.set_user_attr("seed", seed)
         try:
             result = train_experiment(experiment, config, trainer=train, device=device,
                                       callbacks=[_reporter(trial, settings)],
@@ -229,7 +238,10 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
             raise
         except USER_CODE_ERRORS as e:  # sys.exit() too: it fails this trial, not the run
             raise _trial_error(trial, e, device) from None
-        return _record_history(trial, result.history, settings, started)
+        value = _record_history(trial, result.history, settings, started)
+        if keep is not None:
+            keep(trial.number, seed, result.history, result.model)
+        return value
 
     def objective(trial: optuna.Trial) -> float:
         try:
@@ -354,17 +366,24 @@ def tune(
         start_workers: Called with the storage URL and study name once the study exists (and
             its seeded trials are queued); returns worker processes to wait for.
         keep: Given each finished re-run of the top trials (see
-            :func:`~regadvisor.tuning.winner.choose_winner`).
+            :func:`~regadvisor.tuning.winner.choose_winner`), and the trial's run of a new
+            study of one trial (``n_trials`` 1), which trains with the study's seed.
     """
     started = time.perf_counter()
     study = open_study(experiment, space, settings, run_dir)
+    # One trial in a new study, in this process: its run is chosen on nothing (no other trial
+    # to beat), so it trains with verification's first seed and serves as its first run of the
+    # recommendation. Among several trials the winner's own run was chosen for its validation
+    # figure, and trials train with a seed verification never uses (see trial_seed).
+    alone = settings.n_trials == 1 and not study.trials and start_workers is None
     if not study.trials:
         _enqueue_seeded(study, experiment, space)
     url = storage_url(settings, run_dir)
     workers = list(start_workers(url, study.study_name)) if start_workers else []
     try:
         stopped = run_trials(experiment, space, settings, study, n_trials=settings.n_trials,
-                             on_trial=on_trial, enqueue=False)
+                             on_trial=on_trial, enqueue=False,
+                             keep=keep if alone else None)
     except BaseException:
         for w in workers:
             w.terminate()

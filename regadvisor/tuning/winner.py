@@ -71,7 +71,7 @@ def choose_winner(
     rank = functools.partial(_rank, maximize=maximize, guard=guard)
     top = _top_trials(complete, rank, settings.top_k)
     if settings.winner == "best":
-        candidates = [_summarise(t, [trial_seed(settings.seed)], [float(t.value)], [],
+        candidates = [_summarise(t, [_trial_seed(t, settings)], [float(t.value)], [],
                                  [t.user_attrs.get("val_loss")], []) for t in top]
         reruns: list[Rerun] = []
     else:
@@ -226,7 +226,7 @@ def _reruns(
     failed or diverged re-run counts as the worst value."""
     runs: list[dict[str, list[Any]]] = [
         {"values": [float(t.value)], "losses": [t.user_attrs.get("val_loss")],
-         "seeds": [trial_seed(settings.seed)], "epochs": [], "errors": []} for t in top]
+         "seeds": [_trial_seed(t, settings)], "epochs": [], "errors": []} for t in top]
     started, slowest = time.perf_counter(), 0.0
     for k in range(1, settings.extra_seeds + 1):
         seed = run_seed(settings.seed, k)  # verification's k-th seed
@@ -245,6 +245,12 @@ def _reruns(
             step()
     return [_summarise(t, r["seeds"], r["values"], r["epochs"], r["losses"], r["errors"])
             for t, r in zip(top, runs, strict=True)]
+
+
+def _trial_seed(trial: optuna.trial.FrozenTrial, settings: TuneSettings) -> int:
+    """The seed the trial trained with (recorded on it; a study from before the record: the
+    trials' seed)."""
+    return int(trial.user_attrs.get("seed", trial_seed(settings.seed)))
 
 
 def _train_seed(

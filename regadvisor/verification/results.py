@@ -40,7 +40,8 @@ class SeedResult:
     the held-out ECE with its logits divided by T (classification; ``None`` otherwise).
     ``reused`` names the stage whose run this is when verification did not train it
     (``"diagnosis"``: the diagnosis trained your setup at full length with this seed;
-    ``"tuning"``: a re-run of the winning trial with this seed, chosen on the validation data);
+    ``"tuning"``: a re-run of the winning trial with this seed, chosen on the validation data;
+    ``"trial"``: the run of a study's only trial, which trains with the first seed);
     its epochs were spent there and are not counted again.
     """
 

@@ -50,10 +50,12 @@ from regadvisor.verification.sequential import (
     ALPHA,
     ALPHA_IMPROVES,
     ALPHA_WORSE,
+    FUTILITY,
     MIN_GAIN_POINTS,
     MIN_GAIN_RELATIVE,
     Look,
     Sequential,
+    chance_to_improve,
     look_decision,
     side_levels,
 )
@@ -80,6 +82,8 @@ def verify(
     deadline: float | None = None,
     boundary: str = "pocock",
     min_gain: float | None = None,
+    futility: float = FUTILITY,
+    budget_cap: bool = False,
 ) -> Verification:
     """Train both configurations over ``seeds`` seeds at full length and compare them; while
     the comparison cannot decide, add seeds up to ``max_seeds`` (see
@@ -112,6 +116,11 @@ def verify(
         min_gain: The smallest gain that matters on the user's metric, in its units; ``None``:
             :data:`~regadvisor.verification.sequential.MIN_GAIN_POINTS` of accuracy, or
             :data:`~regadvisor.verification.sequential.MIN_GAIN_RELATIVE` of the user's loss.
+        futility: Stop adding seeds when the chance that the cap's interval says "improves" at
+            the difference measured so far is under this
+            (:data:`~regadvisor.verification.sequential.FUTILITY`; 0: never).
+        budget_cap: ``max_seeds`` is the most seeds a ``--budget`` could pay for, not the
+            user's cap (the record and the summary say so).
 
     Raises:
         ValueError: ``max_seeds`` below ``seeds``, or ``seeds`` below 2.
@@ -128,7 +137,7 @@ def verify(
     held: dict[str, list[HeldOut | None]] = {"baseline": [], "recommended": []}
     plan = Sequential(first_seeds=seeds, max_seeds=cap, boundary=boundary, alpha=ALPHA,
                       alpha_improves=ALPHA_IMPROVES, alpha_worse=ALPHA_WORSE, levels=levels,
-                      min_gain=math.nan)
+                      min_gain=math.nan, futility=futility, budget_cap=budget_cap)
     total, done, slowest = 2 * seeds, 0, 0.0
     reused = {"baseline": reuse or {}, "recommended": reuse_recommended or {}}
     while True:
@@ -139,7 +148,8 @@ def verify(
             taken = reused.get(key, {}).get(s)
             h, measured, record = _run_seed(
                 experiment, config.replace(seed=s), loader, device=device, mc_passes=mc_passes,
-                reused=(*taken, _REUSED_FROM[key]) if taken is not None else None,
+                reused=(*taken, _reused_from(key, len(seed_list) - 1))
+                if taken is not None else None,
                 # Only the first seed's curves are kept (and plotted).
                 train_figures=key not in histories)
             held[key].append(measured)
@@ -157,12 +167,16 @@ def verify(
             plan.min_gain = _min_gain(experiment, arms["baseline"], min_gain)
         level = levels[n - seeds]
         metric_cmp = _compare(experiment, arms, held, level)[0]
+        chance = chance_to_improve(metric_cmp.diffs, metric_cmp.sample_noise, max_seeds=cap,
+                                   error=levels[-1][0],
+                                   higher_is_better=experiment.higher_is_better)
         plan.looks.append(Look(n, metric_cmp.mean_diff, metric_cmp.ci_low, metric_cmp.ci_high,
-                               *level))
+                               *level, chance=None if math.isnan(chance) else chance))
         stop, plan.stop, plan.message = look_decision(
             metric_cmp.verdict, metric_cmp.ci_low, metric_cmp.ci_high,
             experiment.higher_is_better, seeds=n, max_seeds=cap, min_gain=plan.min_gain,
-            metric=experiment.metric,
+            metric=experiment.metric, chance=chance, futility=plan.futility,
+            budget_cap=plan.budget_cap,
             time_for_another=deadline is None or time.perf_counter() + slowest <= deadline)
         if stop:
             break
@@ -177,7 +191,13 @@ def verify(
 
 
 #: The stage whose runs an arm reuses, as :attr:`SeedResult.reused` names it.
-_REUSED_FROM = {"baseline": "diagnosis", "recommended": "tuning"}
+def _reused_from(arm: str, k: int) -> str:
+    """The stage whose run verification takes for ``arm`` on its ``k``-th seed: the user's
+    setup from the diagnosis; the recommendation from tuning, the winner's re-runs (k ≥ 1) or
+    the run of a study's only trial (k = 0)."""
+    if arm == "baseline":
+        return "diagnosis"
+    return "trial" if k == 0 else "tuning"
 
 
 def _min_gain(experiment: Experiment, base: ArmResult, given: float | None) -> float:
@@ -409,7 +429,9 @@ def seeds_sentence(plan: Sequential) -> str:
     seeds cost, in one or two sentences."""
     n = plan.looks[-1].seeds if plan.looks else plan.first_seeds
     if plan.max_seeds == plan.first_seeds:
-        return (f"{n} seeds, one look (--max-seeds {plan.max_seeds}: no seed added)."
+        why = ("the --budget left time for no more" if plan.budget_cap
+               else f"--max-seeds {plan.max_seeds}")
+        return (f"{n} seeds, one look ({why}: no seed added)."
                 f"{reused_sentence(plan.reused)}")
     added = n - plan.first_seeds
     cost = (f" The {added} seed{'s' if added != 1 else ''} added to the {plan.first_seeds} "
@@ -423,6 +445,10 @@ def reused_sentence(reused: dict[str, int]) -> str:
     parts = []
     if reused.get("diagnosis"):
         parts.append("the diagnosis' full run of your setup")
+    if reused.get("trial"):
+        parts.append("the run of the one trial tuning trained (the guide's recipe, on "
+                     "verification's first seed: with no other trial to beat, it was chosen on "
+                     "nothing)")
     if reused.get("tuning"):
         n = reused["tuning"]
         parts.append(f"the winner's {n} re-run{'s' if n != 1 else ''} in tuning, which "

@@ -11,6 +11,7 @@ from regadvisor.pipeline._budget import (
     REPORT_SECONDS,
     SAFETY,
     TRIAL_FRACTION,
+    TUNING_SECONDS,
     estimate_text,
     make_plan,
     parse_budget,
@@ -41,10 +42,12 @@ def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
     # full run, its first baseline seed, and the winner's 2 re-runs, its recommendation's seeds
     # 1 and 2), 6 of re-runs.
     assert plan.total_seconds == pytest.approx(600.0)
-    assert plan.trial_seconds == pytest.approx(600 - 35 - REPORT_SECONDS - 3 * f - 6 * f)
+    assert plan.trial_seconds == pytest.approx(600 - 35 - REPORT_SECONDS - TUNING_SECONDS
+                                               - 3 * f - 6 * f)
     assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * f))
     assert (plan.top_k, plan.extra_seeds, plan.seeds, plan.reused) == (3, 2, 3, 3)
-    spent = plan.spent_seconds + plan.trial_seconds + 6 * f + 3 * f + REPORT_SECONDS
+    spent = (plan.spent_seconds + plan.trial_seconds + 6 * f + 3 * f + REPORT_SECONDS
+             + TUNING_SECONDS)
     assert spent == pytest.approx(plan.total_seconds)
     # Without that run verification trains one more: one run less for the trials.
     fresh = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
@@ -69,6 +72,18 @@ def test_verification_gets_the_seeds_the_time_left_allows():
     # ... but the time for the re-runs ran out and none was trained: 6 runs do not fit.
     assert verification_seeds(reruns, elapsed=440.0, run_seconds=30.0,
                               reused=lambda seeds: 0) == 2
+    # The cap: the most seeds up to --max-seeds whose runs fit in the time left (at 37.5 s a
+    # run, 2·seeds − 2 runs to train: 157 s hold 3 seeds, 597 s hold 8, 5,997 s all 10).
+    assert verification_seeds(reruns, elapsed=440.0, run_seconds=30.0, most=10) == 3
+    assert verification_seeds(reruns, elapsed=0.0, run_seconds=30.0, most=10) == 8
+    assert verification_seeds({**reruns, "total_seconds": 6000.0}, elapsed=0.0,
+                              run_seconds=30.0, most=10) == 10
+    # Without the margin, at the diagnosis' 30 s a run: 157 s hold 5 runs, still 3 seeds;
+    # 597 s hold 19, so 10.
+    assert verification_seeds(reruns, elapsed=440.0, run_seconds=30.0, most=10,
+                              margin=False) == 3
+    assert verification_seeds(reruns, elapsed=0.0, run_seconds=30.0, most=10,
+                              margin=False) == 10
 
 
 def test_a_small_budget_shrinks_reruns_then_seeds_then_trials_and_a_tiny_one_is_refused():
@@ -77,22 +92,53 @@ def test_a_small_budget_shrinks_reruns_then_seeds_then_trials_and_a_tiny_one_is_
                       extra_seeds=2)
         return p.top_k, p.extra_seeds, p.seeds, p.n_trials
 
-    # A full run planned at 12.5 s; 5 s spent and the report's 3 s. The defaults: verification
-    # 3 seeds × 2 arms less the best trial's 2 re-runs (its runs of the recommendation with
-    # seeds 1 and 2), which cost 2 runs: 6 runs in all, then the trials at 0.85 of one each.
+    # A full run planned at 12.5 s; 5 s spent, the report's 3 s and tuning's fixed 0.5 s. The
+    # defaults: verification 3 seeds × 2 arms less the best trial's 2 re-runs (its runs of the
+    # recommendation with seeds 1 and 2), which cost 2 runs: 6 runs in all, then the trials at
+    # 0.85 of one each.
     assert plan(19) == (1, 2, 3, 10)
     assert plan(13) == (1, 2, 3, 4)
     assert plan(12) == (1, 1, 2, 5)  # then verification from 2 seeds: 4 runs, 1 a re-run
     assert plan(11) == (1, 1, 2, 4)
     assert plan(10) == (1, 1, 2, 3)  # then fewer trials than 4,
-    assert plan(7) == (1, 1, 2, 1)   # down to the guide's recipe alone
+    assert plan(7) == (1, 1, 2, 1)   # down to the guide's recipe alone,
+    # whose run (one trial: chosen on nothing) is verification's first of the recommendation:
+    # 1 trial, 1 re-run and 2 runs of the user's setup, 50 s.
+    assert plan(6) == (1, 1, 2, 1)
+    alone = make_plan(parse_budget("6x"), 10.0, 5.0, n_trials=10, seeds=3, top_k=1,
+                      extra_seeds=2)
+    assert alone.reused == 2
+    assert alone.trial_seconds == pytest.approx(60 - 5 - 3 - TUNING_SECONDS - 37.5)
+    assert "the guide's recipe alone, one trial of about a full run" in alone.text()
     with pytest.raises(ConfigError, match="cannot cover a tuned and verified recommendation"):
-        plan(6)
+        plan(5)
     # The top 3 re-run (6 re-runs, 2 of them verification's) until the best alone fits better.
     assert plan(18, top_k=3) == (3, 2, 3, 4)
     assert plan(17, top_k=3) == (1, 2, 3, 8)
     assert make_plan(parse_budget("1000x"), 1.0, 1.0, n_trials=25, seeds=3, top_k=3,
                      extra_seeds=2).n_trials == 25  # never more than asked for
+
+
+def test_five_trainings_buy_a_verified_recipe_when_the_diagnosis_trained_the_first_seed():
+    # A 60-s training: the diagnosis trained it at full length (62 s with loading), which is
+    # verification's first run of the user's setup. Left: the recipe's trial (verification's
+    # first run of the recommendation), its re-run and the user's setup on the second seed.
+    plan = make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
+                     extra_seeds=2, reused=1)
+    assert (plan.n_trials, plan.extra_seeds, plan.seeds, plan.reused) == (1, 1, 2, 3)
+    # 234.5 s left after the diagnosis, the report and tuning's fixed costs, at 75 s a planned
+    # run: verification's 2 runs not yet trained (the user's setup on seed 1; the
+    # recommendation on seed 0, which the recipe's trial trains) and the re-run (the
+    # recommendation on seed 1): 225 s. The trial has the 9.5 s over and its own run's 75 s.
+    assert plan.trial_seconds == pytest.approx(235 - TUNING_SECONDS - 150 - 75 + 75)
+    # Without the diagnosis' run it does not fit, and the refusal counts from the one timing.
+    with pytest.raises(ConfigError) as refused:
+        make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
+                  extra_seeds=2, reused=0)
+    assert "(300 s, 5.0x) cannot cover" in str(refused.value)
+    assert "one trial (the guide's recipe, its run verification's first), 1 re-run, 2 " \
+           "verification seeds" in str(refused.value)
+    assert "needs about 366 s (6.1x)" in str(refused.value)  # 62 + 3 + 0.5 + 4 × 75
 
 
 def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
@@ -106,7 +152,11 @@ def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
     seq = saved["verification"]["sequential"]
     assert len(saved["verification"]["seeds"]) == plan["seeds_verified"]
     assert seq["first_seeds"] <= plan["seeds"]  # seeds beyond the plan only while time is left
-    assert seq["stop"] in ("decided", "no_gain", "cap", "budget")
+    assert seq["stop"] in ("decided", "no_gain", "futile", "cap", "budget")
+    # The cap is the most seeds the time left could pay for, so that the group-sequential
+    # levels are spread over looks that can happen.
+    assert seq["max_seeds"] == plan["max_seeds"] <= 10
+    assert seq["budget_cap"] == (plan["max_seeds"] < 10)
     assert len(saved["tuning"]["reruns"]) <= plan["top_k"]
     assert plan["text"] in (out / "report.html").read_text()
 

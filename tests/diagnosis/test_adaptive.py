@@ -59,6 +59,34 @@ def test_a_clear_overfit_settles_in_the_short_run():
     assert result.history.epochs_run <= default_diagnostic_epochs(exp)
 
 
+def test_with_verification_to_follow_the_run_goes_on_to_the_end_judged_where_it_settled():
+    exp = _scenario("noisy_labels")
+    short = diagnose(exp)
+    full = diagnose(exp, to_end=True)
+    settled_at = short.history.epochs_run
+    assert settled_at < exp.epochs
+    # The same verdict, findings and facts: those of the epoch the verdict settled at.
+    assert full.verdict.name == short.verdict.name
+    assert [f.rule_id for f in full.findings] == [f.rule_id for f in short.findings]
+    timing = {"seconds_per_epoch"}
+    assert ({k: v for k, v in full.facts.items() if k not in timing}
+            == {k: v for k, v in short.facts.items() if k not in timing})
+    # The run went the whole way with the same seed: the first epochs are the short run's, and
+    # verification can take it as its first run of the user's setup.
+    assert full.history.epochs_run == exp.epochs and full.trained is not None
+    assert short.trained is None
+    assert [r.val_loss for r in full.history.records[:settled_at]] == pytest.approx(
+        [r.val_loss for r in short.history.records])
+    assert any(f"The verdict rests on the first {settled_at} of your {exp.epochs} epochs. The "
+               f"run then went on to epoch {exp.epochs}" in n for n in full.notes)
+
+
+def test_the_run_does_not_go_on_when_a_time_budget_would_end_it_first():
+    exp = _scenario("noisy_labels")
+    result = diagnose(exp, to_end=True, budget_seconds=1e-3)
+    assert result.history.epochs_run < exp.epochs and result.trained is None
+
+
 def _slow_learner():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(240, 10, generator=g)

@@ -99,3 +99,27 @@ def test_the_winners_reruns_serve_as_verification_runs_and_the_record_says_so(sm
     assert fresh and all(r.reused is None for r in fresh)
     assert run.verification.sequential.reused.get("tuning") == len(rerun_seeds)
     assert "the winner's" in run.verification.summary  # and the report says so
+
+
+def test_one_trial_and_the_diagnosis_serve_as_verifications_first_runs(tmp_path):
+    """Spend nothing twice, the smallest plan: the diagnosis goes on to the user's full length
+    (verification's first run of the user's setup), and a study of one trial (chosen on
+    nothing) trains with verification's first seed (its first run of the recommendation)."""
+    from tests.report.conftest import ASSETS, _advise
+
+    out = _advise(ASSETS / "small_experiment.py", tmp_path / "one", n_trials=1,
+                  tuning={"extra_seeds": 1})
+    run = from_plain(RunResult, json.loads((out / "report.json").read_text()))
+    epochs = run.diagnosis.experiment["epochs"]
+    assert len(run.diagnosis.history.records) == epochs
+    (winner,) = run.tuning.reruns
+    assert winner.seeds == [0, 100]  # the trial on seed 0, its re-run on verification's next
+    v = run.verification
+    assert v.seeds == [0, 100]
+    assert [r.reused for r in v.baseline.runs] == ["diagnosis", None]
+    assert [r.reused for r in v.recommended.runs] == ["trial", "tuning"]
+    assert v.recommended.runs[0].epochs_run == run.tuning.trials[0].epochs_run
+    assert v.sequential.reused == {"diagnosis": 1, "trial": 1, "tuning": 1}
+    assert "the run of the one trial tuning trained" in v.summary
+    # Only the user's setup on the second seed was trained by verification.
+    assert v.sequential.epochs == v.baseline.runs[1].epochs_run

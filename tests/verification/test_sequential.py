@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 
+import numpy as np
 import pytest
 
 from regadvisor._record import from_plain, to_plain
 from regadvisor.experiment import baseline_config
 from regadvisor.verification import verify
-from regadvisor.verification.comparison import paired_comparison
+from regadvisor.verification.comparison import Z975, paired_comparison
 from regadvisor.verification.results import Verification
 from regadvisor.verification.sequential import (
+    FUTILITY,
     StopReason,
+    chance_to_improve,
     look_decision,
     nominal_levels,
+    quantile,
     replay,
     side_levels,
 )
@@ -97,7 +102,7 @@ def test_undecided_verification_adds_seeds_up_to_the_cap(tiny):
     base = baseline_config(tiny)
     rec = base.replace(weight_decay=1e-4)  # a change too small to tell apart
     progress = []
-    v = verify(tiny, base, rec, seeds=2, max_seeds=4, min_gain=0.0,
+    v = verify(tiny, base, rec, seeds=2, max_seeds=4, min_gain=0.0, futility=0.0,
                on_run=lambda done, total: progress.append((done, total)))
     assert v.verdict == "no clear difference"
     assert v.seeds == [0, 100, 200, 300]
@@ -133,7 +138,7 @@ def test_verification_stops_when_decided(tiny):
 def test_no_seed_is_added_past_the_deadline(tiny):
     base = baseline_config(tiny)
     v = verify(tiny, base, base.replace(weight_decay=1e-4), seeds=2, max_seeds=6, min_gain=0.0,
-               deadline=time.perf_counter())
+               futility=0.0, deadline=time.perf_counter())
     assert v.seeds == [0, 100]
     assert v.sequential.stop == StopReason.BUDGET and "--budget" in v.summary
 
@@ -202,3 +207,66 @@ def test_the_winners_reruns_are_the_recommendations_runs_with_their_seeds(tiny):
     assert (reused.metric, reused.epochs_run) == (again.metric, again.epochs_run)
     assert reused.loss == pytest.approx(again.loss)
     assert v.sequential.epochs == fresh.sequential.epochs - again.epochs_run
+
+
+def test_the_chance_to_improve_is_the_predictive_power_of_the_seeds_to_come():
+    # Against a simulation of what the formula says: the true gain drawn around the mean so far
+    # (flat prior), the seeds to come drawn around it, the cap's interval at the cap's level.
+    diffs, noise, cap, error = [0.021, 0.004, 0.012], 0.004, 8, 0.02
+    got = chance_to_improve(diffs, noise, max_seeds=cap, error=error)
+    rng = np.random.default_rng(0)
+    k, m, s = len(diffs), np.mean(diffs), np.std(diffs, ddof=1)
+    theta = rng.normal(m, s / np.sqrt(k), 200_000)
+    final = (k * m + (cap - k) * rng.normal(theta, s / np.sqrt(cap - k))) / cap
+    half = np.hypot(quantile(2 * error, cap - 1) * s / np.sqrt(cap), Z975 * noise)
+    assert got == pytest.approx(np.mean(final > half), abs=0.005)
+    assert 0.05 < got < 0.95  # a case where the seeds to come decide
+    # The loss is oriented: a lower loss is the gain.
+    assert chance_to_improve([-d for d in diffs], noise, max_seeds=cap, error=error,
+                             higher_is_better=False) == pytest.approx(got)
+    # A held-out set too small for the gain: no number of seeds shows it.
+    assert chance_to_improve(diffs, 0.02, max_seeds=cap, error=error) < 0.01
+    # Nothing to predict at the cap, or from a single seed.
+    assert math.isnan(chance_to_improve(diffs, noise, max_seeds=3, error=error))
+    assert math.isnan(chance_to_improve([0.02], noise, max_seeds=cap, error=error))
+
+
+@pytest.mark.parametrize("chance, reason", [(0.03, StopReason.FUTILE), (0.5, ""),
+                                            (math.nan, "")])
+def test_a_look_stops_when_the_cap_could_not_show_an_improvement(chance, reason):
+    stop, why, message = look_decision("no clear difference", -0.02, 0.05, True, seeds=3,
+                                       max_seeds=8, min_gain=0.01, chance=chance)
+    assert (stop, why) == (bool(reason), reason)
+    if reason:
+        assert "8 seeds would show an improvement with a chance of 3 %" in message
+    # A decided look is decided whatever the chance, and futility 0 never stops.
+    assert look_decision("improves", 0.01, 0.05, True, seeds=3, max_seeds=8, min_gain=0.01,
+                         chance=0.0)[1] == StopReason.DECIDED
+    assert not look_decision("no clear difference", -0.02, 0.05, True, seeds=3, max_seeds=8,
+                             min_gain=0.01, chance=0.0, futility=0.0)[0]
+
+
+def test_verification_stops_when_more_seeds_could_not_show_an_improvement(tiny):
+    base = baseline_config(tiny)
+    # A change too small to tell apart, with min_gain 0 so that only the futility stop ends it
+    # before the cap: the run trains the first look's seeds and no more.
+    v = verify(tiny, base, base.replace(weight_decay=1e-4), seeds=3, max_seeds=10, min_gain=0.0)
+    seq = v.sequential
+    assert seq.stop == StopReason.FUTILE and len(v.seeds) < 10
+    assert seq.looks[-1].chance < seq.futility == FUTILITY
+    assert "would show an improvement with a chance of" in v.summary
+    again = verify(tiny, base, base.replace(weight_decay=1e-4), seeds=3, max_seeds=10,
+                   min_gain=0.0, futility=0.0)
+    assert again.sequential.stop == StopReason.CAP and len(again.seeds) == 10
+
+
+def test_a_cap_the_budget_set_is_named_as_such(tiny):
+    base = baseline_config(tiny)
+    rec = base.replace(weight_decay=1e-4)
+    one = verify(tiny, base, rec, seeds=2, max_seeds=2, budget_cap=True)
+    assert "2 seeds, one look (the --budget left time for no more: no seed added)" in one.summary
+    assert one.sequential.budget_cap
+    capped = verify(tiny, base, rec, seeds=2, max_seeds=3, min_gain=0.0, futility=0.0,
+                    budget_cap=True)
+    assert capped.sequential.stop == StopReason.CAP
+    assert "cap of 3 seeds (as many as the --budget could pay for)" in capped.summary
