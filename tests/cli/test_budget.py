@@ -37,22 +37,26 @@ def test_a_bad_budget_is_an_input_error(text):
 def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
     plan = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
                      extra_seeds=2, reused=1)
-    f = 30.0 * SAFETY  # a full run, counted longer than the diagnosis timed it
+    f = 30.0 * SAFETY  # a full run of another configuration, counted longer than timed
     # 600 s: 35 s spent, the report's share, 3 full runs of verification (6 less the diagnosis'
     # full run, its first baseline seed, and the winner's 2 re-runs, its recommendation's seeds
-    # 1 and 2), 6 of re-runs.
+    # 1 and 2): 2 of the user's setup at the 30 s the diagnosis timed it whole, 1 of the
+    # recommendation at f; 6 of re-runs.
     assert plan.total_seconds == pytest.approx(600.0)
+    assert plan.verify_seconds == pytest.approx(2 * 30.0 + f)
     assert plan.trial_seconds == pytest.approx(600 - 35 - REPORT_SECONDS - TUNING_SECONDS
-                                               - 3 * f - 6 * f)
+                                               - 2 * 30.0 - f - 6 * f)
     assert plan.n_trials == int(plan.trial_seconds // (TRIAL_FRACTION * f))
     assert (plan.top_k, plan.extra_seeds, plan.seeds, plan.reused) == (3, 2, 3, 3)
-    spent = (plan.spent_seconds + plan.trial_seconds + 6 * f + 3 * f + REPORT_SECONDS
+    spent = (plan.spent_seconds + plan.trial_seconds + 6 * f + 2 * 30.0 + f + REPORT_SECONDS
              + TUNING_SECONDS)
     assert spent == pytest.approx(plan.total_seconds)
-    # Without that run verification trains one more: one run less for the trials.
+    # Without that run verification trains one more of the user's setup, and all three with
+    # the margin (the diagnosis did not time a whole run): less for the trials.
     fresh = make_plan(parse_budget("20x"), 30.0, 35.0, n_trials=25, seeds=3, top_k=3,
                       extra_seeds=2)
-    assert fresh.trial_seconds == pytest.approx(plan.trial_seconds - f) or fresh.top_k < 3
+    assert fresh.verify_seconds == pytest.approx(3 * f + f)
+    assert fresh.trial_seconds == pytest.approx(plan.trial_seconds - (3 * f - 2 * 30.0))
     assert "up to" in plan.text() and "Verification: 3 seeds" in plan.text()
     assert "3 runs of it trained before it and reused" in plan.text()
 
@@ -92,7 +96,7 @@ def test_a_small_budget_shrinks_reruns_then_seeds_then_trials_and_a_tiny_one_is_
                       extra_seeds=2)
         return p.top_k, p.extra_seeds, p.seeds, p.n_trials
 
-    # A full run planned at 12.5 s; 5 s spent, the report's 3 s and tuning's fixed 0.5 s. The
+    # A full run planned at 12.5 s; 5 s spent, the report's 3 s and tuning's fixed 0.25 s. The
     # defaults: verification 3 seeds × 2 arms less the best trial's 2 re-runs (its runs of the
     # recommendation with seeds 1 and 2), which cost 2 runs: 6 runs in all, then the trials at
     # 0.85 of one each.
@@ -126,11 +130,13 @@ def test_five_trainings_buy_a_verified_recipe_when_the_diagnosis_trained_the_fir
     plan = make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
                      extra_seeds=2, reused=1)
     assert (plan.n_trials, plan.extra_seeds, plan.seeds, plan.reused) == (1, 1, 2, 3)
-    # 234.5 s left after the diagnosis, the report and tuning's fixed costs, at 75 s a planned
-    # run: verification's 2 runs not yet trained (the user's setup on seed 1; the
-    # recommendation on seed 0, which the recipe's trial trains) and the re-run (the
-    # recommendation on seed 1): 225 s. The trial has the 9.5 s over and its own run's 75 s.
-    assert plan.trial_seconds == pytest.approx(235 - TUNING_SECONDS - 150 - 75 + 75)
+    # 235 s left after the diagnosis and the report, less tuning's fixed costs: verification's
+    # 2 runs not yet trained (the user's setup on seed 1, at the 60 s the diagnosis timed it
+    # whole; the recommendation on seed 0, which the recipe's trial trains, at 75 s, the margin
+    # for a configuration not yet timed) and the re-run (the recommendation on seed 1, 75 s).
+    # The trial has what is over and its own run's 75 s.
+    assert plan.trial_seconds == pytest.approx(235 - TUNING_SECONDS - 60 - 75 - 75 + 75)
+    assert plan.verify_seconds == pytest.approx(60)
     # Without the diagnosis' run it does not fit, and the refusal counts from the one timing.
     with pytest.raises(ConfigError) as refused:
         make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
@@ -138,7 +144,7 @@ def test_five_trainings_buy_a_verified_recipe_when_the_diagnosis_trained_the_fir
     assert "(300 s, 5.0x) cannot cover" in str(refused.value)
     assert "one trial (the guide's recipe, its run verification's first), 1 re-run, 2 " \
            "verification seeds" in str(refused.value)
-    assert "needs about 366 s (6.1x)" in str(refused.value)  # 62 + 3 + 0.5 + 4 × 75
+    assert "needs about 365 s (6.1x)" in str(refused.value)  # 62 + 3 + 0.25 + 4 × 75
 
 
 def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
