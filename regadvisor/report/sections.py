@@ -43,6 +43,18 @@ def _interval(values: list[Any]) -> tuple[float, float]:
     return mean - half, mean + half
 
 
+def _judged_epochs(diag: dict[str, Any]) -> int | None:
+    """The epochs the verdict rests on when the diagnostic run went on past them (for
+    verification), else ``None``."""
+    facts = diag.get("facts") or {}
+    trained = len((diag.get("history") or {}).get("records", []))
+    fraction, epochs = facts.get("diagnostic_fraction"), facts.get("user_epochs")
+    if not fraction or not epochs:
+        return None
+    judged = round(fraction * epochs)
+    return judged if 0 < judged < trained else None
+
+
 def diagnosis(diag: dict[str, Any], ver: dict[str, Any] | None, metric: str) -> dict[str, Any]:
     """Learning curves of both arms, the gap over epochs, the diagnostic run, the inspection."""
     histories, marks = {}, {}
@@ -61,6 +73,7 @@ def diagnosis(diag: dict[str, Any], ver: dict[str, Any] | None, metric: str) -> 
         "diagnostic_svg": plots.learning_curves(diag_history, metric, size=(7.5, 2.7))
         if diag_history else None,
         "diagnostic_epochs": len((diag.get("history") or {}).get("records", [])),
+        "judged_epochs": _judged_epochs(diag),
         "marks": marks,
         "inspection": insp,
         "facts": insp.get("facts") or {},
