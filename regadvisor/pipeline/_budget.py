@@ -124,7 +124,7 @@ class Plan:
                    f"{self.top_k * self.extra_seeds * f:.0f} s)." if self.extra_seeds
                    else "and the best single trial wins (no re-runs).")
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
-                   f"{self.verify_seconds or (2 * self.seeds - self.reused) * f:.0f} s; "
+                   f"{self.verify_seconds:.0f} s; "
                    f"{_runs(self.reused)} trained "
                    "before it and reused), and more seeds while the verdict is "
                    "open, as long as the time left allows." if self.verify else "")
@@ -177,8 +177,8 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
                         spent_seconds=spent_seconds, n_trials=trials,
                         trial_seconds=room + f if alone else room,
                         top_k=k, extra_seeds=extra, seeds=s, verify=verify, reused=taken,
-                        verify_seconds=(_verification_seconds(s, reused, extra, alone, f,
-                                                              f_user) if verify else 0.0),
+                        # A lone trial's run is one of the recommendation's: one run less.
+                        verify_seconds=verifying - f if alone else verifying,
                         gives_up=_gives_up(trials, n_trials, k, top_k, s, seeds, verify))
     k, extra, s, fewest = rungs[-1]
     # The smallest plan: the guide's recipe alone, whose run (with verify) is verification's
