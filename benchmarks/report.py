@@ -284,6 +284,43 @@ def pruners_section() -> str:
     return "\n".join(out)
 
 
+def fidelity_section() -> str:
+    out = ["## 3b. Lower fidelity: which early look ranks trials as their full runs do", ""]
+    r = load("fidelity_calibration")
+    if r is None:
+        return "\n".join(out + ["Not run yet: `python benchmarks/bench_fidelity.py`.", ""])
+    a = r["analysis"]
+    out.append(
+        f"regadvisor's own studies on the {r['half']} half of the case suite, never pruned: "
+        f"{len(r['studies'])} studies ({r['trials']} trials each, study seeds {r['seeds']}), "
+        "every epoch's validation figure kept. *Rank correlation*: Spearman, per study, "
+        "between each trial's best figure up to a share of the user's epochs and its result "
+        f"at full length. *Replay*: the first {a['replayed_trials']} trials of each study (the "
+        "default study size) fed epoch by epoch, in the study's order, to each pruner (an "
+        "in-memory Optuna study with it); the epochs it lets train (share of the unpruned "
+        "study's), and the trial it would pick against the best of all (regret: relative to "
+        "the validation error, 1 − accuracy or the loss). The sampler's reaction to a pruned "
+        "trial is not replayed. *checked*: `CheckedHalvingPruner` (successive halving, half "
+        "kept, pruning at a rung only once n finished trials show a rank correlation of at "
+        "least rho there); the default is `checked r=1/6 n=4 rho=0.5`. Hyperband's brackets "
+        "depend on the study's name, which is random here: its rows move between runs.")
+    out.append("")
+    out.append(provenance(r))
+    out.append("")
+    rows = [[f"{float(k):.3f}", f"{v['mean']:+.2f}", f"{v['min']:+.2f}", str(v["studies"])]
+            for k, v in a["mean_correlation"].items()]
+    out.append(table(["share of the epochs", "mean rank correlation", "lowest", "studies"],
+                     rows))
+    out.append("")
+    rows = [[k, f"{v['epochs_share']:.1%}", f"{v['mean_regret']:+.2%}",
+             f"{v['worst_regret']:+.2%}", f"{v['found_best']}/{v['studies']}"]
+            for k, v in sorted(a["summary"].items(), key=lambda kv: kv[1]["epochs_share"])]
+    out.append(table(["pruner", "epochs (share of unpruned)", "mean regret", "worst regret",
+                      "kept the best trial"], rows))
+    out.append("")
+    return "\n".join(out)
+
+
 def diagnosis_section(targets: list) -> str:
     out = ["## 4. Diagnosis on the case suite", ""]
     r = load("diagnosis")
@@ -937,7 +974,7 @@ def gpu_section(targets: list) -> str:
 def main() -> None:
     targets: list[tuple[str, str, str]] = []
     sections = [engine_section(targets), search_section(targets), pruners_section(),
-                diagnosis_section(targets), workers_section(targets),
+                fidelity_section(), diagnosis_section(targets), workers_section(targets),
                 end_to_end_section(targets), load_section(targets), budget_section(targets),
                 gpu_section(targets),
                 cases_section(targets), verdict_section(targets)]

@@ -180,7 +180,9 @@ ObjectiveOpt = Annotated[str | None, typer.Option(
     "--objective", help="What tuning optimizes on the validation set: 'metric' (the "
                         "experiment's metric; the default) or 'loss'.")]
 PrunerOpt = Annotated[str, typer.Option(
-    "--pruner", help="patient (the median pruner with a 10-epoch warm-up and 5 epochs' "
+    "--pruner", help="asha (successive halving from a sixth of your epochs, the better half "
+                     "going on, once the finished trials show its rungs predict the result), "
+                     "patient (the median pruner with a 10-epoch warm-up and 5 epochs' "
                      "patience), median, hyperband or none.")]
 StorageOpt = Annotated[str | None, typer.Option(
     "--storage", callback=_register_storage,

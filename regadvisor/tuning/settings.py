@@ -11,6 +11,7 @@ import optuna
 from regadvisor._secrets import register
 from regadvisor.errors import ConfigError
 from regadvisor.tuning import defaults
+from regadvisor.tuning.pruners import CheckedHalvingPruner
 
 __all__ = [
     "PRUNERS",
@@ -21,7 +22,7 @@ __all__ = [
     "sampler_text",
 ]
 
-PRUNERS = ("median", "patient", "hyperband", "none")
+PRUNERS = ("asha", "patient", "median", "hyperband", "none")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class TuneSettings:
         min_delta: The smallest change of the monitored figure that early stopping counts as an
             improvement.
         min_resource: Epochs every trial trains before Hyperband may prune it.
+        first_rung: The ``asha`` pruner's first rung, as a share of the user's epochs.
+        rung_correlation: The least rank correlation between the figure at a rung and the
+            result, over the study's finished trials, for the ``asha`` pruner to prune there.
         winner: ``"rerun"`` (the top trials re-run over extra seeds, the best mean wins) or
             ``"best"`` (the best single trial; no re-runs).
         reference_loss: The user's own validation loss (the diagnosis' last epoch).
@@ -67,6 +71,8 @@ class TuneSettings:
     monitor: str | None = None
     min_delta: float = 0.0
     min_resource: int = 5
+    first_rung: float = defaults.ASHA_FIRST_RUNG
+    rung_correlation: float = defaults.ASHA_MIN_CORRELATION
     winner: str = defaults.WINNER
     reference_loss: float | None = None
     loss_guard: float = defaults.LOSS_GUARD
@@ -92,6 +98,8 @@ class TuneSettings:
             raise ConfigError(f"monitor must be 'val_metric' or 'val_loss'. Got {self.monitor!r}.")
         if self.min_delta < 0 or self.min_resource < 1:
             raise ConfigError("min_delta must be >= 0 and min_resource >= 1.")
+        if not 0 < self.first_rung <= 1:
+            raise ConfigError(f"first_rung must be in (0, 1]. Got {self.first_rung}.")
         if self.winner not in ("rerun", "best"):
             raise ConfigError(f"winner must be 'rerun' or 'best'. Got {self.winner!r}.")
         if self.pruner not in PRUNERS:
@@ -129,15 +137,28 @@ def sampler_text(seed: int, startup_trials: int = defaults.STARTUP_TRIALS) -> st
             + ", ".join(f"{k}={v}" for k, v in SAMPLER_SETTINGS.items()) + ")")
 
 
-def make_pruner(name: str, min_resource: int = 5) -> optuna.pruners.BasePruner:
+def make_pruner(name: str, min_resource: int = 5, max_epochs: int | None = None,
+                first_rung: float = defaults.ASHA_FIRST_RUNG,
+                rung_correlation: float = defaults.ASHA_MIN_CORRELATION,
+                ) -> optuna.pruners.BasePruner:
     """The pruner for ``--pruner``.
 
-    ``patient`` (the default, :data:`regadvisor.tuning.defaults.PRUNER`): the median pruner,
-    which waits 10 epochs and 5 trials, and then prunes a trial only after 5 epochs in a row
-    below the median. ``hyperband`` (trials of at least ``min_resource`` epochs, a third kept at
-    each rung) spends fewer epochs but, on the case suite, pruned the strongly regularized
-    trials that win (``docs/benchmarks.md``, section 8).
+    ``asha`` (the default, :data:`regadvisor.tuning.defaults.PRUNER`): successive halving from
+    a first rung at ``first_rung`` of the user's epochs (``max_epochs``), the better half of the
+    trials that reach a rung going on, that prunes at a rung only once the study's finished
+    trials show that rung ranks them as their full runs do (rank correlation at least
+    ``rung_correlation``; :class:`~regadvisor.tuning.pruners.CheckedHalvingPruner`). A strongly
+    regularized trial learns slowly and can trail early and win at the end; on such a study the
+    rungs do not prune. ``patient``: the median pruner, which waits 10 epochs and 5 trials, and
+    then prunes a trial only after 5 epochs in a row below the median. ``hyperband`` (trials of
+    at least ``min_resource`` epochs, a third kept at each rung) pruned the strongly regularized
+    trials that win on the case suite (``docs/benchmarks.md``, section 8).
     """
+    if name == "asha":
+        first = max(1, round(first_rung * (max_epochs or 3 * min_resource)))
+        return CheckedHalvingPruner(first, defaults.ASHA_REDUCTION,
+                                    min_trials=defaults.ASHA_MIN_TRIALS,
+                                    min_correlation=rung_correlation)
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10)
     if name == "patient":

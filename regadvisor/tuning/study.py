@@ -108,8 +108,10 @@ def open_study(
     try:
         study = optuna.create_study(storage=storage, study_name=name, direction=direction,
                                     sampler=sampler,
-                                    pruner=make_pruner(settings.pruner,
-                                                       settings.min_resource),
+                                    pruner=make_pruner(
+                                        settings.pruner, settings.min_resource,
+                                        tuning_base(experiment, settings).max_epochs,
+                                        settings.first_rung, settings.rung_correlation),
                                     load_if_exists=True)
     except Exception as e:
         raise unusable_study(name, url, e) from None

@@ -147,6 +147,30 @@ def test_pruner_prunes_hopeless_trials(tiny, tmp_path):
     assert pruned and all(t.pruned_at is not None for t in pruned)
 
 
+def test_asha_prunes_only_at_its_rungs_and_only_a_trial_that_trails_there(tmp_path):
+    """The default pruner: successive halving with its first rung at a third of the user's 12
+    epochs (4, then 8), the better half going on. Every pruned trial stopped at a rung, where
+    its figure was worse than the best of the trials that reached that rung before it; the
+    first trial (nothing to trail) is never pruned."""
+    exp = tiny_experiment(epochs=12)
+    settings = TuneSettings(n_trials=10, pruner="asha", top_k=1, extra_seeds=0)
+    result = tune(exp, SPACE, settings, tmp_path)
+    study = optuna.load_study(study_name="regadvisor-tiny",
+                              storage=f"sqlite:///{tmp_path / 'study.db'}")
+    trials = sorted(study.trials, key=lambda t: t.number)
+    pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned, "no trial trailed at a rung"
+    assert trials[0].state == optuna.trial.TrialState.COMPLETE
+    for t in pruned:
+        at = t.user_attrs["pruned_at"]
+        assert at in (4, 8) and max(t.intermediate_values) == at
+        before = [u.intermediate_values[at] for u in trials[:t.number]
+                  if at in u.intermediate_values]
+        assert before and t.intermediate_values[at] < max(before)
+    by_number = {r.number: r for r in result.trials}
+    assert all(by_number[t.number].epochs_run == t.user_attrs["pruned_at"] for t in pruned)
+
+
 @pytest.mark.parametrize(("url", "shown"), [
     ("postgresql://user:secret@db:5432/x", "postgresql://user:***@db:5432/x"),
     ("sqlite:///tmp/a.db", "sqlite:///tmp/a.db"),
