@@ -5,10 +5,12 @@ The plan splits what is left after the diagnosis between verification (``2·seed
 less the runs it reuses: the diagnosis' when it trained the user's setup at full length, and the
 winner's re-runs, which train with verification's seeds), the winner's re-runs (``top_k ×
 extra_seeds`` full runs) and the trials. A trial costs about
-:data:`TRIAL_FRACTION` of a full run with the patient pruner (the pruner is the
-multi-fidelity part: a trial that trails the median at a rung stops there), so the plan runs
+:data:`TRIAL_FRACTION` of a full run (the pruner is the multi-fidelity part: a trial that
+trails at a rung stops there), so the plan runs
 as many trials as fit, and the study stops starting trials when their share of the time is
-spent: the run ends within the budget give or take one trial.
+spent: the run ends within the budget give or take one trial. Each of verification's runs,
+reused or not, is also measured on the held-out set (predictions, MC-dropout passes when the
+model has dropout, temperature): one such pass is timed before the plan is made and counted.
 When the budget is too small for the defaults, the top trials re-run shrink to the best one
 first (its re-runs are verification's runs of the recommendation: they cost nothing extra), then
 verification starts at 2 seeds (with the caution that 2 seeds carry), then only the guide's
@@ -37,7 +39,8 @@ __all__ = ["SAFETY", "TRIAL_FRACTION", "TUNING_SECONDS", "Budget", "Plan", "esti
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: over the
 #: case suite's calibration half (epochs trained by the trials / trials × the user's epochs,
-#: patient pruner, 10 trials) the mean is 0.69 and the upper quartile 0.91 (0.12 to 1.0).
+#: 10 trials) the mean is 0.59 and the upper quartile 0.77 (0.12 to 0.90) with the ``asha``
+#: pruner, 0.69 and 0.91 with ``patient``; a small plan's first 4 trials are never pruned.
 TRIAL_FRACTION = 0.85
 #: The diagnosis times its first epochs; later runs took 1.1 to 1.3 times as long per epoch on
 #: the budget benchmark (0.75 s against 0.81-0.97 s), so the plan counts a full run this much
@@ -104,6 +107,7 @@ class Plan:
     reused: int = 0
     report_seconds: float = REPORT_SECONDS
     verify_seconds: float = 0.0
+    measure_seconds: float = 0.0
 
     def text(self) -> str:
         """The plan in one paragraph, for the terminal and the report."""
@@ -117,8 +121,8 @@ class Plan:
                    f"({self.trial_seconds:.0f} s; its run is verification's first of the "
                    "recommendation), " if self.verify and self.n_trials == 1 else
                    f"Tuning: up to {self.n_trials} trials in {self.trial_seconds:.0f} s (about "
-                   f"{TRIAL_FRACTION:g} of a full run each: the patient pruner stops trials "
-                   "that trail at a rung), ")
+                   f"{TRIAL_FRACTION:g} of a full run each: the pruner stops trials that "
+                   "trail at a rung), ")
                 + (f"then {_top(self.top_k)} re-run over {self.extra_seeds} extra seed"
                    f"{'s' if self.extra_seeds != 1 else ''} (about "
                    f"{self.top_k * self.extra_seeds * f:.0f} s)." if self.extra_seeds
@@ -126,14 +130,18 @@ class Plan:
                 + (f" Verification: {self.seeds} seeds × 2 arms (about "
                    f"{self.verify_seconds:.0f} s; "
                    f"{_runs(self.reused)} trained "
-                   "before it and reused), and more seeds while the verdict is "
+                   "before it and reused"
+                   + (f"; each of its runs measured on the held-out set in about "
+                      f"{_secs(self.measure_seconds)}" if self.measure_seconds >= 0.05 else "")
+                   + "), and more seeds while the verdict is "
                    "open, as long as the time left allows." if self.verify else "")
                 + (f" {self.gives_up}" if self.gives_up else ""))
 
 
 def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, n_trials: int,
               seeds: int, top_k: int, extra_seeds: int, verify: bool = True,
-              reused: int = 0, report_seconds: float = REPORT_SECONDS) -> Plan:
+              reused: int = 0, report_seconds: float = REPORT_SECONDS,
+              measure_seconds: float = 0.0) -> Plan:
     """Fit trials, re-runs and verification into what is left of the budget.
 
     Args:
@@ -150,6 +158,9 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
             (:func:`reused_reruns`).
         report_seconds: Set aside for the report (0 when none is rendered: the API's
             ``render=False``).
+        measure_seconds: What verification spends measuring one run on the held-out set (its
+            predictions, MC-dropout passes and temperature), per run of its first look, the
+            runs it reuses included.
 
     Raises:
         ConfigError: The budget cannot cover even the smallest plan (the message says how much
@@ -165,8 +176,8 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
     left = total - spent_seconds - report_seconds - TUNING_SECONDS
     rungs = _rungs(top_k, extra_seeds, seeds)
     for k, extra, s, fewest in rungs:
-        verifying = (_verification_seconds(s, reused, extra, False, f, f_user) if verify
-                     else 0.0)
+        verifying = (_verification_seconds(s, reused, extra, False, f, f_user, measure_seconds)
+                     if verify else 0.0)
         room = left - verifying - k * extra * f
         fit = _trials_that_fit(room, f, n_trials, fewest, verify)
         if fit is not None:
@@ -179,12 +190,14 @@ def make_plan(budget: Budget, full_run_seconds: float, spent_seconds: float, *, 
                         top_k=k, extra_seeds=extra, seeds=s, verify=verify, reused=taken,
                         # A lone trial's run is one of the recommendation's: one run less.
                         verify_seconds=verifying - f if alone else verifying,
+                        measure_seconds=measure_seconds,
                         gives_up=_gives_up(trials, n_trials, k, top_k, s, seeds, verify))
     k, extra, s, fewest = rungs[-1]
     # The smallest plan: the guide's recipe alone, whose run (with verify) is verification's
     # first of the recommendation, so the trial costs a full run and verification one less.
     need = (spent_seconds + report_seconds + TUNING_SECONDS
-            + ((f + _verification_seconds(s, reused, extra, True, f, f_user)) if verify
+            + ((f + _verification_seconds(s, reused, extra, True, f, f_user, measure_seconds))
+               if verify
                else TRIAL_FRACTION * f)
             + k * extra * f)
     measured = max(full_run_seconds, 1e-3)
@@ -215,13 +228,14 @@ def _rungs(top_k: int, extra_seeds: int, seeds: int) -> list[tuple[int, int, int
 
 
 def _verification_seconds(seeds: int, reused: int, extra_seeds: int, alone: bool, f: float,
-                          f_user: float) -> float:
-    """What verification's first look at ``seeds`` seeds costs to train: the user's setup on the
+                          f_user: float, measure: float = 0.0) -> float:
+    """What verification's first look at ``seeds`` seeds costs: the user's setup trained on the
     seeds the diagnosis did not train (``reused``), at ``f_user`` a run; the recommendation on
-    those neither the winner's re-runs nor a lone trial (``alone``) trained, at ``f``."""
+    those neither the winner's re-runs nor a lone trial (``alone``) trained, at ``f``; and
+    every one of its ``2·seeds`` runs measured on the held-out set, at ``measure`` a run."""
     user = seeds - reused
     recommendation = max(0, seeds - reused_reruns(extra_seeds, seeds) - alone)
-    return user * f_user + recommendation * f
+    return user * f_user + recommendation * f + 2 * seeds * measure
 
 
 def _trials_that_fit(room: float, f: float, n_trials: int, fewest: int,
@@ -349,8 +363,9 @@ def verification_seeds(plan: dict[str, Any], elapsed: float, run_seconds: float,
         def reused(seeds: int) -> int:
             return max(diagnosis, 0) + reused_reruns(extra, seeds)
 
+    measure = plan.get("measure_seconds", 0.0)
     for seeds in range(most or plan["seeds"], 2, -1):
-        if (2 * seeds - reused(seeds)) * run <= left:
+        if (2 * seeds - reused(seeds)) * run + 2 * seeds * measure <= left:
             return seeds
     return 2
 

@@ -7,6 +7,7 @@ the verification or report modules.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections import Counter
@@ -184,12 +185,15 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
     space = build_space(diagnosis.findings, diagnosis.facts, options.space_overrides,
                         diagnosis.inspection.dropout_targets)
     result.space = space
-    planned = _plan(run, diagnosis)
     fields = {"n_trials": options.n_trials, "objective": options.objective,
               "seed": options.seed, "pruner": options.pruner, "storage": options.storage,
               "study_name": options.study_name, "device": options.device,
               "reference_loss": diagnosis.facts.get("val_loss_last"), **options.tuning}
-    settings, note = _folder_study(run, space, TuneSettings(**{**fields, **planned}))
+    # The run folder's study is found (its storage opened: a new SQLite file and the database
+    # libraries' first use take a few tenths of a second) before a --budget's plan reads the
+    # clock, so that the plan divides the time that is really left.
+    settings, note = _folder_study(run, space, TuneSettings(**fields))
+    settings = dataclasses.replace(settings, **_plan(run, diagnosis, space))
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
                   on_rerun=run.hooks.rerun, keep=run.keep)
     if note:
@@ -216,8 +220,6 @@ def _folder_study(run: _Run, space: SearchSpace,
     study of its own beside it in the same file: the earlier study keeps its trials for the
     earlier revision, and the same command later resumes the study it chose.
     """
-    import dataclasses
-
     from regadvisor.tuning.storage import default_study_name, study_for_space
 
     options = run.options
@@ -241,7 +243,35 @@ def _diagnosis_budget(options: AdviseOptions) -> float | None:
     return 0.25 * seconds if seconds else None
 
 
-def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
+def _measure_seconds(run: _Run, space: SearchSpace) -> float:
+    """What verification will spend measuring one run on the held-out set, per run of either
+    arm: one pass of a fresh model over the held-out data is timed (it is what the plan's clock
+    then reads as spent), and a run costs about two of them (the held-out set, and the
+    validation set for its temperature) plus :data:`~regadvisor.verification.MC_PASSES` more
+    when its model has dropout: the user's when it has some, the recommendation's when it has
+    some or the search space can inject it."""
+    import torch
+
+    from regadvisor.verification.calibration import MC_PASSES, has_dropout
+    from regadvisor.verification.held_out import evaluate_model
+
+    experiment, device = run.experiment, run.options.device
+    loader = experiment.test_loader or experiment.val_loader
+    with _user_code("timing a measurement", device):
+        model = experiment.model_factory().to(torch.device(device))
+        t0 = time.perf_counter()
+        evaluate_model(model, loader, experiment.task, device, experiment.loss_factory,
+                       batch_fn=experiment.batch)
+        one = time.perf_counter() - t0
+    if experiment.task != "classification":  # no MC passes, no temperature
+        return one
+    user = has_dropout(model)
+    recommended = user or "dropout" in space.params
+    passes = (2 + MC_PASSES * user + 2 + MC_PASSES * recommended) / 2
+    return one * passes
+
+
+def _plan(run: _Run, diagnosis: Diagnosis, space: SearchSpace) -> dict[str, Any]:
     """With ``--budget``: the plan (made once, kept in the record) as TuneSettings fields."""
     from regadvisor.pipeline._budget import (
         REPORT_SECONDS,
@@ -258,13 +288,15 @@ def _plan(run: _Run, diagnosis: Diagnosis) -> dict[str, Any]:
             run.hooks.plan({"n_trials": options.n_trials, "text": _estimate(run, diagnosis)})
         return {}
     if result.plan is None:
+        measure = _measure_seconds(run, space)
         plan = make_plan(parse_budget(options.budget),
                          full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          time.perf_counter() - run.started, n_trials=options.n_trials,
                          seeds=options.seeds, top_k=options.tuning.get("top_k", defaults.TOP_K),
                          extra_seeds=options.tuning.get("extra_seeds", defaults.EXTRA_SEEDS),
                          reused=1 if diagnosis.trained else 0,
-                         report_seconds=REPORT_SECONDS if options.render else 0.0)
+                         report_seconds=REPORT_SECONDS if options.render else 0.0,
+                         measure_seconds=measure)
         result.plan = plan_fields(plan)
         write_outputs(result, run.run_dir)
     if run.hooks.plan:

@@ -147,6 +147,33 @@ def test_five_trainings_buy_a_verified_recipe_when_the_diagnosis_trained_the_fir
     assert "needs about 365 s (6.1x)" in str(refused.value)  # 62 + 3 + 0.25 + 4 × 75
 
 
+def test_verification_measuring_its_runs_is_part_of_the_plan():
+    # The same 5x as above, with each run's measurement on the held-out set (predictions,
+    # MC-dropout passes, temperature) at 4 s: the first look's 2 seeds × 2 arms, the reused
+    # runs included, take 16 s more, out of the trial's room, and the plan says so.
+    plain = make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
+                      extra_seeds=2, reused=1)
+    measured = make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
+                         extra_seeds=2, reused=1, measure_seconds=4.0)
+    assert measured.verify_seconds == pytest.approx(plain.verify_seconds + 16)
+    assert measured.trial_seconds == pytest.approx(plain.trial_seconds - 16)
+    assert "each of its runs measured on the held-out set in about 4.0 s" in measured.text()
+    assert "measured on the held-out set" not in plain.text()
+    # Verification's seeds from the time left count the measurements too: 220 s left after
+    # the report hold 4 seeds' 7 runs to train at 30 s (one reused: 210 s), but with each of
+    # the 8 runs measured at 5 s (250 s) only 3 seeds (180 s).
+    plan = {"total_seconds": 220 + REPORT_SECONDS, "report_seconds": REPORT_SECONDS,
+            "full_run_seconds": 30.0, "run_seconds": 30.0, "seeds": 3, "extra_seeds": 0,
+            "reused": 1}
+    assert verification_seeds(plan, 0.0, 30.0, most=10, margin=False) == 4
+    assert verification_seeds({**plan, "measure_seconds": 5.0}, 0.0, 30.0, most=10,
+                              margin=False) == 3
+    # A measurement that the room cannot hold refuses the budget.
+    with pytest.raises(ConfigError, match="cannot cover"):
+        make_plan(parse_budget("5x"), 60.0, 62.0, n_trials=10, seeds=3, top_k=1,
+                  extra_seeds=2, reused=1, measure_seconds=30.0)
+
+
 def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
     out = tmp_path / "run"
     result = run_cli("advise", "digits_noisy", "--budget", "40x", "--output", out, "--quiet")
@@ -165,6 +192,8 @@ def test_advise_with_a_budget_records_and_obeys_its_plan(run_cli, tmp_path):
     assert seq["budget_cap"] == (plan["max_seeds"] < 10)
     assert len(saved["tuning"]["reruns"]) <= plan["top_k"]
     assert plan["text"] in (out / "report.html").read_text()
+    # The measurement of a run on the held-out set was timed before the plan and counted.
+    assert plan["measure_seconds"] > 0
 
 
 def test_a_bad_budget_on_the_command_line_is_one_line(run_cli, tmp_path):
