@@ -7,12 +7,19 @@ __version__ = "0.1.0"
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
+from regadvisor._lazy import lazy_names  # noqa: E402
 from regadvisor.errors import RegAdvisorError  # noqa: E402
-from regadvisor.experiment import Experiment, build_experiment, load_experiment  # noqa: E402
-from regadvisor.training import History, RegConfig, train  # noqa: E402
 
 if TYPE_CHECKING:
+    from regadvisor.experiment import Experiment, build_experiment, load_experiment
     from regadvisor.pipeline import RunResult
+    from regadvisor.training import History, RegConfig, train
+
+# Importing regadvisor (as `regadvisor --version` and `--help` do) does not import torch.
+__getattr__ = lazy_names(__name__, {
+    "Experiment": "regadvisor.experiment", "build_experiment": "regadvisor.experiment",
+    "load_experiment": "regadvisor.experiment", "History": "regadvisor.training",
+    "RegConfig": "regadvisor.training", "train": "regadvisor.training"})
 
 
 def advise(
@@ -63,6 +70,7 @@ def advise(
         RunError: The experiment's code failed, or no trial completed.
     """
     from regadvisor._io import make_run_dir
+    from regadvisor.experiment import Experiment, build_experiment, load_experiment
     from regadvisor.pipeline import AdviseOptions, run_stages
     from regadvisor.training import resolve_device
 

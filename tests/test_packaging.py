@@ -28,3 +28,21 @@ def test_wheel_contains_rules_and_templates(tmp_path):
         f"{p}/__init__.py" for p in packages if f"{p}/__init__.py" not in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "regadvisor = regadvisor.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """`regadvisor --version` and `--help` import neither torch nor Optuna nor matplotlib (they
+    took 4-5 s when they did; ``python benchmarks/bench_startup.py`` measures it now), and the
+    package's names still load when asked for."""
+    probe = ("import sys, regadvisor.cli, regadvisor.tuning, regadvisor.report; "
+             "print(sorted(m for m in ('torch', 'optuna', 'matplotlib') if m in sys.modules)); "
+             "from regadvisor import RegConfig, load_experiment; "
+             "from regadvisor.tuning import TuneSettings; from regadvisor.report import "
+             "render_report; print('torch' in sys.modules, 'optuna' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "True True"]
+    version = subprocess.run([sys.executable, "-m", "regadvisor", "--version"],
+                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("regadvisor ")

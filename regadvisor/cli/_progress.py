@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from regadvisor.cli._common import console, err_console
-from regadvisor.training.history import EpochRecord, History
+
+if TYPE_CHECKING:
+    from regadvisor.training.history import EpochRecord, History
 
 __all__ = ["EpochTable", "LineProgress", "progress_bar"]
 

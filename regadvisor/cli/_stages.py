@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress
 
-from regadvisor.pipeline import Hooks
+if TYPE_CHECKING:
+    from regadvisor.pipeline import Hooks
 
 __all__ = ["stage_hooks"]
 
@@ -19,6 +20,8 @@ def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
     A ``--budget`` plan sets how many trials the tuning bar counts to; ``on_plan`` is called
     with the plan as well (to print it), with or without bars.
     """
+    from regadvisor.pipeline import Hooks
+
     if progress is None:
         return Hooks(plan=on_plan)
     tasks: dict[str, int] = {}

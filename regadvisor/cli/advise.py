@@ -43,7 +43,7 @@ from regadvisor.cli._common import (
 from regadvisor.cli._progress import progress_bar
 from regadvisor.cli._stages import stage_hooks
 from regadvisor.errors import ConfigError
-from regadvisor.tuning import defaults, trial_counts_text
+from regadvisor.tuning import defaults
 
 
 @handle_errors
@@ -167,6 +167,8 @@ def _say_what_resumes(run_dir, options, exp) -> None:
 
 
 def _print_result(result, run_dir) -> None:
+    from regadvisor.tuning import trial_counts_text
+
     diag = result.diagnosis
     v = diag.verdict
     console.print(f"\nVerdict: [bold]{v.name.replace('_', ' ').upper()}[/]: {escape(v.reason)}")

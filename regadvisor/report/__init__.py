@@ -7,8 +7,9 @@ second to import.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from regadvisor._lazy import lazy_names
 
 if TYPE_CHECKING:
     from regadvisor.report.model import ReportData, build_report_data
@@ -16,12 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReportData", "build_report_data", "render_html", "render_report"]
 
-_HOMES = {"ReportData": "model", "build_report_data": "model", "render_html": "render",
-          "render_report": "render"}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_names(__name__, {
+    "ReportData": "regadvisor.report.model", "build_report_data": "regadvisor.report.model",
+    "render_html": "regadvisor.report.render", "render_report": "regadvisor.report.render"})
