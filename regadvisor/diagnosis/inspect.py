@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from regadvisor.experiment import Experiment
+from regadvisor.training.batch import input_tensors
 from regadvisor.training.dropout import DROPOUT_TYPES, dropout_targets
 from regadvisor.training.param_groups import is_exempt
 
@@ -197,13 +198,8 @@ def _has_augmentation(loader: Any) -> bool:
         a, b = dataset[0], dataset[0]
     except Exception:
         return False
-    def tensors(item: Any) -> list[torch.Tensor]:
-        items = item.values() if isinstance(item, dict) else (
-            item if isinstance(item, (tuple, list)) else [item])
-        return [t for t in items if torch.is_tensor(t)]
-
     return any(xa.shape == xb.shape and not torch.equal(xa, xb)
-               for xa, xb in zip(tensors(a), tensors(b), strict=False))
+               for xa, xb in zip(input_tensors(a), input_tensors(b), strict=False))
 
 
 def _max_correlation(loader: Any, n_features: int | None) -> float | None:

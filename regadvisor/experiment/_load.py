@@ -92,8 +92,7 @@ def _import_file(path: Path) -> tuple[ModuleType, str, str]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     folder = str(path.parent)
-    added = folder not in sys.path
-    if added:
+    if folder not in sys.path:  # it stays: the factories may import beside it when called
         sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)

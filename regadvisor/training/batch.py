@@ -33,8 +33,9 @@ from torch import nn
 from regadvisor.errors import ExperimentError
 
 __all__ = ["LABELS", "BatchFn", "BatchShapeError", "OutputCheck", "OutputShapeError",
-           "call_model", "describe_inputs", "forward", "input_form", "input_tensors", "logits",
-           "move", "nbytes", "output_form", "output_width", "split_batch", "take", "to_device"]
+           "apply_to_tensors", "call_model", "describe_inputs", "forward", "input_form",
+           "input_tensors", "logits", "nbytes", "output_form", "output_width", "split_batch",
+           "take", "to_device"]
 
 #: The key of a dict batch that holds the targets, as Hugging Face collators name it.
 LABELS = "labels"
@@ -161,18 +162,24 @@ def forward(model: nn.Module, inputs: Any) -> torch.Tensor:
     return logits(call_model(model, inputs))
 
 
-def move(batch: Any, device: torch.device) -> Any:
-    """A whole batch as a loader yields it, with every tensor in it on ``device`` (dicts,
-    tuples and lists are walked; anything else is kept as it is)."""
-    if torch.is_tensor(batch):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, Mapping):
-        return {k: move(v, device) for k, v in batch.items()}
-    if isinstance(batch, list):
-        return [move(v, device) for v in batch]
-    if isinstance(batch, tuple):
-        return tuple(move(v, device) for v in batch)
-    return batch
+def apply_to_tensors(data: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
+    """``data`` with ``fn`` applied to every tensor in it: the one walker of batch structures
+    (Lightning's ``apply_to_collection``). Mappings (returned as dicts), lists and tuples are
+    walked at any depth; anything else is kept as it is."""
+    if torch.is_tensor(data):
+        return fn(data)
+    if isinstance(data, Mapping):
+        return {k: apply_to_tensors(v, fn) for k, v in data.items()}
+    if isinstance(data, list):
+        return [apply_to_tensors(v, fn) for v in data]
+    if isinstance(data, tuple):
+        return tuple(apply_to_tensors(v, fn) for v in data)
+    return data
+
+
+def to_device(data: Any, device: torch.device) -> Any:
+    """A batch, or its inputs, with every tensor in it on ``device``."""
+    return apply_to_tensors(data, lambda t: t.to(device, non_blocking=True))
 
 
 def output_width(outputs: torch.Tensor) -> int:
@@ -216,25 +223,11 @@ class OutputCheck:
             "model.")
 
 
-def to_device(inputs: Any, device: torch.device) -> Any:
-    """The input structure with every tensor on ``device``."""
-    if isinstance(inputs, dict):
-        return {k: v.to(device, non_blocking=True) for k, v in inputs.items()}
-    if isinstance(inputs, (tuple, list)):
-        return tuple(v.to(device, non_blocking=True) for v in inputs)
-    return inputs.to(device, non_blocking=True)
-
-
 def take(inputs: Any, index: torch.Tensor | slice) -> Any:
     """Rows ``index`` (a slice or an index tensor) of every tensor of the structure."""
-    def rows(t: torch.Tensor) -> torch.Tensor:
-        return t[index] if isinstance(index, slice) else t.index_select(0, index)
-
-    if isinstance(inputs, dict):
-        return {k: rows(v) for k, v in inputs.items()}
-    if isinstance(inputs, (tuple, list)):
-        return tuple(rows(v) for v in inputs)
-    return rows(inputs)
+    if isinstance(index, slice):
+        return apply_to_tensors(inputs, lambda t: t[index])
+    return apply_to_tensors(inputs, lambda t: t.index_select(0, index))
 
 
 def describe_inputs(inputs: Any) -> str:

@@ -139,11 +139,6 @@ class OptimizerSpec:
             else type(optimizer).__module__,
         )
 
-    @property
-    def has_decoupled_decay(self) -> bool:
-        """Whether the optimizer has a decoupled weight decay (see :data:`ADAM_FAMILY`)."""
-        return self.name in ADAM_FAMILY
-
     def build_args(self, decoupled: bool) -> tuple[type[torch.optim.Optimizer], dict[str, Any]]:
         """The class to build and its algorithm settings (see :func:`optimizer_choice`)."""
         name, kwargs = optimizer_choice(self.name, self.kwargs, decoupled)

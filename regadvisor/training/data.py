@@ -20,7 +20,7 @@ from torch.utils.data import (
 )
 from torch.utils.data._utils.collate import default_collate
 
-from regadvisor.training.batch import BatchFn, move, nbytes, split_batch, take, to_device
+from regadvisor.training.batch import BatchFn, nbytes, split_batch, take, to_device
 
 __all__ = ["EVAL_BATCH", "HEAD_CACHE_BYTES", "HeadSample", "LoaderData", "is_tensor_loader",
            "restore_generators"]
@@ -143,7 +143,7 @@ class LoaderData:
                 yield [*(inputs if isinstance(inputs, tuple) else (inputs,)), targets], targets
             return
         for batch in self.loader:
-            batch = move(batch, self.device)
+            batch = to_device(batch, self.device)
             yield batch, split_batch(batch, self.batch_fn)[1]
 
     def eval_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -6,12 +6,9 @@ from collections.abc import Sequence
 
 from torch import nn
 
-__all__ = ["DROPOUT_TYPES", "NORM_TYPES", "WEIGHT_LAYERS", "dropout_targets", "inject_dropout",
-           "set_dropout"]
+__all__ = ["DROPOUT_TYPES", "WEIGHT_LAYERS", "dropout_targets", "inject_dropout", "set_dropout"]
 
 DROPOUT_TYPES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
-NORM_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm,
-              nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
 #: Layers with a weight matrix or kernel: what counts as "reading" inputs or hidden units.
 WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
 

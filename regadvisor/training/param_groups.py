@@ -41,10 +41,6 @@ class ParamSplit:
     decay: tuple[str, ...]
     no_decay: tuple[str, ...]
 
-    @property
-    def n_decay(self) -> int:
-        return len(self.decay)
-
 
 def split_parameters(
     model: nn.Module,
