@@ -139,7 +139,6 @@ def run_diagnostic(
     config = baseline_config(experiment, seed=seed, max_epochs=longest)
 
     settled_at: list[int] = []
-    out_of_time: list[int] = []
     judged: list[Facts] = []  # with to_end: the facts of the epoch the verdict settled at
 
     def check(record, history: History) -> None:
@@ -148,9 +147,8 @@ def run_diagnostic(
             return
         elapsed = time.perf_counter() - started
         if elapsed >= budget:
-            out_of_time.append(n)
             raise StopTraining(f"The diagnosis' time budget of {budget:g} s was spent after "
-                               f"epoch {n}.")
+                               f"epoch {n}.", reason=StopReason.BUDGET)
         facts = _facts(experiment, inspection, history, can_train_longer=True)
         if settled(facts):
             settled_at.append(n)
@@ -169,8 +167,6 @@ def run_diagnostic(
     result = train_experiment(experiment, config, device=device,
                               callbacks=[*callbacks, check], max_seconds=guard)
     history = result.history
-    if out_of_time:
-        history.stop_reason = StopReason.BUDGET
     full = (history.epochs_run == experiment.epochs
             and history.stop_reason is StopReason.MAX_EPOCHS)
     if judged:

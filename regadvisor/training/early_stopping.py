@@ -23,10 +23,15 @@ class StopReason(str, enum.Enum):
 class StopTraining(Exception):
     """Raised by an epoch callback to end a run after the current epoch, as a normal stop.
 
-    The run ends with :attr:`StopReason.STOPPED` and the exception's message as its stop
+    The run ends with ``reason`` (:attr:`StopReason.STOPPED` unless the callback says why, as
+    the diagnosis does when its time budget is spent) and the exception's message as its stop
     message; the weights are those of the last epoch (or the restored best, with early
     stopping). Any other exception from a callback propagates out of ``train``.
     """
+
+    def __init__(self, message: str = "", reason: StopReason = StopReason.STOPPED) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass

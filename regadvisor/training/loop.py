@@ -23,7 +23,7 @@ from regadvisor.training.history import EpochRecord, History
 from regadvisor.training.prepare import ClipGrad, Run, TrainingStep, copy_state, prepare_run
 from regadvisor.training.schedule import Schedule
 from regadvisor.training.steps import EpochSteps, StepLoop
-from regadvisor.training.stops import Budget, keep_weights, mark_divergence
+from regadvisor.training.stops import Budget, end_run, keep_weights, mark_divergence
 
 __all__ = ["EpochCallback", "TrainResult", "align_targets", "class_labels", "train"]
 
@@ -147,14 +147,14 @@ def _run_epochs(run: Run, callbacks: Sequence[EpochCallback],
         if _stopped_by_callback(record, history, callbacks):
             break
         if should_stop:
-            history.stop_reason = StopReason.EARLY_STOPPED
-            history.stop_message = reason
+            end_run(history, StopReason.EARLY_STOPPED, reason)
             break
         if budget.spent():
             budget.stop(history, epoch, epoch_steps, steps_per_epoch)
             break
     else:
-        history.stop_message = f"Trained for all {run.config.max_epochs} epochs."
+        end_run(history, StopReason.MAX_EPOCHS,
+                f"Trained for all {run.config.max_epochs} epochs.")
     return best_state
 
 
@@ -195,8 +195,7 @@ def _stopped_by_callback(record: EpochRecord, history: History,
         for callback in callbacks:
             callback(record, history)
     except StopTraining as stop:
-        history.stop_reason = StopReason.STOPPED
-        history.stop_message = str(stop) or f"Stopped after epoch {record.epoch}."
+        end_run(history, stop.reason, str(stop) or f"Stopped after epoch {record.epoch}.")
         return True
     return False
 

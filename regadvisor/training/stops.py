@@ -1,7 +1,8 @@
 """How a training run ends: divergence, the time budget, and the weights the returned model keeps.
 
-Each stop writes its reason and a sentence with the numbers into the History; the early-stopping
-decision itself lives in :mod:`regadvisor.training.early_stopping`.
+Every stop, whoever decides it (the loop's last epoch, early stopping, a callback, the budget, a
+divergence), is written into the History by :func:`end_run`, its reason and a sentence with the
+numbers; the early-stopping decision itself lives in :mod:`regadvisor.training.early_stopping`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from regadvisor.training.history import EpochRecord, History
 if TYPE_CHECKING:
     from regadvisor.training.steps import EpochSteps
 
-__all__ = ["Budget", "keep_weights", "mark_divergence"]
+__all__ = ["Budget", "end_run", "keep_weights", "mark_divergence"]
+
+
+def end_run(history: History, reason: StopReason, message: str) -> None:
+    """Write why the run ended into ``history``: the one place a stop is recorded."""
+    history.stop_reason = reason
+    history.stop_message = message
 
 
 class Budget:
@@ -44,14 +51,13 @@ class Budget:
              steps_per_epoch: int | None = None) -> None:
         """Record in ``history`` that the budget ended the run at ``epoch`` (and, when the epoch
         was cut short and its length is known, the share of it that ran)."""
-        history.stop_reason = StopReason.BUDGET
         if steps.cut_short and steps_per_epoch and steps.n_steps < steps_per_epoch:
             history.cut_short_fraction = steps.n_steps / steps_per_epoch
-        history.stop_message = (
+        end_run(history, StopReason.BUDGET, (
             f"Stopped during epoch {epoch}, after {steps.n_steps} steps: the time budget of "
             f"{self.max_seconds:g} s ran out before the training loader ended the epoch (a "
             "loader that never ends one does that; give a finite one)." if steps.cut_short else
-            f"Stopped after epoch {epoch}: the time budget of {self.max_seconds:g} s was spent.")
+            f"Stopped after epoch {epoch}: the time budget of {self.max_seconds:g} s was spent."))
 
 
 def mark_divergence(history: History, record: EpochRecord, steps: EpochSteps,
@@ -71,13 +77,11 @@ def mark_divergence(history: History, record: EpochRecord, steps: EpochSteps,
         epoch = record.epoch
         step_in_epoch = int(steps.bad_step) + 1 if steps.bad_step >= 0 else steps.n_steps
         history.diverged_at = (epoch, max(step_in_epoch, 1))
-        history.stop_reason = StopReason.DIVERGED
         where = "training" if steps.bad_step >= 0 else "validation"
-        history.stop_message = (
-            f"The {where} loss became {'NaN or infinite'} at epoch {epoch}, step "
+        end_run(history, StopReason.DIVERGED, (
+            f"The {where} loss became NaN or infinite at epoch {epoch}, step "
             f"{history.diverged_at[1]}: the run diverged (learning rate {record.lr:g} may be too "
-            "high)."
-        )
+            "high)."))
         return True
     return False
 

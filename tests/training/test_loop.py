@@ -200,6 +200,25 @@ def test_callbacks_see_every_epoch_and_can_stop_the_run(digits_loaders):
     assert seen == [1, 2, 3]
 
 
+@pytest.mark.parametrize("reason", [StopReason.STOPPED, StopReason.BUDGET])
+def test_a_callback_stop_ends_the_run_with_the_reason_it_gives(digits_loaders, reason):
+    """StopTraining ends the run after the epoch, as a normal stop, with its own reason (the
+    diagnosis says "budget" when its time is spent) and its message."""
+    from regadvisor.training import StopTraining
+
+    train_loader, val_loader, _ = digits_loaders
+
+    def callback(record, history):
+        if record.epoch == 2:
+            raise StopTraining("enough after epoch 2", reason=reason)
+
+    result = train(lambda: small_mlp(32), train_loader, val_loader, RegConfig(max_epochs=10),
+                   callbacks=[callback])
+    h = result.history
+    assert (h.epochs_run, h.stop_reason) == (2, reason)
+    assert h.stop_message.startswith("enough after epoch 2")
+
+
 def test_train_eval_uses_eval_mode_figures(digits):
     """With dropout p=0.9 the step loss (train mode) is far above the eval-mode train loss."""
     loaders = make_loaders(digits)
