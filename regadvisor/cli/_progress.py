@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from regadvisor._format import metric_value
 from regadvisor.cli._common import console, err_console
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class EpochTable:
     """Prints one row per epoch as training goes (an epoch callback)."""
 
     def __init__(self, metric_name: str, show: bool = True) -> None:
+        self.metric_name = metric_name
         self.metric = "acc" if metric_name == "accuracy" else "mse" if metric_name == "loss" \
             else metric_name
         self.show = show
@@ -106,7 +108,7 @@ class EpochTable:
                 f"{mark}")
 
     def _m(self, v: float) -> str:
-        return f"{v:.2%}" if self.metric == "acc" else f"{v:.4f}"
+        return metric_value(v, self.metric_name, digits=2)
 
     def __call__(self, record: EpochRecord, history: History) -> None:
         if not self.show:

@@ -191,7 +191,7 @@ def _print_result(result, run_dir) -> None:
         console.print(f"  Caution: {caution}", markup=False)
     rows = rec.diff or rec.tried
     if rows:
-        from regadvisor.report.format import setting_label, setting_value
+        from regadvisor._format import setting_label, setting_value
         from regadvisor.verification import decide
 
         metric = result.experiment.get("metric", "accuracy")

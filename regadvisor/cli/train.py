@@ -83,7 +83,11 @@ def train_command(
         path = atomic_write_text(run_dir / "history.csv", history.to_frame().to_csv(index=False))
     best, last = history.best, history.last
     if last is not None:
-        fmt = (lambda v: f"{v:.2%}") if exp.metric == "accuracy" else (lambda v: f"{v:.4f}")
+        from regadvisor._format import metric_value
+
+        def fmt(v: float) -> str:
+            return metric_value(v, exp.metric, digits=2)
+
         console.print(
             f"Last epoch {last.epoch}: train loss {last.train_loss:.4f}, val loss "
             f"{last.val_loss:.4f}, train {exp.metric} {fmt(last.train_metric)}, val "

@@ -14,7 +14,14 @@ import numpy as np
 
 from regadvisor.training.history import History
 
-__all__ = ["curve_facts"]
+__all__ = ["curve_facts", "implied_l2"]
+
+
+def implied_l2(rate_steps: float | None) -> float | None:
+    """Early stopping's implied L2 strength: 1/(η·t) for ``t`` steps at the rate η, and under a
+    schedule 1/(the sum of the rate over the steps); ``rate_steps`` is that product or sum up
+    to the best epoch. None when it is not positive (no rate, no step)."""
+    return 1.0 / rate_steps if rate_steps and rate_steps > 0 else None
 
 #: The last third of the epochs (at least 3) is where noise and slopes are measured. These say
 #: which epochs a measurement reads, not what its value means, so they are not thresholds and
@@ -136,8 +143,7 @@ def curve_facts(history: History, chance_loss: float | None, steps_per_epoch: in
         "val_loss_slope": val_slope,
         "gap_slope": gap_slope,
         "seconds_per_epoch": seconds_per_epoch(history),
-        "implied_l2": 1.0 / (lr * best.epoch * steps_per_epoch) if lr > 0 and steps_per_epoch
-        else None,
+        "implied_l2": implied_l2(lr * best.epoch * steps_per_epoch) if lr > 0 else None,
     })
     return facts
 

@@ -3,7 +3,7 @@
 The builder reads ``report.json`` as it is (a complete run, a partial one that stopped after any
 stage, a regression task with no accuracy or calibration) and never fails on a missing stage:
 each section then says why it is empty. Sentences are composed here from the numbers, with the
-helpers of :mod:`regadvisor.report.format`; the template only lays them out.
+helpers of :mod:`regadvisor._format`; the template only lays them out.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from regadvisor.report import format as fmt
+from regadvisor import _format as fmt
 from regadvisor.report import sections
 from regadvisor.report.code import STACKS, code_parts, full_code, schedule_info, stacks_for
 from regadvisor.verification.decision import Decision, decide
@@ -368,7 +368,7 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         parts = [p for p in change["parts"] if set(p.settings) & settings] if not against \
             else []
         applied = _row_text(rows, metric)
-        shares = [f"{name} {importances[name]:.0%}" for name in sorted(settings)
+        shares = [f"{name} {fmt.pct(importances[name], 0)}" for name in sorted(settings)
                   if name in importances]
         if not settings:
             effect = ("Advice only: regadvisor cannot make this change for you, so its effect "

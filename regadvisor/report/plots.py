@@ -20,6 +20,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from regadvisor import _format as fmt  # noqa: E402
+
 __all__ = ["entropy_bars", "gap_curves", "importances", "learning_curves", "optimization_history",
            "paired_differences", "param_slice", "reliability_diagram", "seed_points", "to_svg"]
 
@@ -163,7 +165,7 @@ def importances(values: dict[str, float]) -> str | None:
         fig, ax = plt.subplots(figsize=(4.6, 0.5 + 0.45 * len(items)))
         ax.barh([k for k, _ in items], [v for _, v in items], color=_BLUE)
         for i, (_, v) in enumerate(items):
-            ax.text(v, i, f" {v:.0%}", va="center", fontsize=8)
+            ax.text(v, i, " " + fmt.pct(v, 0), va="center", fontsize=8)
         ax.set_xlim(0, max(1.0, max(v for _, v in items) * 1.2))
         ax.set_xlabel("share of the objective's variation")
         ax.set_title("parameter importance")

@@ -14,9 +14,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from regadvisor import _format as fmt
 from regadvisor._io import atomic_write_text
 from regadvisor._record import to_plain
-from regadvisor.report import format as fmt
 from regadvisor.report.model import build_report_data
 
 __all__ = ["render_html", "render_report"]

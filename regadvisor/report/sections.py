@@ -10,11 +10,13 @@ import math
 import statistics
 from typing import Any
 
-from regadvisor.report import format as fmt
+from regadvisor import _format as fmt
+from regadvisor.diagnosis.curves import implied_l2
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
+from regadvisor.verification.comparison import mean_interval
 from regadvisor.verification.results import arm_ece
-from regadvisor.verification.verify import format_difference, t975
+from regadvisor.verification.verify import format_difference
 
 __all__ = ["calibration", "diagnosis", "early_stopping", "reproducibility", "tuning",
            "verification"]
@@ -29,18 +31,6 @@ def _finite(values: list[Any]) -> list[float]:
 def _mean(values: list[Any]) -> float | None:
     vals = _finite(values)
     return statistics.fmean(vals) if vals else None
-
-
-def _interval(values: list[Any]) -> tuple[float, float]:
-    """The 95 % t interval of the mean of ``values`` (the mean twice with one value)."""
-    vals = _finite(values)
-    if not vals:
-        return math.nan, math.nan
-    mean = statistics.fmean(vals)
-    if len(vals) < 2:
-        return mean, mean
-    half = t975(len(vals) - 1) * statistics.stdev(vals) / math.sqrt(len(vals))
-    return mean - half, mean + half
 
 
 def _judged_epochs(diag: dict[str, Any]) -> int | None:
@@ -133,7 +123,8 @@ def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
     m, loss = ver["metric"], ver["loss"]
     values = {key: [r["metric"] for r in ver[key]["runs"]] for key, _ in _ARMS}
     losses = {key: [r["loss"] for r in ver[key]["runs"]] for key, _ in _ARMS}
-    intervals = {label: tuple(v * scale for v in _interval(values[key])) for key, label in _ARMS}
+    intervals = {label: tuple(v * scale for v in mean_interval(values[key]))
+                 for key, label in _ARMS}
     axis = f"{ver['split']} {metric}" + (" (%)" if accuracy else "")
     rows = []
     for key, label in _ARMS:
@@ -176,7 +167,7 @@ def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
             f"recommendation − your setup, {metric}" + (" (points)" if accuracy else "")),
         "loss_points_svg": plots.seed_points(
             losses["baseline"], losses["recommended"], f"{ver['split']} loss",
-            intervals={label: _interval(losses[key]) for key, label in _ARMS})
+            intervals={label: mean_interval(losses[key]) for key, label in _ARMS})
         if accuracy else None,
     }
 
@@ -286,10 +277,9 @@ def early_stopping(ver: dict[str, Any], diag: dict[str, Any],
     for r in runs:
         steps = r["best_epoch"] * steps_per_epoch if steps_per_epoch else None
         if scheduled and steps:
-            total = sum(rates[:r["best_epoch"]]) * steps_per_epoch
-            implied = 1.0 / total if total > 0 else None
+            implied = implied_l2(sum(rates[:r["best_epoch"]]) * steps_per_epoch)
         else:
-            implied = 1.0 / (lr * steps) if lr and steps else None
+            implied = implied_l2(lr * steps) if lr and steps else None
         rows.append({**r, "steps": steps, "implied_l2": implied})
     first = rows[0]
     monitor = config.get("monitor", "val_metric")

@@ -8,8 +8,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Z975", "Comparison", "format_difference", "held_out_noise", "paired_comparison",
-           "t975"]
+__all__ = ["Z975", "Comparison", "format_difference", "held_out_noise", "mean_interval",
+           "paired_comparison", "t975"]
 
 #: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
 Z975 = 1.959963984540054
@@ -20,6 +20,19 @@ def t975(df: int) -> float:
     from scipy.stats import t
 
     return float(t.ppf(0.975, df))
+
+
+def mean_interval(values: Sequence[float | None]) -> tuple[float, float]:
+    """The 95 % t interval of the mean of the finite ``values`` (the mean twice with one value;
+    NaN twice with none): one arm's seeds, as the report plots them."""
+    vals = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return math.nan, math.nan
+    mean = statistics.fmean(vals)
+    if len(vals) < 2:
+        return mean, mean
+    half = t975(len(vals) - 1) * statistics.stdev(vals) / math.sqrt(len(vals))
+    return mean - half, mean + half
 
 
 def format_difference(value: float, metric: str) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from regadvisor._format import metric_value
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train, train_experiment
 from regadvisor.training.config import run_seed
@@ -408,10 +409,6 @@ def _warnings(seeds: int, split: str, n_held: int | None, metric: str) -> list[s
     return out
 
 
-def _fmt(metric: str, v: float) -> str:
-    return f"{v:.1%}" if metric == "accuracy" else f"{v:.4f}"
-
-
 #: The end of the verification sentence, by decision: what regadvisor does with the change.
 _DECISION_WORDS = {
     Decision.ADOPTED: " The change measured better: regadvisor recommends it.",
@@ -464,7 +461,8 @@ def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResul
              m: Comparison, loss: Comparison, decision: Decision,
              plan: Sequential) -> str:
     text = (f"On the {split} set over {seeds} seeds, {metric} went from "
-            f"{_fmt(metric, base.mean('metric'))} to {_fmt(metric, rec.mean('metric'))} "
+            f"{metric_value(base.mean('metric'), metric)} to "
+            f"{metric_value(rec.mean('metric'), metric)} "
             f"(paired difference {format_difference(m.mean_diff, metric)}, 95 % interval "
             f"[{format_difference(m.ci_low, metric).replace(' points', '')}, "
             f"{format_difference(m.ci_high, metric).replace(' points', '')}]): {m.verdict}.")

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from regadvisor._format import config_changes, setting_value
 from regadvisor.report import build_report_data, render_html
-from regadvisor.report.format import config_changes, setting_value
 from tests.report.conftest import report_data
 
 

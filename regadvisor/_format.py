@@ -1,6 +1,6 @@
-"""How numbers and settings read in the report: plain text, used by the model and as Jinja filters.
-
-Nothing here returns HTML; the template escapes whatever these functions return.
+"""How numbers and settings read, wherever regadvisor writes them: the terminal, the record's
+sentences and the report (its model, and the template's Jinja filters). Plain text: nothing here
+returns HTML; the template escapes whatever these functions return.
 """
 
 from __future__ import annotations
@@ -62,11 +62,12 @@ def signed(v: Any, digits: int = 2) -> str:
     return text.replace("-", "−")
 
 
-def metric_value(v: Any, metric: str) -> str:
-    """The user's metric as a reader expects it: accuracy in %, a loss with 4 decimals."""
+def metric_value(v: Any, metric: str, digits: int = 1) -> str:
+    """The user's metric as a reader expects it: accuracy in % (``digits`` decimals), a loss
+    with 4 decimals."""
     if not is_number(v):
         return "n/a"
-    return pct(v) if metric == "accuracy" else f"{v:.4f}"
+    return pct(v, digits) if metric == "accuracy" else f"{v:.4f}"
 
 
 def setting_label(key: str) -> str:
