@@ -13,7 +13,7 @@ from torch import nn
 from regadvisor.experiment import Experiment
 from regadvisor.training.batch import input_tensors
 from regadvisor.training.dropout import DROPOUT_TYPES, dropout_targets
-from regadvisor.training.param_groups import is_exempt
+from regadvisor.training.param_groups import is_bias, is_exempt
 
 __all__ = ["Inspection", "LayerInfo", "inspect_experiment"]
 
@@ -138,8 +138,8 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "decoupled_weight_decay": spec.decoupled and spec.weight_decay > 0,
         "lr": spec.lr,
         "weight_decay": spec.weight_decay,
-        "decays_biases": any(n.endswith("bias") for n in decayed),
-        "decays_norms": any(params[n].ndim <= 1 and not n.endswith("bias") for n in decayed),
+        "decays_biases": any(is_bias(n) for n in decayed),
+        "decays_norms": any(params[n].ndim <= 1 and not is_bias(n) for n in decayed),
         "decays_embeddings": any(n in embedding_params for n in decayed),
         "early_stopping": False,
         "has_training_step": experiment.training_step is not None,

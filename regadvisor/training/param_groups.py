@@ -14,9 +14,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["ParamSplit", "embedding_parameters", "is_exempt", "split_parameters"]
+__all__ = ["EXEMPT_CODE", "ParamSplit", "embedding_parameters", "is_bias", "is_exempt",
+           "split_parameters"]
 
 EMBEDDING_TYPES = (nn.Embedding, nn.EmbeddingBag)
+
+
+def is_bias(name: str) -> bool:
+    """A bias, by its name in ``named_parameters()``: ``bias`` (the model's own) or
+    ``<module>.bias``."""
+    return name == "bias" or name.endswith(".bias")
 
 
 def is_exempt(name: str, param: torch.Tensor) -> bool:
@@ -24,7 +31,12 @@ def is_exempt(name: str, param: torch.Tensor) -> bool:
 
     Testing ``ndim`` rather than layer types also catches custom normalisation layers.
     """
-    return param.ndim <= 1 or name.endswith(".bias") or name == "bias"
+    return param.ndim <= 1 or is_bias(name)
+
+
+#: :func:`is_exempt` as the recommended code writes it, over ``name, p`` of
+#: ``model.named_parameters()``.
+EXEMPT_CODE = 'p.ndim <= 1 or name == "bias" or name.endswith(".bias")'
 
 
 def embedding_parameters(model: nn.Module) -> set[str]:

@@ -59,3 +59,28 @@ def test_optimizer_groups_get_the_decay(digits):
               loaders[0], loaders[1], RegConfig(max_epochs=1, weight_decay=0.1)).history
     assert set(h.decay_params) == {"0.weight", "2.weight"}
     assert set(h.no_decay_params) == {"0.bias", "1.weight", "1.bias", "2.bias"}
+
+
+class Biased(nn.Module):
+    """Parameters whose names test the bias rule: the model's own 2-D ``bias``, a module's
+    ``.bias`` and a weight whose name only ends in the letters ``bias``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(3, 8))
+        self.unbias = nn.Parameter(torch.zeros(8, 8))
+        self.head = nn.Linear(8, 3)
+        self.head.bias = nn.Parameter(torch.zeros(3, 1))
+
+
+def test_the_recommended_code_exempts_what_regadvisor_exempts():
+    """The no-decay test the recommended code writes (EXEMPT_CODE) is the one training uses, on
+    every model here, a 2-D ``bias`` of the model's own included."""
+    from regadvisor.training.param_groups import EXEMPT_CODE, is_exempt
+
+    for model in (digits_cnn.model(), Custom(), Biased()):
+        for name, p in model.named_parameters():
+            assert eval(EXEMPT_CODE, {}, {"name": name, "p": p}) == is_exempt(name, p), name
+    split, _ = split_parameters(Biased())
+    assert set(split.no_decay) == {"bias", "head.bias"}
+    assert set(split.decay) == {"unbias", "head.weight"}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from regadvisor.report.code._common import CodePart, expected_names, g, names, one_line
 from regadvisor.report.code._context import CodeContext
+from regadvisor.training.param_groups import EXEMPT_CODE
 
 __all__ = ["torch_loop"]
 
@@ -25,7 +26,7 @@ _DEFAULTS = {"betas": [0.9, 0.999], "eps": 1e-8, "amsgrad": False, "momentum": 0
              "nesterov": False, "maximize": False, "capturable": False, "differentiable": False,
              "foreach": None, "fused": None, "decoupled_weight_decay": False}
 #: regadvisor's no-decay rule (biases and 1-D parameters), as code.
-RULE = 'p.ndim <= 1 or name.endswith(".bias")'
+RULE = EXEMPT_CODE
 
 
 def torch_loop(ctx: CodeContext) -> list[CodePart]:
