@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from regadvisor._params import PARAMETERS, check_range
 from regadvisor.rules._conditions import (
     Condition,
     NumberExpression,
@@ -24,7 +25,6 @@ from regadvisor.rules._conditions import (
 from regadvisor.rules._engine import Evaluation, Finding, Verdict, evaluate_rules
 from regadvisor.rules._loader import RuleSet, bundled_rules_dir, check_rules_dir, load_rules
 from regadvisor.rules._names import VERDICT_NAMES
-from regadvisor.rules._params import PARAMETERS, check_range
 from regadvisor.rules._schema import (
     Actions,
     ConfigChanges,

@@ -21,10 +21,10 @@ from pydantic import (
     model_validator,
 )
 
+from regadvisor._params import PARAMETERS, check_range
 from regadvisor.rules._conditions import Condition, compile_condition, compile_number
 from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten, yaml_repr
 from regadvisor.rules._names import SCOPES, VerdictName
-from regadvisor.rules._params import PARAMETERS, check_range
 from regadvisor.rules._templates import Template, compile_template
 
 __all__ = ["Actions", "ConfigChanges", "Rule", "SearchRange", "VerdictRule", "check_id"]

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import torch
 
+from regadvisor._params import PARAMETER_TABLE
 from regadvisor.errors import ConfigError
 
 __all__ = ["ADAM_FAMILY", "SEED_STEP", "Exempt", "Monitor", "OptimizerSpec", "RegConfig",
@@ -220,14 +221,13 @@ class RegConfig:
     lr: float | None = None
 
     def __post_init__(self) -> None:
+        # The searchable parameters are checked by their table's kind (None: not set).
+        fields = type(self).__dataclass_fields__
         checks = [
-            (self.weight_decay >= 0, "weight_decay", "a number >= 0"),
-            (self.l1 >= 0, "l1", "a number >= 0"),
-            (self.dropout is None or 0 <= self.dropout < 1, "dropout", "in [0, 1) or None"),
-            (0 <= self.label_smoothing < 1, "label_smoothing", "in [0, 1)"),
-            (self.augment is None or 0 <= self.augment <= 1, "augment", "in [0, 1] or None"),
-            (self.patience_epochs is None or self.patience_epochs >= 1, "patience_epochs",
-             "an int >= 1 or None"),
+            (getattr(self, name) is None or p.admits(getattr(self, name)), name,
+             p.expected + (" or None" if fields[name].default is None else ""))
+            for name, p in PARAMETER_TABLE.items()
+        ] + [
             (self.min_delta >= 0, "min_delta", "a number >= 0"),
             (self.max_epochs >= 1, "max_epochs", "an int >= 1"),
             (self.monitor in ("val_loss", "val_metric"), "monitor", "'val_loss' or 'val_metric'"),

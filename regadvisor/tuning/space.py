@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from regadvisor._params import PARAMETER_TABLE, PARAMETERS, check_range
 from regadvisor.errors import ConfigError
-from regadvisor.rules import PARAMETERS, check_range
 
 __all__ = ["DEFAULT_RANGES", "ParamRange", "SearchSpace", "build_space", "load_space_file"]
 
@@ -51,25 +51,15 @@ class ParamRange:
 
     @property
     def is_int(self) -> bool:
-        return self.name == "patience_epochs"
+        return PARAMETER_TABLE[self.name].is_int
 
     def clip(self, value: float) -> float:
         v = min(max(value, self.low), self.high)
         return int(round(v)) if self.is_int else v
 
+#: The default ranges, from the parameter table (:data:`regadvisor._params.PARAMETER_TABLE`).
 DEFAULT_RANGES: dict[str, ParamRange] = {
-    "weight_decay": ParamRange("weight_decay", 1e-6, 1e-1, True,
-                               "guide: λ on a log scale, 1e-6 to 1e-1"),
-    "dropout": ParamRange("dropout", 0.0, 0.6, False, "guide: p from 0 up to about 0.6"),
-    "patience_epochs": ParamRange("patience_epochs", 3, 30, False,
-                                  "guide: patience 5 to 20 epochs, widened to 3 to 30"),
-    "label_smoothing": ParamRange("label_smoothing", 0.0, 0.1, False,
-                                  "guide: ε = 0.1; searched 0 to 0.1 (larger values make the "
-                                  "model under-confident)"),
-    "l1": ParamRange("l1", 1e-6, 1e-2, True, "guide: L1 for networks about 1e-6 to 1e-4"),
-    "augment": ParamRange("augment", 0.0, 1.0, False, "data(augment=s): from no augmentation "
-                                                      "(0) to the strongest you defined (1)"),
-}
+    name: ParamRange(name, p.low, p.high, p.log, p.reason) for name, p in PARAMETER_TABLE.items()}
 
 
 @dataclass(frozen=True)

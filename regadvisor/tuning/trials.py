@@ -8,6 +8,7 @@ from typing import Any
 
 import optuna
 
+from regadvisor._params import PARAMETER_TABLE
 from regadvisor.experiment import Experiment, baseline_config
 from regadvisor.training import RegConfig
 from regadvisor.tuning._records import TrialRecord
@@ -40,8 +41,9 @@ def config_for(base: RegConfig, space: SearchSpace, params: dict[str, Any]) -> R
     changes.update(params)
     if "dropout" in params and "inject_dropout" not in changes:
         changes["inject_dropout"] = True
-    if "patience_epochs" in changes and changes["patience_epochs"] is not None:
-        changes["patience_epochs"] = int(changes["patience_epochs"])
+    for name, value in list(changes.items()):  # whole epochs, however they were sampled
+        if value is not None and name in PARAMETER_TABLE and PARAMETER_TABLE[name].is_int:
+            changes[name] = int(value)
     if "dropout_layers" in changes:
         changes["dropout_layers"] = tuple(changes["dropout_layers"] or ())
     allowed = {f for f in RegConfig.__dataclass_fields__}

@@ -1,0 +1,111 @@
+"""The parameters the tuner can search: one table of what each is, its default range and why,
+and what a range of it may span.
+
+A range is checked here wherever it comes from (a rule's ``actions.search``, a ``--space`` file,
+a range flag, a range a rule computes from the facts), so it is valid or not in the same way
+everywhere and says so in the same words. The search space's defaults
+(:data:`regadvisor.tuning.DEFAULT_RANGES`), which parameter counts whole epochs, and the checks
+all read :data:`PARAMETER_TABLE`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["PARAMETERS", "PARAMETER_TABLE", "Parameter", "check_range"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One searchable parameter, as named in RegConfig, the rules' actions and a space file.
+
+    Attributes:
+        name: The RegConfig field.
+        kind: What its values are: ``"strength"`` (0 or more: λ, L1), ``"probability"`` (in
+            [0, 1): dropout p, label smoothing ε), ``"epochs"`` (whole epochs, 1 or more:
+            patience) or ``"share"`` (in [0, 1]: the augmentation strength).
+        low, high, log, reason: The default range, its scale and why (from the guide).
+    """
+
+    name: str
+    kind: str
+    low: float
+    high: float
+    log: bool
+    reason: str
+
+    @property
+    def is_int(self) -> bool:
+        """Whether the parameter counts whole epochs (sampled and stored as an integer)."""
+        return self.kind == "epochs"
+
+    def admits(self, value: float) -> bool:
+        """Whether ``value`` is a setting of the parameter (a training configuration's check)."""
+        return _KINDS[self.kind][0](value)
+
+    @property
+    def expected(self) -> str:
+        """What :meth:`admits`, in words: ``"in [0, 1)"``."""
+        return _KINDS[self.kind][1]
+
+
+#: Per kind: the test of a value, and the test in words.
+_KINDS = {
+    "strength": (lambda v: v >= 0, "a number >= 0"),
+    "probability": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "epochs": (lambda v: v >= 1, "an int >= 1"),
+    "share": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+}
+
+
+#: Every searchable parameter, in the order the report lists them.
+PARAMETER_TABLE: dict[str, Parameter] = {p.name: p for p in (
+    Parameter("weight_decay", "strength", 1e-6, 1e-1, True,
+              "guide: λ on a log scale, 1e-6 to 1e-1"),
+    Parameter("dropout", "probability", 0.0, 0.6, False, "guide: p from 0 up to about 0.6"),
+    Parameter("patience_epochs", "epochs", 3, 30, False,
+              "guide: patience 5 to 20 epochs, widened to 3 to 30"),
+    Parameter("label_smoothing", "probability", 0.0, 0.1, False,
+              "guide: ε = 0.1; searched 0 to 0.1 (larger values make the model under-confident)"),
+    Parameter("l1", "strength", 1e-6, 1e-2, True, "guide: L1 for networks about 1e-6 to 1e-4"),
+    Parameter("augment", "share", 0.0, 1.0, False,
+              "data(augment=s): from no augmentation (0) to the strongest you defined (1)"),
+)}
+
+#: The parameters a range can be searched for.
+PARAMETERS: tuple[str, ...] = tuple(PARAMETER_TABLE)
+
+
+def check_range(name: str, low: float, high: float, log: bool = False) -> None:
+    """Check the bounds of a range of a known parameter.
+
+    Args:
+        name: One of :data:`PARAMETERS`.
+        low, high: The bounds (inclusive); ``patience_epochs`` counts whole epochs.
+        log: Whether the range is searched on a log scale.
+
+    Raises:
+        ValueError: A bound is not finite, ``low >= high``, a log-scale ``low`` is not above 0, a
+            bound lies outside what the parameter allows. The message names the parameter, the
+            rule it breaks and the bounds given.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"The range of {name} must be finite numbers. Got [{low}, {high}].")
+    if low >= high:
+        raise ValueError(f"The range of {name} must have low < high. Got low={low:g}, "
+                         f"high={high:g}.")
+    if log and low <= 0:
+        raise ValueError(f"The range of {name} is on a log scale, so low must be > 0. Got "
+                         f"low={low:g}.")
+    if low < 0:
+        raise ValueError(f"The range of {name} cannot be negative. Got low={low:g}.")
+    kind = PARAMETER_TABLE[name].kind
+    if kind == "probability" and high >= 1:
+        raise ValueError(f"The range of {name} must stay below 1. Got high={high:g}.")
+    if kind == "share" and high > 1:
+        raise ValueError(f"The range of augment (the strength data(augment=s) takes) must stay "
+                         f"within [0, 1]. Got high={high:g}.")
+    if kind == "epochs" and (low < 1 or low != int(low) or high != int(high)):
+        raise ValueError("The range of patience_epochs must be whole epochs >= 1. Got "
+                         f"[{low:g}, {high:g}].")
