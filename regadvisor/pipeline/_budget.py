@@ -10,7 +10,8 @@ trails at a rung stops there), so the plan runs
 as many trials as fit, and the study stops starting trials when their share of the time is
 spent: the run ends within the budget give or take one trial. Each of verification's runs,
 reused or not, is also measured on the held-out set (predictions, MC-dropout passes when the
-model has dropout, temperature): one such pass is timed before the plan is made and counted.
+model has dropout, temperature): the passes are timed on a fresh model before the plan is made
+and counted.
 When the budget is too small for the defaults, the top trials re-run shrink to the best one
 first (its re-runs are verification's runs of the recommendation: they cost nothing extra), then
 verification starts at 2 seeds (with the caution that 2 seeds carry), then only the guide's

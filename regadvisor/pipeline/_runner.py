@@ -245,30 +245,41 @@ def _diagnosis_budget(options: AdviseOptions) -> float | None:
 
 def _measure_seconds(run: _Run, space: SearchSpace) -> float:
     """What verification will spend measuring one run on the held-out set, per run of either
-    arm: one pass of a fresh model over the held-out data is timed (it is what the plan's clock
-    then reads as spent), and a run costs about two of them (the held-out set, and the
-    validation set for its temperature) plus :data:`~regadvisor.verification.MC_PASSES` more
-    when its model has dropout: the user's when it has some, the recommendation's when it has
-    some or the search space can inject it."""
+    arm, from a fresh model: a pass of :func:`~regadvisor.verification.held_out.evaluate_model`
+    over the held-out data, timed after one untimed pass (the first pays for what a process
+    sets up once), counted twice (the held-out set, and the validation set for the run's
+    temperature), and :data:`~regadvisor.verification.calibration.MC_PASSES` timed forward
+    passes more when the arm's model has dropout: the user's when it has some, the
+    recommendation's when it has some or the search space can inject it. The clock the plan
+    reads counts these passes as spent."""
     import torch
 
+    from regadvisor.training.batch import forward, split_batch, to_device
     from regadvisor.verification.calibration import MC_PASSES, has_dropout
     from regadvisor.verification.held_out import evaluate_model
 
-    experiment, device = run.experiment, run.options.device
+    experiment, device = run.experiment, torch.device(run.options.device)
     loader = experiment.test_loader or experiment.val_loader
     with _user_code("timing a measurement", device):
-        model = experiment.model_factory().to(torch.device(device))
+        model = experiment.model_factory().to(device)
+        for _ in range(2):  # the second pass is timed
+            t0 = time.perf_counter()
+            evaluate_model(model, loader, experiment.task, device, experiment.loss_factory,
+                           batch_fn=experiment.batch)
+            one = time.perf_counter() - t0
+        if experiment.task != "classification":  # no MC passes, no temperature
+            return one
+        model.eval()
         t0 = time.perf_counter()
-        evaluate_model(model, loader, experiment.task, device, experiment.loss_factory,
-                       batch_fn=experiment.batch)
-        one = time.perf_counter() - t0
-    if experiment.task != "classification":  # no MC passes, no temperature
-        return one
+        with torch.no_grad():
+            for batch in loader:
+                forward(model, to_device(split_batch(batch, experiment.batch)[0], device))
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        passes = time.perf_counter() - t0
     user = has_dropout(model)
     recommended = user or "dropout" in space.params
-    passes = (2 + MC_PASSES * user + 2 + MC_PASSES * recommended) / 2
-    return one * passes
+    return 2 * one + MC_PASSES * passes * (user + recommended) / 2
 
 
 def _plan(run: _Run, diagnosis: Diagnosis, space: SearchSpace) -> dict[str, Any]:
@@ -403,7 +414,7 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
 def _recommendation(verification: Verification, baseline: RegConfig, recommended: RegConfig,
                     placements: dict[str, ArmPlacement]) -> Recommendation:
     """The config to use (the user's own when verification keeps it) and its changes."""
-    from regadvisor.report.format import config_changes
+    from regadvisor._format import config_changes
 
     kept = verification.keep_baseline
     arms = {key: to_plain(arm.placement) for key, arm in placements.items()}
