@@ -38,6 +38,7 @@ from regadvisor.tuning.settings import (
     TuneSettings,
     make_pruner,
     make_sampler,
+    pruner_epochs,
     sampler_text,
 )
 from regadvisor.tuning.space import SearchSpace
@@ -225,6 +226,8 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
     :func:`run_trials`)."""
     device = settings.device
     seed = settings.seed if keep is not None else trial_seed(settings.seed)
+    watched = pruner_epochs(settings.pruner, base.max_epochs, settings.min_resource,
+                            settings.first_rung)
 
     def run(trial: optuna.Trial) -> float:
         params = _suggest(trial, space)
@@ -234,7 +237,7 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
         trial.set_user_attr("seed", seed)
         try:
             result = train_experiment(experiment, config, trainer=train, device=device,
-                                      callbacks=[_reporter(trial, settings)],
+                                      callbacks=[_reporter(trial, settings, watched)],
                                       train_figures=False)
         except optuna.TrialPruned:
             raise
@@ -258,10 +261,15 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
     return objective
 
 
-def _reporter(trial: optuna.Trial, settings: TuneSettings) -> EpochCallback:
-    """The epoch callback that reports the objective to the pruner and stops a pruned trial."""
+def _reporter(trial: optuna.Trial, settings: TuneSettings,
+              watched: frozenset[int] | None = None) -> EpochCallback:
+    """The epoch callback that reports the objective to the pruner and stops a pruned trial:
+    at every epoch, or only at the epochs in ``watched`` (the pruner decides nothing at the
+    others; each report is a write to the storage)."""
 
     def report(record, history):
+        if watched is not None and record.epoch not in watched:
+            return
         value = record.val_metric if settings.objective == "val_metric" else record.val_loss
         trial.report(value, record.epoch)
         if trial.should_prune():
