@@ -58,11 +58,16 @@ def main() -> None:
            "verification": (report.get("recommendation") or {}).get("summary"),
            "within_budget_give_or_take_one_trial": within,
            "within_budget_plus_10_percent": within_10,
-           "load_before": load_before, "load_after": loadavg()}
-    print(plan.get("text"))
-    print(f"wall {wall:.1f} s against a budget of {plan.get('total_seconds', 0):.1f} s "
-          f"(one trial ≈ {trial:.1f} s): {'within' if within else 'OVER'}; "
-          f"{row['trials']} trials; {row['verification']}")
+           "load_before": load_before, "load_after": loadavg(),
+           # A budget below the smallest plan is refused after the diagnosis (exit 2).
+           "refused": proc.stderr.strip().splitlines()[-1] if proc.returncode == 2 else None}
+    if row["refused"]:
+        print(f"refused after {wall:.1f} s (the diagnosis): {row['refused']}")
+    else:
+        print(plan.get("text"))
+        print(f"wall {wall:.1f} s against a budget of {plan.get('total_seconds', 0):.1f} s "
+              f"(one trial ≈ {trial:.1f} s): {'within' if within else 'OVER'}; "
+              f"{row['trials']} trials; {row['verification']}")
     path = write_result(args.out, {"budget": args.budget, **row}, clock)
     print(f"wrote {path}")
     if proc.returncode:

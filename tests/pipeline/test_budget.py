@@ -95,7 +95,7 @@ def test_a_small_budget_shrinks_reruns_then_seeds_then_trials_and_a_tiny_one_is_
                       extra_seeds=2)
         return p.top_k, p.extra_seeds, p.seeds, p.n_trials
 
-    # A full run planned at 12.5 s; 5 s spent, the report's 3 s and tuning's fixed 0.25 s. The
+    # A full run planned at 12.5 s; 5 s spent, the report's 3 s and tuning's fixed 0.15 s. The
     # defaults: verification 3 seeds × 2 arms less the best trial's 2 re-runs (its runs of the
     # recommendation with seeds 1 and 2), which cost 2 runs: 6 runs in all, then the trials at
     # 0.85 of one each.
@@ -143,7 +143,7 @@ def test_five_trainings_buy_a_verified_recipe_when_the_diagnosis_trained_the_fir
     assert "(300 s, 5.0x) cannot cover" in str(refused.value)
     assert "one trial (the guide's recipe, its run verification's first), 1 re-run, 2 " \
            "verification seeds" in str(refused.value)
-    assert "needs about 365 s (6.1x)" in str(refused.value)  # 62 + 3 + 0.25 + 4 × 75
+    assert "needs about 365 s (6.1x)" in str(refused.value)  # 62 + 3 + 0.15 + 4 × 75
 
 
 def test_verification_measuring_its_runs_is_part_of_the_plan():
