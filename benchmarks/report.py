@@ -321,6 +321,32 @@ def fidelity_section() -> str:
     return "\n".join(out)
 
 
+def _opening(title: str, name: str, intro: str) -> tuple[list[str], dict | None]:
+    """A section's heading, and its result with the intro and provenance lines (or a line
+    saying which script to run when there is none)."""
+    r = load(name)
+    if r is None:
+        return [title, "", f"Not run yet: `python benchmarks/bench_{name}.py`.", ""], None
+    return [title, "", intro, "", provenance(r), ""], r
+
+
+def startup_section() -> str:
+    out, r = _opening("## 6d. Start-up", "startup",
+                      "`python -m regadvisor ...` in fresh processes, interleaved; the command "
+                      "line imports torch, Optuna and matplotlib only in the commands that need "
+                      "them.")
+    if r is None:
+        return "\n".join(out)
+    rows = [[f"`regadvisor {k}`", f"{v['median_seconds']:.2f} s", f"{v['max_seconds']:.2f} s"]
+            for k, v in r["summary"].items()]
+    out.append(table(["command", "median", "slowest"], rows))
+    out.append("")
+    out.append("Heavy libraries imported by `import regadvisor.cli`: "
+               + (", ".join(r["heavy_imports"]) or "none") + ".")
+    out.append("")
+    return "\n".join(out)
+
+
 def diagnosis_section(targets: list) -> str:
     out = ["## 4. Diagnosis on the case suite", ""]
     r = load("diagnosis")
@@ -720,7 +746,8 @@ def budget_section(targets: list) -> str:
     out.append("")
     for r in runs:
         plan = r.get("plan") or {}
-        out.append(f"> `{r['command']}`: {plan.get('text', '–')}")
+        said = f"refused: {r['refused']}" if r.get("refused") else plan.get("text", "–")
+        out.append(f"> `{r['command']}`: {said}")
         out.append("")
     for r in runs:
         out.append(provenance(r))
@@ -733,6 +760,11 @@ def budget_section(targets: list) -> str:
     out.append("")
     for r in runs:
         plan = r.get("plan") or {}
+        if r.get("refused"):  # no plan ran: a refusal after the diagnosis, nothing to hold
+            targets.append((f"15. advise --budget {r['budget']} ends within it + 10 %",
+                            f"refused after {r['wall_seconds']:.0f} s (the diagnosis): the "
+                            "smallest plan needs more", "–"))
+            continue
         within = r.get("within_budget_plus_10_percent",
                        r["wall_seconds"] <= 1.1 * plan.get("total_seconds", 0.0))
         targets.append((f"15. advise --budget {r['budget']} ends within it + 10 %",
@@ -976,6 +1008,7 @@ def main() -> None:
     sections = [engine_section(targets), search_section(targets), pruners_section(),
                 fidelity_section(), diagnosis_section(targets), workers_section(targets),
                 end_to_end_section(targets), load_section(targets), budget_section(targets),
+                startup_section(),
                 gpu_section(targets),
                 cases_section(targets), verdict_section(targets)]
     doc = ["# Benchmarks", "",
