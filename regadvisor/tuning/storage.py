@@ -62,13 +62,16 @@ def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStora
         engine_kwargs = {}
     for attempt in range(6):
         try:
-            return optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 url,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=heartbeat_seconds,
                 grace_period=3 * heartbeat_seconds,
                 **_retry_once(),
             )
+            if url.startswith("sqlite"):
+                _serialize_sqlite(storage)
+            return storage
         except Exception as e:  # malformed URL, missing driver, unreachable server, races
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             # Two workers creating the same tables at once: SQLite and PostgreSQL say so in
@@ -86,6 +89,30 @@ def _storage(url: str, heartbeat_seconds: int = 10) -> optuna.storages.BaseStora
                 "(e.g. sqlite:///study.db or postgresql://user:password@host/db) and that the "
                 "database server is running.") from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _serialize_sqlite(storage: optuna.storages.RDBStorage) -> None:
+    """Make every SQLite transaction take the write lock when it begins (``BEGIN IMMEDIATE``).
+
+    Python's ``sqlite3`` starts a transaction only at the first write, so the read that finds a
+    queued trial and the write that claims it are not one transaction: two workers on one SQLite
+    file could both claim the same queued trial (the user's setup, or a killed worker's retried
+    trial), train it twice, and the slower one fail with "Cannot tell a COMPLETE trial". Readers
+    wait on the lock like writers do (the connection's 60-s timeout); a transaction is short.
+    """
+    from sqlalchemy import event
+
+    engine = storage.engine
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy issues BEGIN itself, below
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections opened before the listeners would not have them
 
 
 def _check_sqlite_file(url: str) -> None:

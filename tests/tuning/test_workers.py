@@ -112,3 +112,37 @@ def test_killed_worker_trial_is_failed_and_retried(storage_url, tmp_path):
     assert len(complete) >= n_trials - 1
     result = json.loads((tmp_path / "a" / "tuning.json").read_text())
     assert result["best_trial"] is not None
+
+
+_CLAIM = """
+import sys, optuna
+from regadvisor.tuning.storage import _storage
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+study = optuna.load_study(study_name=sys.argv[2], storage=_storage(sys.argv[1]))
+for _ in range(int(sys.argv[3])):
+    trial = study.ask()
+    print(trial.suggest_int("i", 0, 10**6), flush=True)
+    study.tell(trial, 0.0)
+"""
+
+
+@pytest.mark.parametrize("storage_url", _storages(), indirect=True)
+def test_each_queued_trial_is_claimed_by_one_worker(storage_url):
+    # Queued trials (the user's setup, a killed worker's retried trial) are claimed by reading
+    # the queue and then marking the trial running: on SQLite the two must be one transaction,
+    # or two workers claim the same trial, train it twice, and the slower fails to tell it.
+    study_name = f"queue-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(study_name=study_name, storage=storage_url)
+    n_queued, n_workers = 60, 3
+    for i in range(n_queued):
+        study.enqueue_trial({"i": i})
+    procs = [subprocess.Popen([sys.executable, "-c", _CLAIM, storage_url, study_name,
+                               str(n_queued // n_workers)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(n_workers)]
+    claimed = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        claimed += [int(line) for line in out.split()]
+    assert sorted(claimed) == list(range(n_queued))
