@@ -5,11 +5,18 @@ folder overrides an earlier one: a rule with a known id takes that rule's place 
 among equal priorities), ``enabled: false`` removes it (``{id: ..., enabled: false}`` is enough),
 and a folder that holds ``verdicts`` replaces the whole verdict list (an empty ``verdicts:`` is
 refused: it would leave no verdict at all).
+
+A file may also name numbers under ``thresholds:`` (``dropout_top: 0.5``): a condition writes
+the name, and the loader puts the number in its place before the condition is checked, so a
+threshold that several rules share lives in one place (the bundled ones in
+``rules/00-thresholds.yaml``). The names of a folder hold for all its files; a later folder
+may give a name another number, which then holds for the rules of every folder.
 """
 
 from __future__ import annotations
 
 import importlib.resources
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,13 +29,15 @@ from pydantic import ValidationError
 from regadvisor.errors import RulesError
 from regadvisor.rules._errors import did_you_mean, yaml_repr
 from regadvisor.rules._messages import validation_message
+from regadvisor.rules._names import SCOPES
 from regadvisor.rules._schema import Rule, VerdictRule, check_id
 
 __all__ = ["RuleSet", "bundled_rules_dir", "check_rules_dir", "load_rules", "parse_rules_text"]
 
 MAX_FILE_BYTES = 1_000_000
 _SUFFIXES = (".yaml", ".yml")
-_TOP_KEYS = ("rules", "verdicts")
+_TOP_KEYS = ("rules", "verdicts", "thresholds")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _TAG_PROBLEM = re.compile(r"could not determine a constructor for the tag '([^']*)'")
 
 
@@ -42,6 +51,7 @@ class RuleSet:
         files: Every file read, in order.
         rule_files: Rule id → the file (as displayed) that defined it.
         disabled: Ids switched off with ``enabled: false`` (and not defined again later).
+        thresholds: The named numbers the conditions were read with (see the module).
     """
 
     rules: tuple[Rule, ...] = ()
@@ -49,6 +59,7 @@ class RuleSet:
     files: tuple[Path, ...] = ()
     rule_files: Mapping[str, str] = field(default_factory=dict, compare=False)
     disabled: tuple[str, ...] = ()
+    thresholds: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     def file_of(self, rule_id: str) -> str:
         """The file (as displayed) that defined ``rule_id``, or an empty string."""
@@ -68,6 +79,7 @@ class _Folder:
     entries: list[_Entry] = field(default_factory=list)
     verdicts: list[VerdictRule] | None = None
     files: list[Path] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=dict)  # in force for its rules
 
 
 def bundled_rules_dir() -> Path:
@@ -106,15 +118,21 @@ def load_rules(extra_dirs: Iterable[str | Path] = (), include_bundled: bool = Tr
     """
     if isinstance(extra_dirs, (str, Path)):  # one folder given bare
         extra_dirs = [extra_dirs]
-    folders: list[_Folder] = []
-    if include_bundled:
-        bundled = bundled_rules_dir()
-        if not bundled.is_dir():
-            raise RulesError(f"the bundled rules folder {bundled} is missing; reinstall "
-                             "regadvisor")
-        folders.append(_read_folder(bundled, user=False))
-    folders += [_read_folder(Path(d), user=True) for d in extra_dirs]
-    return _merge(folders)
+    sources = ([(_bundled_dir(), False)] if include_bundled else []) + [
+        (Path(d), True) for d in extra_dirs]
+    loaded = [_load_folder(path, user=user) for path, user in sources]
+    # The thresholds of every folder, later ones overriding, hold for the rules of all.
+    thresholds: dict[str, float] = {}
+    for _, named in loaded:
+        thresholds.update(named)
+    return _merge([_read_folder(files, thresholds) for files, _ in loaded])
+
+
+def _bundled_dir() -> Path:
+    bundled = bundled_rules_dir()
+    if not bundled.is_dir():
+        raise RulesError(f"the bundled rules folder {bundled} is missing; reinstall regadvisor")
+    return bundled
 
 
 def check_rules_dir(path: str | Path) -> RuleSet:
@@ -130,15 +148,21 @@ def check_rules_dir(path: str | Path) -> RuleSet:
     Raises:
         RulesError: The first problem, as one line.
     """
-    return _merge([_read_folder(Path(path), user=True)])
+    path = Path(path)
+    files, named = _load_folder(path, user=True)
+    # The bundled thresholds are known (a user rule may use them); the folder's own override.
+    thresholds = {**_load_folder(_bundled_dir(), user=False)[1], **named}
+    return _merge([_read_folder(files, thresholds)])
 
 
-def parse_rules_text(text: str, display: str) -> tuple[list[_Entry], list[VerdictRule] | None]:
+def parse_rules_text(text: str, display: str, thresholds: Mapping[str, float] | None = None,
+                     ) -> tuple[list[_Entry], list[VerdictRule] | None]:
     """Check the text of one rules file.
 
     Args:
         text: The YAML text.
         display: The file as shown in messages.
+        thresholds: Named numbers its conditions may use (its own ``thresholds:`` are added).
 
     Returns:
         The rule entries in order, and the verdict list (``None`` when the file has none).
@@ -146,23 +170,75 @@ def parse_rules_text(text: str, display: str) -> tuple[list[_Entry], list[Verdic
     Raises:
         RulesError: Malformed YAML (with line and column), a tag, an unknown key, a bad value.
     """
+    data = _file_data(text, display)
+    named = {**(thresholds or {}), **_thresholds(data.get("thresholds"), display)}
+    return _file_rules(data, display, named)
+
+
+def _file_data(text: str, display: str) -> dict[str, Any]:
+    """A rules file's top-level mapping, its keys checked."""
     data = _safe_load(text, display)
     if data is None:
-        raise RulesError(f"{display}: the file is empty; a rules file holds a 'rules:' list "
-                         "and/or a 'verdicts:' list")
+        raise RulesError(f"{display}: the file is empty; a rules file holds a 'rules:' list, "
+                         "a 'verdicts:' list and/or 'thresholds:'")
     if not isinstance(data, dict):
-        raise RulesError(f"{display}: a rules file must be a mapping with 'rules:' and/or "
-                         f"'verdicts:', got {yaml_repr(data)}")
+        raise RulesError(f"{display}: a rules file must be a mapping with 'rules:', "
+                         f"'verdicts:' and/or 'thresholds:', got {yaml_repr(data)}")
     for key in data:
         if key not in _TOP_KEYS:
             raise RulesError(f"{display}: unknown key {yaml_repr(key)} at the top"
                              f"{did_you_mean(str(key), _TOP_KEYS)}; a rules file holds only "
-                             "'rules' and 'verdicts'")
+                             "'rules', 'verdicts' and 'thresholds'")
     if not data:
-        raise RulesError(f"{display}: the file holds neither 'rules:' nor 'verdicts:'")
-    entries = _rules(data.get("rules"), display)
-    verdicts = _verdicts(data["verdicts"], display) if "verdicts" in data else None
+        raise RulesError(f"{display}: the file holds none of 'rules:', 'verdicts:' and "
+                         "'thresholds:'")
+    return data
+
+
+def _file_rules(data: dict[str, Any], display: str, thresholds: Mapping[str, float],
+                ) -> tuple[list[_Entry], list[VerdictRule] | None]:
+    entries = _rules(_named(data.get("rules"), thresholds), display)
+    verdicts = (_verdicts(_named(data["verdicts"], thresholds), display)
+                if "verdicts" in data else None)
     return entries, verdicts
+
+
+def _thresholds(raw: Any, display: str) -> dict[str, float]:
+    """A file's ``thresholds:``: lower-case names, not those of facts, each a number."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        raise RulesError(f"{display}: 'thresholds' must map names to numbers (e.g. "
+                         f"'dropout_top: 0.5'), got {yaml_repr(raw)}")
+    out: dict[str, float] = {}
+    for name, value in raw.items():
+        where = f"{display}, threshold {yaml_repr(name)}"
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise RulesError(f"{where}: a threshold's name is lower-case letters, digits and "
+                             "'_', starting with a letter")
+        if name in SCOPES["rule"] or name in ("true", "false"):
+            raise RulesError(f"{where}: '{name}' is the name of a fact; give the threshold "
+                             "another name")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+                value):
+            raise RulesError(f"{where}: must be a finite number, got {yaml_repr(value)}")
+        out[name] = float(value)
+    return out
+
+
+def _named(raw: Any, thresholds: Mapping[str, float]) -> Any:
+    """Rules or verdicts with each threshold name in a condition (``when``) replaced by its
+    number; anything else is left for the checks that follow."""
+    if not thresholds or not isinstance(raw, list):
+        return raw
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, thresholds)) + r")\b")
+    out = []
+    for item in raw:
+        if isinstance(item, dict) and isinstance(item.get("when"), str):
+            item = {**item, "when": pattern.sub(lambda m: repr(thresholds[m.group(1)]),
+                                                item["when"])}
+        out.append(item)
+    return out
 
 
 def _safe_load(text: str, display: str) -> Any:
@@ -241,7 +317,9 @@ def _verdicts(raw: Any, display: str) -> list[VerdictRule]:
     return verdicts
 
 
-def _read_folder(path: Path, *, user: bool) -> _Folder:
+def _load_folder(path: Path, *, user: bool) -> tuple[list[tuple[Path, str, dict]], dict]:
+    """A folder's files read and their top level checked (``(file, display, data)`` in name
+    order), and the thresholds they name (a name given twice in one folder is refused)."""
     if not path.exists():
         raise RulesError(f"rules folder '{path}' does not exist; pass a folder that holds "
                          "*.yaml rules files")
@@ -252,11 +330,25 @@ def _read_folder(path: Path, *, user: bool) -> _Folder:
                    key=lambda p: p.name)
     if not files and user:
         raise RulesError(f"rules folder '{path}' holds no *.yaml or *.yml files")
-    folder = _Folder(files=files)
-    owner: dict[str, _Entry] = {}
+    read, named, where = [], {}, {}
     for file in files:
         display = _display(file)
-        entries, verdicts = parse_rules_text(_read_text(file, display), display)
+        data = _file_data(_read_text(file, display), display)
+        for name, value in _thresholds(data.get("thresholds"), display).items():
+            if name in named:
+                raise RulesError(f"{display}, threshold '{name}': {where[name]} names it too "
+                                 "(a threshold is named once in a folder)")
+            named[name], where[name] = value, display
+        read.append((file, display, data))
+    return read, named
+
+
+def _read_folder(read: list[tuple[Path, str, dict]], thresholds: Mapping[str, float],
+                 ) -> _Folder:
+    folder = _Folder(files=[file for file, _, _ in read], thresholds=dict(thresholds))
+    owner: dict[str, _Entry] = {}
+    for _file, display, data in read:
+        entries, verdicts = _file_rules(data, display, thresholds)
         for entry in entries:
             if entry.rule_id in owner:
                 raise RulesError(f"{entry.where}: duplicate id: {owner[entry.rule_id].file} has "
@@ -306,7 +398,8 @@ def _merge(folders: list[_Folder]) -> RuleSet:
                    verdicts=tuple(verdicts),
                    files=tuple(f for folder in folders for f in folder.files),
                    rule_files={rule_id: file for rule_id, (_, file) in active.items()},
-                   disabled=tuple(disabled))
+                   disabled=tuple(disabled),
+                   thresholds=folders[-1].thresholds if folders else {})
 
 
 def _display(file: Path) -> str:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from regadvisor._params import PARAMETERS, check_range
+from regadvisor._params import PARAMETER_TABLE, PARAMETERS, check_range
 from regadvisor.rules._conditions import Condition, compile_condition, compile_number
 from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten, yaml_repr
 from regadvisor.rules._names import SCOPES, VerdictName
@@ -114,9 +114,11 @@ class SearchRange(_Model):
     """A range for the tuner.
 
     Its bounds are checked with the parameter it belongs to (:func:`check_range`, by
-    :class:`Actions`). A bound may be an expression over facts (``high: weight_decay`` searches
-    down from the user's setting); it is checked when the rule is loaded and computed when the
-    search space is built. A range whose bounds then come out empty or invalid is not used.
+    :class:`Actions`); a bound left out is the parameter's default
+    (:data:`~regadvisor._params.PARAMETER_TABLE`: dropout's ``high`` is 0.6). A bound may be an
+    expression over facts (``high: weight_decay`` searches down from the user's setting); it is
+    checked when the rule is loaded and computed when the search space is built. A range whose
+    bounds then come out empty or invalid is not used.
     """
 
     low: Bound
@@ -150,6 +152,9 @@ class Actions(_Model):
         if isinstance(value, dict):
             for key in value:
                 _check_parameter(key, "search")
+            # A bound left out is the parameter's default (the parameter table, from the guide).
+            value = {key: ({"low": PARAMETER_TABLE[key].low, "high": PARAMETER_TABLE[key].high}
+                           | r if isinstance(r, dict) else r) for key, r in value.items()}
         return value
 
     @field_validator("search")

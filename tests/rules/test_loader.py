@@ -63,12 +63,17 @@ def test_other_tags_are_refused(rules_dir, text, tag):
 
 @pytest.mark.parametrize(("content", "message"), [
     ("# only a comment\n", "rules.yaml: the file is empty; a rules file holds a 'rules:' list"),
-    ("- a\n- b\n", "rules.yaml: a rules file must be a mapping with 'rules:' and/or "
-                   "'verdicts:', got a list"),
+    ("- a\n- b\n", "rules.yaml: a rules file must be a mapping with 'rules:', 'verdicts:' "
+                   "and/or 'thresholds:', got a list"),
     ("just text\n", "got 'just text'"),
     ({"rule": []}, "rules.yaml: unknown key 'rule' at the top (did you mean 'rules'?); a rules "
-                   "file holds only 'rules' and 'verdicts'"),
-    ("{}\n", "the file holds neither 'rules:' nor 'verdicts:'"),
+                   "file holds only 'rules', 'verdicts' and 'thresholds'"),
+    ("{}\n", "the file holds none of 'rules:', 'verdicts:' and 'thresholds:'"),
+    ({"thresholds": {"gap_ratio": 0.3}}, "threshold 'gap_ratio': 'gap_ratio' is the name of a "
+                                         "fact; give the threshold another name"),
+    ({"thresholds": {"Top": 0.3}}, "threshold 'Top': a threshold's name is lower-case letters"),
+    ({"thresholds": {"top": "high"}}, "threshold 'top': must be a finite number, got 'high'"),
+    ({"thresholds": [0.3]}, "'thresholds' must map names to numbers"),
     ({"rules": {"id": "x"}}, "'rules' must be a list of rules (each starting with '- id: ...'), "
                              "got a mapping"),
     ({"verdicts": "overfitting"}, "'verdicts' must be a list"),
@@ -198,3 +203,61 @@ def test_bundled_rules_folder_ships_and_loads():
     ruleset = load_rules()
     assert len(ruleset.files) == len([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     assert all(f.parent == folder for f in ruleset.files)
+
+
+def test_a_named_threshold_is_one_number_for_every_condition_that_writes_it(rules_dir):
+    folder = rules_dir({"thresholds": {"gap_top": 0.4}}, name="00-thresholds.yaml")
+    rules_dir({"verdicts": [a_verdict(when="gap_ratio > gap_top")],
+               "rules": [a_rule(when="gap_ratio > gap_top and gap_ratio < 2 * gap_top"),
+                         a_rule(id="word-boundary", when="gap_ratio > 0.1")]})
+    ruleset = check_rules_dir(folder)
+    assert ruleset.thresholds["gap_top"] == 0.4
+    assert ruleset.verdicts[0].when == "gap_ratio > 0.4"
+    rule = next(r for r in ruleset.rules if r.id == "a-rule")
+    assert rule.when == "gap_ratio > 0.4 and gap_ratio < 2 * 0.4"
+    assert rule.condition.holds({"gap_ratio": 0.5}) and not rule.condition.holds({"gap_ratio": 0.9})
+    # A name given twice in one folder is refused.
+    rules_dir({"thresholds": {"gap_top": 0.5}}, name="10-again.yaml")
+    with pytest.raises(RulesError, match="threshold 'gap_top': .*00-thresholds.yaml names it too"):
+        check_rules_dir(folder)
+
+
+def test_a_user_folder_moves_a_bundled_threshold_for_the_bundled_rules(rules_dir):
+    bundled = load_rules()
+    assert bundled.thresholds["dropout_top"] == 0.5
+    above = next(r for r in bundled.rules if r.id == "dropout-above-range")
+    assert above.when == "dropout_p > 0.5"
+    # The user's folder only names the number; the bundled rule reads it.
+    folder = rules_dir({"thresholds": {"dropout_top": 0.4}})
+    moved = load_rules([folder])
+    rule = next(r for r in moved.rules if r.id == "dropout-above-range")
+    assert rule.when == "dropout_p > 0.4"
+    assert rule.condition.holds({"dropout_p": 0.45})
+    assert not above.condition.holds({"dropout_p": 0.45})
+    # A user rule may write a bundled name, and `rules check` knows it.
+    checked = check_rules_dir(rules_dir({"rules": [a_rule(when="dropout_p > dropout_top")]},
+                                        folder="mine"))
+    assert checked.rules[0].when == "dropout_p > 0.5"
+
+
+def test_every_range_threshold_of_the_bundled_rules_is_named_once():
+    """The tops of the guide's ranges live in rules/00-thresholds.yaml: no bundled condition
+    writes one of their numbers beside the setting it bounds."""
+    import re
+
+    text = "".join(p.read_text() for p in sorted(bundled_rules_dir().glob("*.yaml"))
+                   if p.name != "00-thresholds.yaml")
+    for setting in ("dropout_p", "label_smoothing", "weight_decay"):
+        # "is set" (> 0) aside: a nonzero number compared with the setting.
+        number = r"(0\.\d*[1-9]\d*|[1-9][\d.]*)\b(?!\s*\*)"  # not "10 * name"
+        assert not re.search(rf"{setting} >=? {number}", text), setting
+
+
+def test_a_search_range_may_leave_a_bound_to_the_parameter_default(rules_dir):
+    from regadvisor._params import PARAMETER_TABLE
+
+    folder = rules_dir({"rules": [a_rule(actions={"search": {"dropout": {"low": 0.1}}})]})
+    r = check_rules_dir(folder).rules[0].actions.search["dropout"]
+    assert (r.low, r.high) == (0.1, PARAMETER_TABLE["dropout"].high)
+    tune = next(r for r in load_rules().rules if r.id == "tune-dropout")
+    assert tune.actions.search["dropout"].high == PARAMETER_TABLE["dropout"].high == 0.6

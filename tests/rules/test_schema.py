@@ -120,8 +120,9 @@ def test_actions_are_parsed(rules_dir):
      "Got [2.5, 10]."),
     ({"actions": {"search": {"patience_epochs": {"low": 0, "high": 10}}}},
      "The range of patience_epochs must be whole epochs >= 1. Got [0, 10]."),
-    ({"actions": {"search": {"dropout": {"low": 0.1}}}},
-     "actions.search.dropout: 'high' is required"),
+    # A bound left out is the parameter's default (dropout: high 0.6), checked as any other.
+    ({"actions": {"search": {"dropout": {"low": 0.7}}}},
+     "The range of dropout must have low < high. Got low=0.7, high=0.6."),
     ({"actions": {"search": {"dropout": {"low": 0.1, "high": 0.5, "step": 0.1}}}},
      "actions.search.dropout: unknown key 'step'; the keys are low, high and log"),
 ])
