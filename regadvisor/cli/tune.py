@@ -156,16 +156,14 @@ def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment,
         make_plan,
         parse_budget,
         plan_fields,
-        rerun_seconds,
+        tuning_fields,
     )
 
     plan = make_plan(parse_budget(budget), full_run_seconds(facts, exp.epochs),
                      time.perf_counter() - started, n_trials=settings.n_trials, seeds=2,
                      top_k=settings.top_k, extra_seeds=settings.extra_seeds, verify=False)
     console.print(f"Plan: {plan.text()}", markup=False)
-    return dataclasses.replace(settings, n_trials=plan.n_trials, top_k=plan.top_k,
-                               extra_seeds=plan.extra_seeds, timeout_seconds=plan.trial_seconds,
-                               rerun_seconds=rerun_seconds(plan_fields(plan)))
+    return dataclasses.replace(settings, **tuning_fields(plan_fields(plan)))
 
 
 def _print_estimate(settings: TuneSettings, exp: Experiment, facts: dict[str, Any]) -> None:

@@ -34,9 +34,8 @@ from typing import Any
 from regadvisor.errors import ConfigError
 
 __all__ = ["SAFETY", "TRIAL_FRACTION", "TUNING_SECONDS", "Budget", "Plan", "estimate_text",
-           "full_run_seconds", "make_plan",
-           "parse_budget", "plan_fields", "rerun_seconds", "reused_reruns",
-           "verification_seeds"]
+           "full_run_seconds", "make_plan", "parse_budget", "plan_fields", "rerun_seconds",
+           "reused_reruns", "tuning_fields", "verification_seeds"]
 
 #: A trial's cost as a share of a full run of the user's setup, planned conservatively: over the
 #: case suite's calibration half (epochs trained by the trials / trials × the user's epochs,
@@ -376,6 +375,14 @@ def rerun_seconds(plan: dict[str, Any]) -> float:
     """The wall time a plan gives the winner's re-runs (``top_k × extra_seeds`` full runs at the
     plan's time a run), to which they are held."""
     return plan["top_k"] * plan["extra_seeds"] * plan["run_seconds"]
+
+
+def tuning_fields(plan: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`~regadvisor.tuning.TuneSettings` fields a plan (as :func:`plan_fields`
+    gives it) sets: ``tune`` and ``advise`` apply a plan to their settings with this."""
+    return {"n_trials": plan["n_trials"], "top_k": plan["top_k"],
+            "extra_seeds": plan["extra_seeds"], "timeout_seconds": plan["trial_seconds"],
+            "rerun_seconds": rerun_seconds(plan)}
 
 
 def plan_fields(plan: Plan) -> dict[str, Any]:

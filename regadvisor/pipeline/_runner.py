@@ -290,7 +290,7 @@ def _plan(run: _Run, diagnosis: Diagnosis, space: SearchSpace) -> dict[str, Any]
         make_plan,
         parse_budget,
         plan_fields,
-        rerun_seconds,
+        tuning_fields,
     )
 
     options, result = run.options, run.result
@@ -312,9 +312,7 @@ def _plan(run: _Run, diagnosis: Diagnosis, space: SearchSpace) -> dict[str, Any]
         write_outputs(result, run.run_dir)
     if run.hooks.plan:
         run.hooks.plan(result.plan)
-    p = result.plan
-    return {"n_trials": p["n_trials"], "top_k": p["top_k"], "extra_seeds": p["extra_seeds"],
-            "timeout_seconds": p["trial_seconds"], "rerun_seconds": rerun_seconds(p)}
+    return tuning_fields(result.plan)
 
 
 def _estimate(run: _Run, diagnosis: Diagnosis) -> str:

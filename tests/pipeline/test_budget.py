@@ -14,6 +14,8 @@ from regadvisor.pipeline._budget import (
     estimate_text,
     make_plan,
     parse_budget,
+    plan_fields,
+    tuning_fields,
     verification_seeds,
 )
 
@@ -58,6 +60,11 @@ def test_the_plan_fits_trials_reruns_and_verification_into_the_budget():
     assert fresh.trial_seconds == pytest.approx(plan.trial_seconds - (3 * f - 2 * 30.0))
     assert "up to" in plan.text() and "Verification: 3 seeds" in plan.text()
     assert "3 runs of it trained before it and reused" in plan.text()
+    # What tune and advise apply to their settings: the plan's trials, re-runs and the time
+    # the trials and the re-runs are held to.
+    assert tuning_fields(plan_fields(plan)) == {
+        "n_trials": plan.n_trials, "top_k": 3, "extra_seeds": 2,
+        "timeout_seconds": plan.trial_seconds, "rerun_seconds": pytest.approx(6 * f)}
 
 
 def test_verification_gets_the_seeds_the_time_left_allows():
