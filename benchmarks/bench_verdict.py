@@ -30,6 +30,7 @@ at a time, each in a fresh process with one thread) to ``benchmarks/results/verd
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -87,10 +88,11 @@ def min_gain(metric: str, base_values: list[float]) -> float:
 
 
 def replay_pair(a: dict, b: dict, ia: list[int], ib: list[int], first: int, cap: int,
-                procedure: str, futility: float | None = None) -> tuple[str, str, int]:
+                procedure: str, futility: float | None = None,
+                futility_from: int | None = None) -> tuple[str, str, int]:
     """Sequential verification on arm ``b`` (pool rows ``ib``) against arm ``a`` (rows ``ia``),
     paired in order: ``(verdict, stop reason, seeds)``."""
-    from regadvisor.verification.sequential import FUTILITY, replay
+    from regadvisor.verification.sequential import FUTILITY, FUTILITY_FROM, replay
 
     diffs = [b["values"][j] - a["values"][i] for i, j in zip(ia, ib, strict=True)]
     per_seed = b["samples"][ib] - a["samples"][ia]
@@ -103,12 +105,14 @@ def replay_pair(a: dict, b: dict, ia: list[int], ib: list[int], first: int, cap:
                           alpha_improves=alpha_improves,
                           min_gain=min_gain(a["metric"], [a["values"][i] for i in ia[:first]]),
                           higher_is_better=a["higher"], sample_diffs=samples,
-                          futility=FUTILITY if futility is None else futility)
+                          futility=FUTILITY if futility is None else futility,
+                          futility_from=FUTILITY_FROM if futility_from is None
+                          else futility_from)
     return c.verdict, reason, n
 
 
 def sweep(caps: list[int], futilities: list[float], first: int, draws: int,
-          pairs: dict[str, tuple[dict, dict, bool]]) -> dict:
+          pairs: dict[str, tuple[dict, dict, bool]], starts: list[int] | None = None) -> dict:
     """Verification (Pocock, 4 %/1 %) at each cap × futility threshold, on the same seed orders:
     per pool pair, the share of "improves" (A/A: false; MNIST-1D's candidate: power), the mean
     seeds per arm and the mean epochs of both arms. ``pairs``: name → (user's setup, other arm,
@@ -127,26 +131,25 @@ def sweep(caps: list[int], futilities: list[float], first: int, draws: int,
                 idx = rng.sample(range(n_pool), 2 * top)
                 orders.append((idx[:top], idx[top:]))
         rows = {}
-        for cap in caps:
-            for fut in futilities:
-                runs = [replay_pair(a, b, ia[:cap], ib[:cap], first, cap, "pocock", fut)
-                        for ia, ib in orders]
-                epochs = [sum(a["epochs"][i] + b["epochs"][j]
-                              for i, j in zip(ia[:n], ib[:n], strict=True))
-                          for (ia, ib), (_, _, n) in zip(orders, runs, strict=True)]
-                stops: dict = {}
-                for _, reason, _ in runs:
-                    stops[reason] = stops.get(reason, 0) + 1
-                row = {"cap": cap, "futility": fut,
-                       "improves": sum(v == "improves" for v, _, _ in runs) / draws,
-                       "worse": sum(v == "worse" for v, _, _ in runs) / draws,
-                       "mean_seeds": statistics.fmean(n for _, _, n in runs),
-                       "mean_epochs": statistics.fmean(epochs), "stops": stops}
-                rows[f"cap{cap}_f{fut:g}"] = row
-                print(f"{name:24s} cap {cap:2d} futility {fut:<5g} improves "
-                      f"{row['improves']:.3f} worse {row['worse']:.3f} seeds "
-                      f"{row['mean_seeds']:.2f} epochs {row['mean_epochs']:.0f} {stops}",
-                      flush=True)
+        for cap, fut, start in itertools.product(caps, futilities, starts or [None]):
+            runs = [replay_pair(a, b, ia[:cap], ib[:cap], first, cap, "pocock", fut, start)
+                    for ia, ib in orders]
+            epochs = [sum(a["epochs"][i] + b["epochs"][j]
+                          for i, j in zip(ia[:n], ib[:n], strict=True))
+                      for (ia, ib), (_, _, n) in zip(orders, runs, strict=True)]
+            stops: dict = {}
+            for _, reason, _ in runs:
+                stops[reason] = stops.get(reason, 0) + 1
+            row = {"cap": cap, "futility": fut, "futility_from": start,
+                   "improves": sum(v == "improves" for v, _, _ in runs) / draws,
+                   "worse": sum(v == "worse" for v, _, _ in runs) / draws,
+                   "mean_seeds": statistics.fmean(n for _, _, n in runs),
+                   "mean_epochs": statistics.fmean(epochs), "stops": stops}
+            rows[f"cap{cap}_f{fut:g}" + (f"_from{start}" if start else "")] = row
+            print(f"{name:24s} cap {cap:2d} futility {fut:<5g} from {start} improves "
+                  f"{row['improves']:.3f} worse {row['worse']:.3f} seeds "
+                  f"{row['mean_seeds']:.2f} epochs {row['mean_epochs']:.0f} {stops}",
+                  flush=True)
         out[name] = rows
     return out
 
@@ -326,6 +329,9 @@ def main() -> None:
                         help="Instead: verification at each --caps × these futility thresholds "
                         "on the A/A pools of --cases and the MNIST-1D power pool "
                         "(results/verdict_sweep.json).")
+    parser.add_argument("--futility-from", type=int, nargs="*", default=[],
+                        help="With --sweep: also each of these first seeds of the futility "
+                        "stop (2: a look after 2 seeds, before the first look).")
     args = parser.parse_args()
     clock = Clock()
     if args.sweep is not None:
@@ -339,8 +345,10 @@ def main() -> None:
                 pool("mnist1d_mlp", lambda c: c, seeds),
                 pool("mnist1d_mlp", lambda c: c.replace(**MNIST1D_CANDIDATE), seeds), True)
         payload = {"sweep": sweep(args.caps or [args.max_seeds], args.sweep or [0.0],
-                                  args.first, args.draws, pairs), "settings": vars(args)}
-        path = write_result("verdict_sweep", payload, clock)
+                                  args.first, args.draws, pairs, args.futility_from),
+                   "settings": vars(args)}
+        path = write_result("verdict_sweep_from" if args.futility_from else "verdict_sweep",
+                            payload, clock)
         print(f"written: {path}")
         return
     if args.advise:

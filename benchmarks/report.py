@@ -871,6 +871,7 @@ def verdict_section(targets: list) -> str:
         targets.append(("9. MNIST-1D advise --seed 0..4: \"improves\" in at least 4 of 5",
                         f"{adv['improves']}/{n}", ok(adv["improves"] >= 4 and n == 5)))
     out.append(futility_block())
+    out.append(futility_from_block())
     out.append(reuse_block(targets))
     return "\n".join(out)
 
@@ -906,6 +907,32 @@ def futility_block() -> str:
                       "A/A mean seeds (calibration)", "A/A false improves (held-out)",
                       "A/A mean seeds (held-out)", "MNIST-1D power", "MNIST-1D mean seeds"],
                      rows))
+    out.append("")
+    return "\n".join(out)
+
+
+def futility_from_block() -> str:
+    """The futility stop's first look at 2 seeds against 3 (``bench_verdict.py --sweep 0.1
+    --futility-from 2 3``), on the calibration half's A/A pools and MNIST-1D's candidate."""
+    r = load("verdict_sweep_from")
+    if r is None:
+        return ""
+    sweep = r["sweep"]
+    out = ["### The futility stop's first look", "", provenance(r), "",
+           "The futility stop may act after 2 seeds (`FUTILITY_FROM`), before the first look "
+           "that can decide (3 seeds), or only from that look (3: as before). The look at 2 "
+           "stops only while its interval straddles zero, so it says neither \"improves\" nor "
+           "\"worse\". Same seed orders; cap 10, threshold 0.1. Chosen on these calibration "
+           "cases: 2.", ""]
+    rows = []
+    for name, variants in sweep.items():
+        for v in variants.values():
+            rows.append([name.removeprefix("aa_").removeprefix("power_"),
+                         "A/A" if name.startswith("aa_") else "power", v["futility_from"],
+                         f"{v['improves']:.1%}", f"{v['worse']:.1%}",
+                         f(v["mean_seeds"], ".2f"), f(v["mean_epochs"], ".0f")])
+    out.append(table(["case", "replay", "futility from", "improves", "worse", "mean seeds",
+                      "mean epochs (both arms)"], rows))
     out.append("")
     return "\n".join(out)
 

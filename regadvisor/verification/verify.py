@@ -57,6 +57,7 @@ from regadvisor.verification.sequential import (
     Look,
     Sequential,
     chance_to_improve,
+    futility_start,
     look_decision,
     side_levels,
 )
@@ -138,7 +139,8 @@ def verify(
     held: dict[str, list[HeldOut | None]] = {"baseline": [], "recommended": []}
     plan = Sequential(first_seeds=seeds, max_seeds=cap, boundary=boundary, alpha=ALPHA,
                       alpha_improves=ALPHA_IMPROVES, alpha_worse=ALPHA_WORSE, levels=levels,
-                      min_gain=math.nan, futility=futility, budget_cap=budget_cap)
+                      min_gain=math.nan, futility=futility, budget_cap=budget_cap,
+                      futility_from=futility_start(seeds, cap) if futility else seeds)
     total, done, slowest = 2 * seeds, 0, 0.0
     reused = {"baseline": reuse or {}, "recommended": reuse_recommended or {}}
     while True:
@@ -162,26 +164,30 @@ def verify(
                 on_run(done, total)
         slowest = max(slowest, time.perf_counter() - t0)
         n = len(seed_list)
-        if n < seeds:
+        if n < plan.futility_from:
             continue
         if math.isnan(plan.min_gain):
             plan.min_gain = _min_gain(experiment, arms["baseline"], min_gain)
-        level = levels[n - seeds]
+        # A look before the first (n < seeds) may only stop for futility; its interval is at
+        # the first look's errors.
+        level = levels[max(n - seeds, 0)]
         metric_cmp = _compare(experiment, arms, held, level)[0]
         chance = chance_to_improve(metric_cmp.diffs, metric_cmp.sample_noise, max_seeds=cap,
                                    error=levels[-1][0],
                                    higher_is_better=experiment.higher_is_better)
         plan.looks.append(Look(n, metric_cmp.mean_diff, metric_cmp.ci_low, metric_cmp.ci_high,
-                               *level, chance=None if math.isnan(chance) else chance))
+                               *level, chance=None if math.isnan(chance) else chance,
+                               decides=n >= seeds))
         stop, plan.stop, plan.message = look_decision(
             metric_cmp.verdict, metric_cmp.ci_low, metric_cmp.ci_high,
             experiment.higher_is_better, seeds=n, max_seeds=cap, min_gain=plan.min_gain,
             metric=experiment.metric, chance=chance, futility=plan.futility,
-            budget_cap=plan.budget_cap,
+            budget_cap=plan.budget_cap, decides=n >= seeds,
             time_for_another=deadline is None or time.perf_counter() + slowest <= deadline)
         if stop:
             break
-        total += 2
+        if n >= seeds:
+            total += 2
     # Epochs verification trained: a run it took from the diagnosis was paid for there.
     epochs = [[0 if r.reused else r.epochs_run for r in arm.runs] for arm in arms.values()]
     plan.epochs = sum(sum(e) for e in epochs)
@@ -433,7 +439,10 @@ def seeds_sentence(plan: Sequential) -> str:
     added = n - plan.first_seeds
     cost = (f" The {added} seed{'s' if added != 1 else ''} added to the {plan.first_seeds} "
             f"asked for cost {plan.added_epochs} training epochs (of {plan.epochs} in "
-            "verification)." if added else "")
+            "verification)." if added > 0 else "")
+    if added < 0:
+        cost = (f" It stopped before the first look at {plan.first_seeds} seeds: this stop "
+                "decides nothing but that more seeds would not pay.")
     return f"{plan.message}{cost}{reused_sentence(plan.reused)}"
 
 

@@ -119,9 +119,10 @@ def test_undecided_verification_adds_seeds_up_to_the_cap(tiny):
 
 def test_verification_stops_when_a_gain_that_matters_is_ruled_out(tiny):
     base = baseline_config(tiny)
-    v = verify(tiny, base, base, seeds=3, max_seeds=6)
+    v = verify(tiny, base, base, seeds=3, max_seeds=6, futility=0.0)
     # The same setup on both arms: identical runs (same seed, same initialisation, same data
-    # order), a zero-width interval at zero, and no gain of a point possible.
+    # order), a zero-width interval at zero, and no gain of a point possible. (The futility
+    # stop, off here, would end it at 2 seeds: see the test after the next.)
     assert v.metric.diffs == [0.0, 0.0, 0.0]
     assert v.sequential.stop == StopReason.NO_GAIN and len(v.seeds) == 3
     assert "rules out a gain that matters" in v.summary
@@ -270,3 +271,48 @@ def test_a_cap_the_budget_set_is_named_as_such(tiny):
                     budget_cap=True)
     assert capped.sequential.stop == StopReason.CAP
     assert "cap of 3 seeds (as many as the --budget could pay for)" in capped.summary
+
+
+def test_the_futility_stop_may_act_after_two_seeds_and_decides_nothing_else(tiny):
+    from regadvisor.verification.sequential import FUTILITY_FROM, futility_start
+
+    assert FUTILITY_FROM == 2
+    assert futility_start(3, 10) == 2 and futility_start(4, 10) == 2
+    # --max-seeds equal to --seeds asks for exactly that many: no earlier look.
+    assert futility_start(3, 3) == 3 and futility_start(2, 6) == 2
+    base = baseline_config(tiny)
+    v = verify(tiny, base, base, seeds=3, max_seeds=10)
+    seq = v.sequential
+    assert len(v.seeds) == 2 and seq.stop == StopReason.FUTILE
+    assert [(look.seeds, look.decides) for look in seq.looks] == [(2, False)]
+    assert v.verdict == "no clear difference"
+    assert "Stopped after 2 of up to 10 seeds" in v.summary
+    assert "before the first look at 3 seeds" in v.summary
+    # Epochs: 2 seeds of both arms, none "added".
+    assert seq.epochs == 4 * 6 and seq.added_epochs == 0
+    fixed = verify(tiny, base, base, seeds=3, max_seeds=3)
+    assert len(fixed.seeds) == 3 and [look.seeds for look in fixed.sequential.looks] == [3]
+    # The early look stops only while the interval straddles zero: a clear difference at 2
+    # seeds goes on to the first look, which decides it.
+    assert look_decision("worse", -0.5, -0.1, True, seeds=2, max_seeds=10, min_gain=0.01,
+                         chance=0.0, decides=False) == (False, "", "")
+    assert look_decision("no clear difference", -0.5, 0.1, True, seeds=2, max_seeds=10,
+                         min_gain=0.01, chance=0.3, decides=False) == (False, "", "")
+    assert look_decision("no clear difference", -0.5, 0.1, True, seeds=2, max_seeds=10,
+                         min_gain=0.01, chance=0.05, decides=False)[1] == StopReason.FUTILE
+
+
+def test_the_early_futility_look_spends_none_of_the_error_rate():
+    """On null differences, the runs that say "improves" with the look at 2 seeds are a subset
+    of those that say it without: a stop that never says "improves" only removes chances."""
+    rng = random.Random(5)
+    with_look = without = 0
+    for _ in range(1500):
+        diffs = [rng.gauss(0.0, 1.0) for _ in range(10)]
+        a = replay(diffs, first=3, max_seeds=10, min_gain=0.0)[0].verdict == "improves"
+        b = replay(diffs, first=3, max_seeds=10, min_gain=0.0,
+                   futility_from=3)[0].verdict == "improves"
+        assert b or not a
+        with_look += a
+        without += b
+    assert with_look <= without
