@@ -57,6 +57,7 @@ def collect(case: str, seed: int, n_trials: int) -> dict[str, Any]:
     space = build_space(diagnosis.findings, diagnosis.facts, {},
                         diagnosis.inspection.dropout_targets)
     settings = TuneSettings(n_trials=n_trials, pruner="none", winner="best", seed=seed,
+                            report_every_epoch=True,
                             reference_loss=diagnosis.facts.get("val_loss_last"))
     with tempfile.TemporaryDirectory() as run_dir:
         tune(exp, space, settings, Path(run_dir))

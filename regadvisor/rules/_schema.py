@@ -152,9 +152,12 @@ class Actions(_Model):
         if isinstance(value, dict):
             for key in value:
                 _check_parameter(key, "search")
-            # A bound left out is the parameter's default (the parameter table, from the guide).
-            value = {key: ({"low": PARAMETER_TABLE[key].low, "high": PARAMETER_TABLE[key].high}
-                           | r if isinstance(r, dict) else r) for key, r in value.items()}
+            # A bound left out is the parameter's default (the parameter table, from the guide),
+            # and so is the scale then: a range half the table's is on the table's scale.
+            value = {key: ({"low": PARAMETER_TABLE[key].low, "high": PARAMETER_TABLE[key].high,
+                            "log": PARAMETER_TABLE[key].log} | r
+                           if isinstance(r, dict) and not {"low", "high"} <= set(r) else r)
+                     for key, r in value.items()}
         return value
 
     @field_validator("search")

@@ -224,7 +224,8 @@ class RegConfig:
         # The searchable parameters are checked by their table's kind (None: not set).
         fields = type(self).__dataclass_fields__
         checks = [
-            (getattr(self, name) is None or p.admits(getattr(self, name)), name,
+            (fields[name].default is None if getattr(self, name) is None
+             else p.admits(getattr(self, name)), name,
              p.expected + (" or None" if fields[name].default is None else ""))
             for name, p in PARAMETER_TABLE.items()
         ] + [

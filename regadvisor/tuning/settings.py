@@ -53,6 +53,9 @@ class TuneSettings:
         startup_trials: Random trials before TPE models the results (the guide's recipe, the
             study's first trial, is one of them).
         pruner: One of :data:`PRUNERS`.
+        report_every_epoch: Every trial reports every epoch's figure (kept on the trial as its
+            intermediate values), not only the epochs the pruner reads (:func:`pruner_epochs`):
+            for a study of the learning curves themselves (benchmarks/bench_fidelity.py).
         top_k: Top trials re-run over extra seeds to choose the winner.
         extra_seeds: Extra training seeds per top trial.
         storage: Optuna storage URL; None for the SQLite file in the run folder.
@@ -79,6 +82,7 @@ class TuneSettings:
     seed: int = 0
     startup_trials: int = defaults.STARTUP_TRIALS
     pruner: str = defaults.PRUNER
+    report_every_epoch: bool = False
     top_k: int = defaults.TOP_K
     extra_seeds: int = defaults.EXTRA_SEEDS
     storage: str | None = None

@@ -261,3 +261,11 @@ def test_a_search_range_may_leave_a_bound_to_the_parameter_default(rules_dir):
     assert (r.low, r.high) == (0.1, PARAMETER_TABLE["dropout"].high)
     tune = next(r for r in load_rules().rules if r.id == "tune-dropout")
     assert tune.actions.search["dropout"].high == PARAMETER_TABLE["dropout"].high == 0.6
+
+
+def test_a_range_that_leaves_out_a_bound_takes_the_parameters_scale_too(rules_dir):
+    folder = rules_dir({"rules": [a_rule(actions={"search": {
+        "weight_decay": {"high": 0.01}, "l1": {"low": 1e-5, "high": 1e-3}}})]})
+    search = check_rules_dir(folder).rules[0].actions.search
+    assert (search["weight_decay"].low, search["weight_decay"].log) == (1e-6, True)
+    assert search["l1"].log is False  # both bounds given: the rule's own scale (default linear)

@@ -345,3 +345,13 @@ def test_a_run_reads_the_batches_of_the_users_own_loop(digits, fast_path):
                                                                inject_dropout=True),
           fast_path=fast_path, train_figures=False)
     assert seen[2][:6] == seen[0][:6]  # the first epoch's batches
+
+
+@pytest.mark.parametrize("name", ["weight_decay", "l1", "label_smoothing"])
+def test_a_setting_that_is_a_number_is_not_none(name):
+    from regadvisor.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"'{name}' setting of RegConfig must be .* Got None"):
+        RegConfig(**{name: None})
+    # The ones whose default is None (not set) take it.
+    assert RegConfig(dropout=None, patience_epochs=None).dropout is None

@@ -173,6 +173,18 @@ def test_asha_prunes_only_at_its_rungs_and_only_a_trial_that_trails_there(tmp_pa
     assert {s for t in trials for s in t.intermediate_values} <= {2, 4, 8}
 
 
+def test_a_study_of_learning_curves_keeps_every_epoch_of_every_trial(tmp_path):
+    # With pruner none a trial reports nothing (no pruner reads it); the fidelity benchmark
+    # asks for every epoch's figure instead.
+    exp = tiny_experiment(epochs=5)
+    for every, name in ((False, "quiet"), (True, "curves")):
+        tune(exp, SPACE, TuneSettings(n_trials=2, pruner="none", top_k=1, extra_seeds=0,
+                                      report_every_epoch=every, study_name=name), tmp_path)
+        study = optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path / 'study.db'}")
+        steps = [sorted(t.intermediate_values) for t in study.trials]
+        assert steps == ([[1, 2, 3, 4, 5]] * 2 if every else [[], []])
+
+
 @pytest.mark.parametrize(("url", "shown"), [
     ("postgresql://user:secret@db:5432/x", "postgresql://user:***@db:5432/x"),
     ("sqlite:///tmp/a.db", "sqlite:///tmp/a.db"),
