@@ -76,7 +76,7 @@ def counting(counter: EpochCounter):
         diag_run.train = original
 
 
-def optuna_pruner(name: str):
+def optuna_pruner(name: str, *args, **kwargs):
     """The pruners compared: regadvisor's four and Optuna's default median (no warm-up)."""
     import optuna
 
@@ -86,7 +86,7 @@ def optuna_pruner(name: str):
         return optuna.pruners.MedianPruner()  # Optuna's defaults: 5 startup trials, no warm-up
     if name == "median_warmup20":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=20)
-    return make_pruner(name)
+    return make_pruner(name, *args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -95,7 +95,7 @@ def pruner_override(name: str):
     import regadvisor.tuning.study as study_mod
 
     original = study_mod.make_pruner
-    study_mod.make_pruner = lambda _name, *_args, **_kwargs: optuna_pruner(name)
+    study_mod.make_pruner = lambda _name, *args, **kwargs: optuna_pruner(name, *args, **kwargs)
     try:
         yield
     finally:

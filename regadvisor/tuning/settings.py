@@ -141,9 +141,9 @@ def sampler_text(seed: int, startup_trials: int = defaults.STARTUP_TRIALS) -> st
             + ", ".join(f"{k}={v}" for k, v in SAMPLER_SETTINGS.items()) + ")")
 
 
-def _first_rung(max_epochs: int | None, min_resource: int, first_rung: float) -> int:
+def _first_rung(max_epochs: int, first_rung: float) -> int:
     """The ``asha`` pruner's first rung in epochs."""
-    return max(1, round(first_rung * (max_epochs or 3 * min_resource)))
+    return max(1, round(first_rung * max_epochs))
 
 
 def pruner_epochs(name: str, max_epochs: int, min_resource: int = 5,
@@ -159,7 +159,7 @@ def pruner_epochs(name: str, max_epochs: int, min_resource: int = 5,
         return frozenset()
     if name != "asha":
         return None
-    rung, epochs = _first_rung(max_epochs, min_resource, first_rung), set()
+    rung, epochs = _first_rung(max_epochs, first_rung), set()
     while rung <= max_epochs:
         epochs.add(rung)
         rung *= defaults.ASHA_REDUCTION
@@ -184,7 +184,9 @@ def make_pruner(name: str, min_resource: int = 5, max_epochs: int | None = None,
     trials that win on the case suite (``docs/benchmarks.md``, section 8).
     """
     if name == "asha":
-        return CheckedHalvingPruner(_first_rung(max_epochs, min_resource, first_rung),
+        if max_epochs is None:  # its rungs are shares of the user's epochs
+            raise ValueError("the asha pruner needs max_epochs (the user's epochs)")
+        return CheckedHalvingPruner(_first_rung(max_epochs, first_rung),
                                     defaults.ASHA_REDUCTION,
                                     min_trials=defaults.ASHA_MIN_TRIALS,
                                     min_correlation=rung_correlation)

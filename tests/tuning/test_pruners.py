@@ -77,3 +77,13 @@ def test_spearman(a, b, rho):
 def test_spearman_is_undefined_for_too_few_or_constant_pairs():
     assert spearman([1, 2], [1, 2]) is None
     assert spearman([1, 1, 1], [1, 2, 3]) is None
+
+
+def test_asha_needs_the_users_epochs_to_place_its_rungs():
+    from regadvisor.tuning.settings import make_pruner, pruner_epochs
+
+    with pytest.raises(ValueError, match="needs max_epochs"):
+        make_pruner("asha")
+    # A first rung at a sixth of 12 epochs, then halving's doubling: 2, 4, 8.
+    assert make_pruner("asha", max_epochs=12)._inner._min_resource == 2
+    assert pruner_epochs("asha", 12) == {2, 4, 8}
