@@ -876,19 +876,25 @@ def verdict_section(targets: list) -> str:
     return "\n".join(out)
 
 
+def titled(title: str, r: dict, intro: str) -> list[str]:
+    """A subsection's first lines: its heading, the result's provenance, its introduction."""
+    return [f"### {title}", "", provenance(r), "", intro, ""]
+
+
 def futility_block() -> str:
     """The cap and the futility stop, swept on the same pools (``bench_verdict.py --sweep``)."""
     r = load("verdict_sweep")
     if r is None:
         return ""
     sweep = r["sweep"]
-    out = ["### The cap and the futility stop", "", provenance(r), "",
-           "The cap (`--max-seeds`) and the futility threshold (`FUTILITY` in "
-           "`regadvisor/verification/sequential.py`) on the same seed orders: A/A on the pools "
-           "of the calibration half's cases (false \"improves\", mean seeds per arm) and the "
-           "MNIST-1D candidate's power (\"improves\", mean seeds). 0 is no futility stop. "
-           "Chosen on the calibration cases: a cap of 10 with a threshold of 0.1 (before: a cap "
-           "of 6, no futility stop); wine_mlp_good and linnerud_mlp (held-out half) confirm.", ""]
+    out = titled("The cap and the futility stop", r,
+                 "The cap (`--max-seeds`) and the futility threshold (`FUTILITY` in "
+                 "`regadvisor/verification/sequential.py`) on the same seed orders: A/A on the "
+                 "pools of the calibration half's cases (false \"improves\", mean seeds per arm) "
+                 "and the MNIST-1D candidate's power (\"improves\", mean seeds). 0 is no futility "
+                 "stop. Chosen on the calibration cases: a cap of 10 with a threshold of 0.1 "
+                 "(before: a cap of 6, no futility stop); wine_mlp_good and linnerud_mlp "
+                 "(held-out half) confirm.")
     calib = [k for k in sweep if k.startswith("aa_") and k[3:] in CALIBRATION_AA]
     held = [k for k in sweep if k.startswith("aa_") and k not in calib]
     rows = []
@@ -918,12 +924,12 @@ def futility_from_block() -> str:
     if r is None:
         return ""
     sweep = r["sweep"]
-    out = ["### The futility stop's first look", "", provenance(r), "",
-           "The futility stop may act after 2 seeds (`FUTILITY_FROM`), before the first look "
-           "that can decide (3 seeds), or only from that look (3: as before). The look at 2 "
-           "stops only while its interval straddles zero, so it says neither \"improves\" nor "
-           "\"worse\". Same seed orders; cap 10, threshold 0.1. Chosen on these calibration "
-           "cases: 2.", ""]
+    out = titled("The futility stop's first look", r,
+                 "The futility stop may act after 2 seeds (`FUTILITY_FROM`), before the first "
+                 "look that can decide (3 seeds), or only from that look (3: as before). The "
+                 "look at 2 stops only while its interval straddles zero, so it says neither "
+                 "\"improves\" nor \"worse\". Same seed orders; cap 10, threshold 0.1. Chosen on "
+                 "these calibration cases: 2.")
     rows = []
     for name, variants in sweep.items():
         for v in variants.values():

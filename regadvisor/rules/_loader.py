@@ -79,7 +79,6 @@ class _Folder:
     entries: list[_Entry] = field(default_factory=list)
     verdicts: list[VerdictRule] | None = None
     files: list[Path] = field(default_factory=list)
-    thresholds: dict[str, float] = field(default_factory=dict)  # in force for its rules
 
 
 def bundled_rules_dir() -> Path:
@@ -125,7 +124,7 @@ def load_rules(extra_dirs: Iterable[str | Path] = (), include_bundled: bool = Tr
     thresholds: dict[str, float] = {}
     for _, named in loaded:
         thresholds.update(named)
-    return _merge([_read_folder(files, thresholds) for files, _ in loaded])
+    return _merge([_read_folder(files, thresholds) for files, _ in loaded], thresholds)
 
 
 def _bundled_dir() -> Path:
@@ -152,7 +151,7 @@ def check_rules_dir(path: str | Path) -> RuleSet:
     files, named = _load_folder(path, user=True)
     # The bundled thresholds are known (a user rule may use them); the folder's own override.
     thresholds = {**_load_folder(_bundled_dir(), user=False)[1], **named}
-    return _merge([_read_folder(files, thresholds)])
+    return _merge([_read_folder(files, thresholds)], thresholds)
 
 
 def parse_rules_text(text: str, display: str, thresholds: Mapping[str, float] | None = None,
@@ -345,7 +344,7 @@ def _load_folder(path: Path, *, user: bool) -> tuple[list[tuple[Path, str, dict]
 
 def _read_folder(read: list[tuple[Path, str, dict]], thresholds: Mapping[str, float],
                  ) -> _Folder:
-    folder = _Folder(files=[file for file, _, _ in read], thresholds=dict(thresholds))
+    folder = _Folder(files=[file for file, _, _ in read])
     owner: dict[str, _Entry] = {}
     for _file, display, data in read:
         entries, verdicts = _file_rules(data, display, thresholds)
@@ -373,7 +372,7 @@ def _read_text(file: Path, display: str) -> str:
         raise RulesError(f"{display}: cannot read the file ({e.strerror or e})") from None
 
 
-def _merge(folders: list[_Folder]) -> RuleSet:
+def _merge(folders: list[_Folder], thresholds: Mapping[str, float]) -> RuleSet:
     active: dict[str, tuple[Rule, str]] = {}
     known: set[str] = set()
     disabled: dict[str, None] = {}  # an ordered set
@@ -399,7 +398,7 @@ def _merge(folders: list[_Folder]) -> RuleSet:
                    files=tuple(f for folder in folders for f in folder.files),
                    rule_files={rule_id: file for rule_id, (_, file) in active.items()},
                    disabled=tuple(disabled),
-                   thresholds=folders[-1].thresholds if folders else {})
+                   thresholds=dict(thresholds))
 
 
 def _display(file: Path) -> str:

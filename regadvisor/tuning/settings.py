@@ -146,7 +146,7 @@ def _first_rung(max_epochs: int, first_rung: float) -> int:
     return max(1, round(first_rung * max_epochs))
 
 
-def pruner_epochs(name: str, max_epochs: int, min_resource: int = 5,
+def pruner_epochs(name: str, max_epochs: int,
                   first_rung: float = defaults.ASHA_FIRST_RUNG) -> frozenset[int] | None:
     """The epochs at which the pruner ``name`` can decide anything, so the only ones a trial
     reports (each report is a write to the study's storage, about 10 ms with SQLite: on a

@@ -227,7 +227,7 @@ def _objective(experiment: Experiment, space: SearchSpace, settings: TuneSetting
     device = settings.device
     seed = settings.seed if keep is not None else trial_seed(settings.seed)
     watched = None if settings.report_every_epoch else pruner_epochs(
-        settings.pruner, base.max_epochs, settings.min_resource, settings.first_rung)
+        settings.pruner, base.max_epochs, settings.first_rung)
 
     def run(trial: optuna.Trial) -> float:
         params = _suggest(trial, space)

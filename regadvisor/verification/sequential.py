@@ -342,7 +342,7 @@ def replay(diffs: Sequence[float], *, first: int, max_seeds: int, min_gain: floa
     cap = min(max_seeds, len(diffs))
     levels = side_levels(first, max_seeds, boundary=boundary, alpha_improves=alpha_improves,
                          alpha_worse=round(ALPHA - alpha_improves, 12))
-    start = futility_start(first, max_seeds, futility_from) if futility else first
+    start = futility_start(first, max_seeds, futility, futility_from)
     for n in range(start, cap + 1):
         samples = sample_diffs(n) if callable(sample_diffs) else sample_diffs
         c = paired_comparison("x", [0.0] * n, list(diffs[:n]), higher_is_better, samples,
@@ -358,11 +358,13 @@ def replay(diffs: Sequence[float], *, first: int, max_seeds: int, min_gain: floa
     raise ValueError(f"replay needs at least first={first} differences, got {len(diffs)}.")
 
 
-def futility_start(first: int, max_seeds: int, futility_from: int = FUTILITY_FROM) -> int:
+def futility_start(first: int, max_seeds: int, futility: float = FUTILITY,
+                   futility_from: int = FUTILITY_FROM) -> int:
     """The seeds at verification's first look, counting the futility looks before it: from
-    ``futility_from`` (at least 2: the chance needs a spread) when seeds may be added, else
-    ``first`` (``--max-seeds`` equal to ``--seeds`` asks for exactly that many)."""
-    if max_seeds <= first:
+    ``futility_from`` (at least 2: the chance needs a spread) when seeds may be added and the
+    futility stop is on, else ``first`` (``--max-seeds`` equal to ``--seeds`` asks for exactly
+    that many)."""
+    if max_seeds <= first or not futility:
         return first
     return min(first, max(2, futility_from))
 

@@ -140,7 +140,7 @@ def verify(
     plan = Sequential(first_seeds=seeds, max_seeds=cap, boundary=boundary, alpha=ALPHA,
                       alpha_improves=ALPHA_IMPROVES, alpha_worse=ALPHA_WORSE, levels=levels,
                       min_gain=math.nan, futility=futility, budget_cap=budget_cap,
-                      futility_from=futility_start(seeds, cap) if futility else seeds)
+                      futility_from=futility_start(seeds, cap, futility))
     total, done, slowest = 2 * seeds, 0, 0.0
     reused = {"baseline": reuse or {}, "recommended": reuse_recommended or {}}
     while True:
