@@ -1,16 +1,21 @@
-"""Live progress of the advise/tune stages: one bar per stage on stderr."""
+"""Live progress of the advise/tune stages (one bar per stage on stderr), and what a run
+folder already holds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress
 
-if TYPE_CHECKING:
-    from regadvisor.pipeline import Hooks
+from regadvisor.cli._common import console
 
-__all__ = ["stage_hooks"]
+if TYPE_CHECKING:
+    from regadvisor.experiment import Experiment
+    from regadvisor.pipeline import AdviseOptions, Hooks
+
+__all__ = ["say_what_resumes", "stage_hooks"]
 
 
 def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
@@ -69,3 +74,36 @@ def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,
                         status=f"{total // 2} seeds × 2 configurations")
 
     return Hooks(stage=stage, epoch=epoch, trial=trial, rerun=rerun, verify=verify, plan=plan)
+
+
+def say_what_resumes(run_dir: Path, options: AdviseOptions, exp: Experiment) -> None:
+    """One line when the folder already holds this run (complete: reported as it is; partial:
+    resumed; with another test loader: verified again) or an earlier one with other settings
+    (kept as a revision)."""
+    from regadvisor.experiment import identity_change
+    from regadvisor.pipeline import previous_run
+
+    previous = previous_run(run_dir)
+    if previous is None:
+        if (run_dir / "report.json").is_file():
+            console.print(f"{run_dir / 'report.json'} cannot be read: it and the rest of the "
+                          f"earlier run are kept under {run_dir / 'revisions'}/ (it also as "
+                          "report.json.unreadable-N) and this run starts afresh.", markup=False)
+        return
+    change = identity_change(previous.get("experiment"), exp)
+    if change == "experiment":
+        return  # advise refuses it with the way out
+    if previous.get("settings") != options.key(exp):
+        console.print(f"{run_dir} holds an earlier run with other settings: it is kept under "
+                      f"{run_dir / 'revisions'}/ and this run starts afresh.", markup=False)
+    elif change == "test":
+        kept = (f" (its results are kept under {run_dir / 'revisions'}/)"
+                if "verify" in (previous.get("finished_stages") or []) else "")
+        console.print(f"{run_dir} holds this run with another test loader{kept}: its diagnosis "
+                      "and tuning are kept, and verification runs again.", markup=False)
+    elif previous.get("status") == "complete":
+        console.print(f"{run_dir} already holds this run, complete: nothing to train. (Pass "
+                      "another --output, or other settings, for a new run.)", markup=False)
+    else:
+        done = ", ".join(previous.get("finished_stages") or []) or "none"
+        console.print(f"Resuming the run in {run_dir} (finished stages: {done}).", markup=False)

@@ -41,7 +41,7 @@ from regadvisor.cli._common import (
     space_overrides,
 )
 from regadvisor.cli._progress import progress_bar
-from regadvisor.cli._stages import stage_hooks
+from regadvisor.cli._stages import say_what_resumes, stage_hooks
 from regadvisor.errors import ConfigError
 from regadvisor.tuning import defaults
 
@@ -119,7 +119,7 @@ def advise_command(
         with lock_run_dir(run_dir, "advise"):
             console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(storage)})"
                                                        if storage else ""), markup=False)
-            _say_what_resumes(run_dir, options, exp)
+            say_what_resumes(run_dir, options, exp)
             with progress_bar(quiet) as progress:
                 hooks = stage_hooks(progress, n_trials, seeds, maximize, on_plan=lambda plan:
                                     console.print(f"Plan: {plan['text']}", markup=False))
@@ -131,39 +131,6 @@ def advise_command(
             markup=False)
         raise typer.Exit(130) from None
     _print_result(result, run_dir)
-
-
-def _say_what_resumes(run_dir, options, exp) -> None:
-    """One line when the folder already holds this run (complete: reported as it is; partial:
-    resumed; with another test loader: verified again) or an earlier one with other settings
-    (kept as a revision)."""
-    from regadvisor.experiment import identity_change
-    from regadvisor.pipeline import previous_run
-
-    previous = previous_run(run_dir)
-    if previous is None:
-        if (run_dir / "report.json").is_file():
-            console.print(f"{run_dir / 'report.json'} cannot be read: it and the rest of the "
-                          f"earlier run are kept under {run_dir / 'revisions'}/ (it also as "
-                          "report.json.unreadable-N) and this run starts afresh.", markup=False)
-        return
-    change = identity_change(previous.get("experiment"), exp)
-    if change == "experiment":
-        return  # advise refuses it with the way out
-    if previous.get("settings") != options.key(exp):
-        console.print(f"{run_dir} holds an earlier run with other settings: it is kept under "
-                      f"{run_dir / 'revisions'}/ and this run starts afresh.", markup=False)
-    elif change == "test":
-        kept = (f" (its results are kept under {run_dir / 'revisions'}/)"
-                if "verify" in (previous.get("finished_stages") or []) else "")
-        console.print(f"{run_dir} holds this run with another test loader{kept}: its diagnosis "
-                      "and tuning are kept, and verification runs again.", markup=False)
-    elif previous.get("status") == "complete":
-        console.print(f"{run_dir} already holds this run, complete: nothing to train. (Pass "
-                      "another --output, or other settings, for a new run.)", markup=False)
-    else:
-        done = ", ".join(previous.get("finished_stages") or []) or "none"
-        console.print(f"Resuming the run in {run_dir} (finished stages: {done}).", markup=False)
 
 
 def _print_result(result, run_dir) -> None:

@@ -6,16 +6,13 @@ study; ``--workers N`` starts N processes on this machine.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from regadvisor._io import atomic_write_text, check_run_dir, lock_run_dir, make_run_dir
-from regadvisor._record import to_json
+from regadvisor._io import lock_run_dir, make_run_dir
 from regadvisor.cli._common import (
     BudgetOpt,
     DataOpt,
@@ -41,6 +38,7 @@ from regadvisor.cli._common import (
     ThreadsOpt,
     TrialsOpt,
     WorkersOpt,
+    command_line,
     console,
     handle_errors,
     objective_name,
@@ -48,14 +46,12 @@ from regadvisor.cli._common import (
     space_overrides,
 )
 from regadvisor.cli._progress import progress_bar
-from regadvisor.cli._stages import stage_hooks
+from regadvisor.cli._stages import say_what_resumes, stage_hooks
 from regadvisor.cli._workers import option_args, start_workers
 from regadvisor.tuning import defaults
 
 if TYPE_CHECKING:
-    from regadvisor.experiment import Experiment
     from regadvisor.pipeline import Diagnosis
-    from regadvisor.rules import RuleSet
     from regadvisor.tuning import SearchSpace, TuneSettings, TuningResult
 
 
@@ -91,89 +87,71 @@ def tune_command(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Tune weight decay, dropout, patience (and what the rules call for) with Optuna."""
+    """Tune weight decay, dropout, patience (and what the rules call for) with Optuna.
+
+    The diagnosis and the study of ``advise``, without verification and the report; the run
+    folder's report.json holds both. Running it again with the same --output folder resumes.
+    """
 
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import check_owner
+    from regadvisor.pipeline import AdviseOptions, run_stages
     from regadvisor.pipeline._budget import parse_budget
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
     from regadvisor.tuning import TuneSettings
 
-    started = time.perf_counter()
     if budget is not None:
         parse_budget(budget)  # a bad --budget is an input error before any training
     dev = resolve_device(device)
     n_threads = set_threads(threads)
-    settings = TuneSettings(n_trials=n_trials, objective=objective_name(objective), seed=seed,
-                            pruner=pruner, storage=storage, study_name=study_name, device=dev,
-                            heartbeat_seconds=heartbeat)
+    obj = objective_name(objective)
     pieces = {"model": model, "data": data, "optimizer": optimizer, "loss": loss}
     if worker_rank is not None:
+        settings = TuneSettings(n_trials=n_trials, objective=obj, seed=seed, pruner=pruner,
+                                storage=storage, study_name=study_name, device=dev,
+                                heartbeat_seconds=heartbeat)
         _run_worker(experiment, pieces, settings, output, worker_rank)
         return
 
-    ruleset = load_rules(rules or [])
+    load_rules(rules or [])  # fail fast on a bad rules folder, before any training
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
-    exp = load_experiment(experiment, **pieces, device=str(settings.device))
+    exp = load_experiment(experiment, **pieces, device=str(dev))
     if exp.bundled and experiment is None:
         console.print("No experiment given: tuning the bundled example "
                       f"[bold]{escape(exp.name)}[/].")
     run_dir = make_run_dir(output, exp.name)
-    # The workers (--worker-rank) are this process's children: they do not take the folder.
-    with lock_run_dir(run_dir, "tune"):
-        check_run_dir(run_dir, files=("diagnosis.json", "tuning.json", "trials.csv"))
-        check_owner(run_dir, exp)  # the folder of another experiment keeps its results
-        seconds = parse_budget(budget).seconds if budget is not None else None
-        # A wall-time --budget bounds the diagnosis too: at most a quarter of it (as advise).
-        search, facts = _diagnose(exp, run_dir, settings, ruleset, overrides, diagnostic_epochs,
-                           workers, n_threads, budget_seconds=0.25 * seconds if seconds else None)
-        if budget is not None:
-            settings = _budget_settings(budget, settings, exp, facts, started)
-        else:
-            _print_estimate(settings, exp, facts)
-        args = option_args({
-            "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
-            "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
-            "--diagnostic-epochs": diagnostic_epochs, "--rules": rules, "--space": space,
-            "--wd-range": wd_range, "--dropout-range": dropout_range,
-            "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
-            "--device": device, "--debug": debug,
-        })
-        result = _search(exp, search, settings, run_dir, quiet,
-                         start_workers(workers, experiment, args, n_threads, run_dir))
-        _save(result, run_dir)
-    _print_result(result, run_dir)
-
-
-def _budget_settings(budget: str, settings: TuneSettings, exp: Experiment,
-                     facts: dict[str, Any], started: float) -> TuneSettings:
-    """The --budget plan (no verification follows ``tune``), printed and applied."""
-    import dataclasses
-
-    from regadvisor.pipeline._budget import (
-        full_run_seconds,
-        make_plan,
-        parse_budget,
-        plan_fields,
-        tuning_fields,
-    )
-
-    plan = make_plan(parse_budget(budget), full_run_seconds(facts, exp.epochs),
-                     time.perf_counter() - started, n_trials=settings.n_trials, seeds=2,
-                     top_k=settings.top_k, extra_seeds=settings.extra_seeds, verify=False)
-    console.print(f"Plan: {plan.text()}", markup=False)
-    return dataclasses.replace(settings, **tuning_fields(plan_fields(plan)))
-
-
-def _print_estimate(settings: TuneSettings, exp: Experiment, facts: dict[str, Any]) -> None:
-    """Without --budget: what tuning will train and about how long it takes."""
-    from regadvisor.pipeline._budget import estimate_text, full_run_seconds
-
-    text = estimate_text(full_run_seconds(facts, exp.epochs),
-                         n_trials=settings.n_trials, top_k=settings.top_k,
-                         extra_seeds=settings.extra_seeds, seeds=0, max_seeds=0, verify=False)
-    console.print(f"Plan: {text}", markup=False)
+    options = AdviseOptions(
+        diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
+        objective=obj, pruner=pruner, storage=storage, study_name=study_name, seed=seed,
+        device=dev, space_overrides=overrides, command=command_line(), budget=budget,
+        until="tune", heartbeat_seconds=heartbeat)
+    args = option_args({
+        "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
+        "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
+        "--diagnostic-epochs": diagnostic_epochs, "--rules": rules, "--space": space,
+        "--wd-range": wd_range, "--dropout-range": dropout_range,
+        "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
+        "--device": device, "--debug": debug,
+    })
+    maximize = obj == "val_metric" and exp.higher_is_better
+    try:
+        # Held from here (run_stages takes it again): a run that is refused says nothing else.
+        # The workers (--worker-rank) are this process's children: they do not take it.
+        with lock_run_dir(run_dir, "tune"):
+            say_what_resumes(run_dir, options, exp)
+            with progress_bar(quiet) as progress:
+                hooks = stage_hooks(progress, n_trials, 0, maximize, on_plan=lambda plan:
+                                    console.print(f"Plan: {plan['text']}", markup=False))
+                hooks.search = lambda diagnosis, search: _print_plan(
+                    diagnosis, search, n_trials, workers, n_threads)
+                hooks.start_workers = start_workers(workers, experiment, args, n_threads,
+                                                    run_dir)
+                result = run_stages(exp, run_dir, options, hooks)
+    except KeyboardInterrupt:
+        console.print(f"Interrupted: finished trials are kept in the study. Resume with the "
+                      f"same command and --output {run_dir}.", markup=False)
+        raise typer.Exit(130) from None
+    _print_result(result.tuning, run_dir)
 
 
 def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings: TuneSettings,
@@ -184,54 +162,6 @@ def _run_worker(experiment: str | None, pieces: dict[str, str | None], settings:
 
     exp = load_experiment(experiment, **pieces, device=str(settings.device))
     run_worker(exp, settings, make_run_dir(output, exp.name), rank)
-
-
-def _diagnose(exp: Experiment, run_dir: Path, settings: TuneSettings, ruleset: RuleSet,
-              overrides: dict[str, Any], diagnostic_epochs: int | None, workers: int,
-              n_threads: int, budget_seconds: float | None = None,
-              ) -> tuple[SearchSpace, dict[str, Any]]:
-    """Diagnose the experiment and build the search space the findings call for; a
-    ``budget_seconds`` stops the diagnosis' training when it is spent.
-
-    Returns:
-        The search space and the diagnosis' facts (its timing plans the cost); the diagnosis
-        is saved in the run folder.
-    """
-    from regadvisor.pipeline import diagnose
-    from regadvisor.tuning import build_space
-
-    diagnosis = diagnose(exp, epochs=diagnostic_epochs, device=settings.device,
-                         seed=settings.seed, ruleset=ruleset, budget_seconds=budget_seconds)
-    atomic_write_text(run_dir / "diagnosis.json", to_json(diagnosis))
-    search = build_space(diagnosis.findings, diagnosis.facts, overrides,
-                         diagnosis.inspection.dropout_targets)
-    _print_plan(diagnosis, search, settings.n_trials, workers, n_threads)
-    return search, diagnosis.facts
-
-
-def _search(exp: Experiment, search: SearchSpace, settings: TuneSettings, run_dir: Path,
-            quiet: bool, start: Callable[[str, str], Sequence[Any]]) -> TuningResult:
-    """Run the study with a progress bar; Ctrl-C keeps the finished trials and exits 130."""
-    from regadvisor.tuning import tune
-
-    maximize = settings.objective == "val_metric" and exp.higher_is_better
-    with progress_bar(quiet) as progress:
-        hooks = stage_hooks(progress, settings.n_trials, 0, maximize)
-        try:
-            return tune(exp, search, settings, run_dir, on_trial=hooks.trial,
-                        on_rerun=hooks.rerun, start_workers=start)
-        except KeyboardInterrupt:
-            console.print(f"Interrupted: finished trials are kept in the study. Resume with the "
-                          f"same command and --output {run_dir}.", markup=False)
-            raise typer.Exit(130) from None
-
-
-def _save(result: TuningResult, run_dir: Path) -> None:
-    """tuning.json and trials.csv in the run folder."""
-    from regadvisor.pipeline import write_trials_csv
-
-    atomic_write_text(run_dir / "tuning.json", to_json(result))
-    write_trials_csv(result, run_dir / "trials.csv")
 
 
 def _print_plan(diagnosis: Diagnosis, search: SearchSpace, n_trials: int, workers: int,
@@ -259,4 +189,4 @@ def _print_result(result: TuningResult, run_dir: Path) -> None:
         how = " (best mean over seeds)" if len(result.reruns) > 1 else ""
         console.print(f"Best{how}: trial {result.best_trial}: " + ", ".join(
             f"{k}={v:.4g}" for k, v in result.best_params.items()) + ".", markup=False)
-    console.print(f"Saved {run_dir / 'tuning.json'} and {run_dir / 'trials.csv'}.", markup=False)
+    console.print(f"Saved {run_dir / 'report.json'} and {run_dir / 'trials.csv'}.", markup=False)

@@ -19,7 +19,7 @@ def check_owner(run_dir: Path, experiment: Experiment,
     """Refuse a run folder whose results belong to another experiment.
 
     The folder's experiment is the one its ``report.json`` (``previous``, when already read)
-    names, else its ``diagnosis.json`` (the folder of ``tune`` or ``diagnose``).
+    names, else its ``diagnosis.json`` (the folder of ``diagnose``).
 
     Returns:
         None (the same experiment, or a folder that names none) or ``"test"`` (the same one,

@@ -28,6 +28,11 @@ class AdviseOptions:
     ``tuning`` holds further :class:`~regadvisor.tuning.TuneSettings` fields (``monitor``,
     ``min_delta``, ``min_resource``, ``top_k``, ``extra_seeds``) for experiments with the
     defaults; the benchmarks use it.
+
+    ``until`` is the last stage: ``"report"`` (``advise``) or ``"tune"`` (the ``tune``
+    command: diagnosis and tuning, no verification and no report). A run that stops after
+    tuning is other settings than one that goes on: ``advise`` on a ``tune`` folder keeps the
+    tune run as a revision and resumes its study (same space, same study).
     """
 
     diagnostic_epochs: int | None = None
@@ -47,11 +52,20 @@ class AdviseOptions:
     command: str = ""
     render: bool = True
     tuning: dict[str, Any] = field(default_factory=dict)
+    until: str = "report"
+    heartbeat_seconds: int = 10  # a running trial's heartbeat (no effect on results)
 
     def __post_init__(self) -> None:
         from regadvisor._secrets import register
 
+        if self.until not in ("tune", "report"):
+            raise ValueError(f"until must be 'tune' or 'report', not {self.until!r}")
         register(self.storage)
+
+    @property
+    def verifies(self) -> bool:
+        """Whether verification (and the report) follow the tuning."""
+        return self.until != "tune"
 
     def key(self, experiment: Experiment) -> dict[str, Any]:
         """The settings that shape the results, comparable between runs (JSON-ready)."""
@@ -69,6 +83,7 @@ class AdviseOptions:
             "storage": mask_url(self.storage) if self.storage else None,
             "study_name": self.study_name, "device": str(self.device).split(":")[0],
             "tuning": dict(sorted(self.tuning.items())),
+            **({} if self.verifies else {"until": self.until}),
             "experiment": experiment.fingerprint,
         })
 
@@ -84,6 +99,8 @@ class Hooks:
     verify: Any = None         # verify(done, total)
     plan: Any = None           # plan(fields) when a --budget plan is made, before tuning:
     #                            the record's plan (``text``, ``n_trials``, ``seeds``, ...)
+    search: Any = None         # search(diagnosis, space) when tuning starts
+    start_workers: Any = None  # start_workers(url, study_name) -> processes: tune --workers
 
 
 def _folder_digest(folder: Path) -> str:

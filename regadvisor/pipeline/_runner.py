@@ -43,7 +43,8 @@ STAGES = ("diagnose", "tune", "verify", "report")
 
 def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
                hooks: Hooks | None = None) -> RunResult:
-    """Diagnose, tune, verify and report; save ``report.json`` after every stage.
+    """Diagnose, tune, verify and report (``options.until="tune"``: diagnose and tune, for the
+    ``tune`` command); save ``report.json`` after every stage.
 
     The run folder's record only grows: a stage that finished in an earlier run of the same
     experiment with the same settings is not run again (a complete run is reported as it is,
@@ -71,7 +72,7 @@ def run_stages(experiment: Experiment, run_dir: Path, options: AdviseOptions,
 
     hooks = hooks or Hooks()
     check_sample_counts(experiment)  # before the run folder is claimed
-    with lock_run_dir(run_dir, "advise"):
+    with lock_run_dir(run_dir, "advise" if options.verifies else "tune"):
         try:
             result = start_record(experiment, run_dir, options)
         except OSError as e:
@@ -147,6 +148,8 @@ def _run_all(run: _Run) -> None:
     diagnosis = _diagnose_stage(run)
     baseline = baseline_config(run.experiment, seed=run.options.seed)
     tuning = _tune_stage(run, diagnosis, baseline)
+    if not run.options.verifies:
+        return
     recommended = tuning.best_config
     if "verify" not in run.done:
         _verify_stage(run, diagnosis, baseline, recommended)
@@ -167,8 +170,9 @@ def _diagnose_stage(run: _Run) -> Diagnosis:
                              device=options.device, seed=options.seed,
                              rules_dirs=options.rules_dirs,
                              callbacks=[hooks.epoch] if hooks.epoch else [],
-                             # Verification follows: the run it would train first is this one.
-                             to_end=True)
+                             # When verification follows, the run it would train first is
+                             # this one.
+                             to_end=options.verifies)
     run.result.diagnosis = diagnosis
     run.finish("diagnose", t0)
     return diagnosis
@@ -177,6 +181,7 @@ def _diagnose_stage(run: _Run) -> Diagnosis:
 def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningResult:
     """The tuning result: the record's, or a new study over the space the findings open."""
     from regadvisor.tuning import TuneSettings, build_space, tune
+    from regadvisor.tuning.storage import open_storage
 
     if "tune" in run.done:
         return run.result.tuning
@@ -188,14 +193,21 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
     fields = {"n_trials": options.n_trials, "objective": options.objective,
               "seed": options.seed, "pruner": options.pruner, "storage": options.storage,
               "study_name": options.study_name, "device": options.device,
+              "heartbeat_seconds": options.heartbeat_seconds,
               "reference_loss": diagnosis.facts.get("val_loss_last"), **options.tuning}
-    # The run folder's study is found (its storage opened: a new SQLite file and the database
-    # libraries' first use take a few tenths of a second) before a --budget's plan reads the
-    # clock, so that the plan divides the time that is really left.
-    settings, note = _folder_study(run, space, TuneSettings(**fields))
+    if run.hooks.search:
+        run.hooks.search(diagnosis, space)
+    # The storage is opened once, and the run folder's study found in it, before a --budget's
+    # plan reads the clock (a new SQLite file, a database server's connection and the database
+    # libraries' first use take a few tenths of a second), so that the plan divides the time
+    # that is really left.
+    settings = TuneSettings(**fields)
+    storage = open_storage(settings, run.run_dir)
+    settings, note = _folder_study(run, space, settings, storage)
     settings = dataclasses.replace(settings, **_plan(run, diagnosis, space))
     tuning = tune(run.experiment, space, settings, run.run_dir, on_trial=run.hooks.trial,
-                  on_rerun=run.hooks.rerun, keep=run.keep)
+                  on_rerun=run.hooks.rerun, start_workers=run.hooks.start_workers,
+                  keep=run.keep if options.verifies else None, storage=storage)
     if note:
         tuning.notes.append(note)
     result.tuning = tuning
@@ -203,12 +215,14 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
         raise RunError(_no_winner(tuning))
     with _user_code("tuning", options.device):
         result.placements = _placements(run.experiment, baseline, tuning.best_config)
+    if not options.verifies:
+        result.status = "complete"  # every stage asked for has run
     run.finish("tune", t0)
     return tuning
 
 
-def _folder_study(run: _Run, space: SearchSpace,
-                  settings: TuneSettings) -> tuple[TuneSettings, str | None]:
+def _folder_study(run: _Run, space: SearchSpace, settings: TuneSettings,
+                  storage: tuple[str, Any]) -> tuple[TuneSettings, str | None]:
     """With no --storage and no --study-name: the study of the run folder's ``study.db`` that
     takes this search space (see :func:`~regadvisor.tuning.storage.study_for_space`), and a
     note when it is not the folder's default study.
@@ -225,7 +239,7 @@ def _folder_study(run: _Run, space: SearchSpace,
     options = run.options
     if options.storage is not None or options.study_name is not None:
         return settings, None  # a study the user named: resumed as it is, or refused
-    name = study_for_space(run.experiment, space, settings, run.run_dir)
+    name = study_for_space(run.experiment, space, settings, storage)
     default = default_study_name(run.experiment)
     note = None if name == default else (
         f"The run folder's study {default!r} was made with another search space or objective "
@@ -299,14 +313,15 @@ def _plan(run: _Run, diagnosis: Diagnosis, space: SearchSpace) -> dict[str, Any]
             run.hooks.plan({"n_trials": options.n_trials, "text": _estimate(run, diagnosis)})
         return {}
     if result.plan is None:
-        measure = _measure_seconds(run, space)
+        verify = options.verifies
+        measure = _measure_seconds(run, space) if verify else 0.0
         plan = make_plan(parse_budget(options.budget),
                          full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          time.perf_counter() - run.started, n_trials=options.n_trials,
                          seeds=options.seeds, top_k=options.tuning.get("top_k", defaults.TOP_K),
                          extra_seeds=options.tuning.get("extra_seeds", defaults.EXTRA_SEEDS),
-                         reused=1 if diagnosis.trained else 0,
-                         report_seconds=REPORT_SECONDS if options.render else 0.0,
+                         verify=verify, reused=1 if diagnosis.trained else 0,
+                         report_seconds=REPORT_SECONDS if options.render and verify else 0.0,
                          measure_seconds=measure)
         result.plan = plan_fields(plan)
         write_outputs(result, run.run_dir)
@@ -320,13 +335,14 @@ def _estimate(run: _Run, diagnosis: Diagnosis) -> str:
     from regadvisor.pipeline._budget import estimate_text, full_run_seconds
 
     options = run.options
+    verify = options.verifies
     return estimate_text(full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          n_trials=options.n_trials,
                          top_k=options.tuning.get("top_k", defaults.TOP_K),
                          extra_seeds=options.tuning.get("extra_seeds", defaults.EXTRA_SEEDS),
-                         seeds=options.seeds,
-                         max_seeds=max(options.seeds, options.max_seeds),
-                         reused=1 if diagnosis.trained else 0)
+                         seeds=options.seeds if verify else 0,
+                         max_seeds=max(options.seeds, options.max_seeds) if verify else 0,
+                         verify=verify, reused=1 if diagnosis.trained else 0)
 
 
 def _planned_seeds(run: _Run, reused: list[int]) -> tuple[int, int]:

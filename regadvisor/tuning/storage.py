@@ -239,16 +239,16 @@ def default_study_name(experiment: Experiment) -> str:
 
 
 def study_for_space(experiment: Experiment, space: SearchSpace, settings: TuneSettings,
-                    run_dir: Path) -> str:
-    """The study of the run folder's own ``study.db`` that takes this search space and
-    objective: the default one when it is new or was made with them, else the first of
-    ``<default>-2``, ``<default>-3``, ... that is (new or made with them).
+                    opened: tuple[str, optuna.storages.BaseStorage]) -> str:
+    """The study of the run folder's own ``study.db`` (``opened``: its URL and storage, from
+    :func:`open_storage`) that takes this search space and objective: the default one when it
+    is new or was made with them, else the first of ``<default>-2``, ``<default>-3``, ... that
+    is (new or made with them).
 
     Raises:
-        ConfigError: ``study.db`` is not an Optuna database.
-        StorageError: It cannot be opened.
+        StorageError: The storage cannot be read.
     """
-    url, storage = open_storage(settings, run_dir)
+    url, storage = opened
     try:
         studies = {s.study_name: s.user_attrs for s in storage.get_all_studies()}
     except Exception as e:

@@ -93,21 +93,23 @@ def open_study(
     run_dir: Path,
     *,
     sampler_seed: int | None = None,
+    storage: tuple[str, optuna.storages.BaseStorage] | None = None,
 ) -> optuna.Study:
     """Create the study or load it to resume; refuse one of another experiment or search space.
+    ``storage``: its URL and storage when already opened (:func:`open_storage`).
 
     Raises:
         ConfigError: The study belongs to another experiment, or a SQLite file given as the
             storage is not an Optuna database.
         StorageError: The storage cannot be opened, or the study was made with another space.
     """
-    url, storage = open_storage(settings, run_dir)
+    url, opened = storage or open_storage(settings, run_dir)
     name = settings.study_name or default_study_name(experiment)
     direction = _direction(experiment, settings)
     sampler = make_sampler(settings.seed if sampler_seed is None else sampler_seed,
                            settings.startup_trials)
     try:
-        study = optuna.create_study(storage=storage, study_name=name, direction=direction,
+        study = optuna.create_study(storage=opened, study_name=name, direction=direction,
                                     sampler=sampler,
                                     pruner=make_pruner(
                                         settings.pruner, settings.min_resource,
@@ -366,6 +368,7 @@ def tune(
     on_rerun: Callable[[int, int], None] | None = None,
     start_workers: Callable[[str, str], Sequence[Any]] | None = None,
     keep: Keep | None = None,
+    storage: tuple[str, optuna.storages.BaseStorage] | None = None,
 ) -> TuningResult:
     """Run the study, choose the noise-aware winner, and return plain records.
 
@@ -378,9 +381,11 @@ def tune(
         keep: Given each finished re-run of the top trials (see
             :func:`~regadvisor.tuning.winner.choose_winner`), and the trial's run of a new
             study of one trial (``n_trials`` 1), which trains with the study's seed.
+        storage: The storage already opened (:func:`~regadvisor.tuning.storage.open_storage`
+            with these settings); opened here when ``None``.
     """
     started = time.perf_counter()
-    study = open_study(experiment, space, settings, run_dir)
+    study = open_study(experiment, space, settings, run_dir, storage=storage)
     # One trial in a new study, in this process: its run is chosen on nothing (no other trial
     # to beat), so it trains with verification's first seed and serves as its first run of the
     # recommendation. Among several trials the winner's own run was chosen for its validation

@@ -45,23 +45,54 @@ def test_tune_writes_trials_and_resumes(run_cli, tmp_path):
     out = tmp_path / "t"
     result = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "3", "-o", out, "-q")
     assert result.exit_code == 0, result.stderr
-    assert len(json.loads((out / "tuning.json").read_text())["trials"]) == 3
+    record = json.loads((out / "report.json").read_text())
+    assert record["finished_stages"] == ["diagnose", "tune"] and record["status"] == "complete"
+    assert record["verification"] is None and not (out / "report.html").exists()
+    assert len(record["tuning"]["trials"]) == 3
     assert "Plan: up to 3 trials" in result.stdout and "verification" not in result.stdout
+    # The same command again: the record is the run, nothing is trained.
+    again = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "3", "-o", out, "-q")
+    assert again.exit_code == 0 and "already holds this run" in again.stdout
+    assert json.loads((out / "report.json").read_text())["tuning"] == record["tuning"]
+    # More trials: the earlier record is kept as a revision and the study resumes.
     result = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "5", "-o", out, "-q")
     assert result.exit_code == 0, result.stderr
-    trials = json.loads((out / "tuning.json").read_text())["trials"]
+    trials = json.loads((out / "report.json").read_text())["tuning"]["trials"]
     assert [t["number"] for t in trials] == [0, 1, 2, 3, 4]
     assert (out / "trials.csv").read_text().count("\n") == 6
+    kept = json.loads((out / "revisions" / "1" / "report.json").read_text())
+    assert len(kept["tuning"]["trials"]) == 3
+    # advise on the tune folder: the tune run is kept, its study's trials are not trained again.
+    result = run_cli("advise", ASSETS / "good_experiment.py", "--n-trials", "5", "-o", out,
+                     "-q", "--seeds", "2", "--max-seeds", "2")
+    assert result.exit_code == 0, result.stderr
+    advised = json.loads((out / "report.json").read_text())
+    assert advised["status"] == "complete" and (out / "report.html").exists()
+    assert [t["number"] for t in advised["tuning"]["trials"]] == [0, 1, 2, 3, 4]
+    assert advised["tuning"]["trials"] == trials
+    assert len(advised["revisions"]) == 2
 
 
-def test_tune_refuses_a_changed_space(run_cli, tmp_path):
+def test_tune_in_a_named_study_refuses_a_changed_space(run_cli, tmp_path):
+    named = ("--storage", f"sqlite:///{tmp_path / 'shared.db'}", "--study-name", "mine")
+    assert run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "2", "-o",
+                   tmp_path / "a", "-q", *named).exit_code == 0
+    result = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "3", "-o",
+                     tmp_path / "b", "-q", "--wd-range", "1e-4", "1e-3", *named)
+    assert result.exit_code == 1
+    assert "another search space" in result.stderr and "--study-name" in result.stderr
+
+
+def test_tune_with_a_changed_space_tunes_a_study_beside_the_first(run_cli, tmp_path):
     out = tmp_path / "t"
     assert run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "2", "-o", out,
                    "-q").exit_code == 0
     result = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "3", "-o", out, "-q",
                      "--wd-range", "1e-4", "1e-3")
-    assert result.exit_code == 1
-    assert "another search space" in result.stderr and "--study-name" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    tuning = json.loads((out / "report.json").read_text())["tuning"]
+    assert tuning["study_name"].endswith("-2") and len(tuning["trials"]) == 3
+    assert any("another search space" in note for note in tuning["notes"])
 
 
 def test_bad_ranges_and_objective_are_input_errors(run_cli, tmp_path):

@@ -83,7 +83,9 @@ def test_tune_with_a_wall_time_budget_bounds_its_diagnosis(run_cli, tmp_path):
     assert result.exit_code == 2
     assert "cannot cover a tuned recommendation" in result.stderr
     assert "verification" not in result.stderr
-    diagnosis = json.loads((out / "diagnosis.json").read_text())
+    record = json.loads((out / "report.json").read_text())
+    assert record["finished_stages"] == ["diagnose"] and record["status"] == "partial"
+    diagnosis = record["diagnosis"]
     assert any("time budget of 0.5 s ended the diagnostic training" in n
                for n in diagnosis["notes"])
 

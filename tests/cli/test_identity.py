@@ -77,7 +77,7 @@ def test_tune_refuses_the_folder_of_another_experiment(run_cli, tmp_path):
     for command in (("advise", *FAST), ("diagnose",)):
         result = run_cli(*command, other, "-o", tuned, "-q")
         assert result.exit_code == 2 and "holds a run of another experiment" in result.stderr
-    assert _json(tuned / "diagnosis.json")["experiment"]["name"] == "exp"
+    assert _json(tuned / "report.json")["diagnosis"]["experiment"]["name"] == "exp"
 
 
 def test_a_new_test_loader_keeps_the_tuning_and_verifies_again(run_cli, tmp_path):
@@ -126,10 +126,10 @@ def test_a_fixed_test_loader_resumes_the_finished_tuning(run_cli, tmp_path):
 def test_a_folder_of_an_earlier_regadvisor_is_refused_with_the_reason(run_cli, tmp_path):
     exp, out = _write(tmp_path / "exp.py"), tmp_path / "run"
     assert run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q").exit_code == 0
-    diagnosis = _json(out / "diagnosis.json")
-    del diagnosis["experiment"]["test_fingerprint"]  # as an earlier version recorded it
-    diagnosis["experiment"]["fingerprint"] = "0123456789abcdef"
-    (out / "diagnosis.json").write_text(json.dumps(diagnosis))
+    record = _json(out / "report.json")
+    del record["experiment"]["test_fingerprint"]  # as an earlier version recorded it
+    record["experiment"]["fingerprint"] = "0123456789abcdef"
+    (out / "report.json").write_text(json.dumps(record))
     result = run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q")
     assert result.exit_code == 2
     assert "identity 0123456789abcdef" in result.stderr

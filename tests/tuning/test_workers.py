@@ -67,7 +67,8 @@ def test_two_workers_share_one_study(storage_url, tmp_path):
     assert n_trials <= len(finished) <= n_trials + 1
     workers = {t.user_attrs.get("worker") for t in finished}
     assert len(workers) == 2, workers
-    results = [json.loads((tmp_path / f"w{i}" / "tuning.json").read_text()) for i in range(2)]
+    results = [json.loads((tmp_path / f"w{i}" / "report.json").read_text())["tuning"]
+               for i in range(2)]
     assert results[0]["best_trial"] == results[1]["best_trial"]
     assert results[0]["best_params"] == results[1]["best_params"]
     assert len(results[0]["trials"]) == len(results[1]["trials"]) == len(trials)
@@ -110,7 +111,7 @@ def test_killed_worker_trial_is_failed_and_retried(storage_url, tmp_path):
     assert not [t for t in trials if t.state == optuna.trial.TrialState.RUNNING]
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) >= n_trials - 1
-    result = json.loads((tmp_path / "a" / "tuning.json").read_text())
+    result = json.loads((tmp_path / "a" / "report.json").read_text())["tuning"]
     assert result["best_trial"] is not None
 
 
