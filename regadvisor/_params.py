@@ -50,12 +50,13 @@ class Parameter:
         return _KINDS[self.kind][1]
 
 
-#: Per kind: the test of a value, and the test in words.
+#: Per kind: the test of a value, the test in words, and what a range's bounds must do (the
+#: test of both bounds, in :func:`check_range`'s words).
 _KINDS = {
-    "strength": (lambda v: v >= 0, "a number >= 0"),
-    "probability": (lambda v: 0 <= v < 1, "in [0, 1)"),
-    "epochs": (lambda v: v >= 1, "an int >= 1"),
-    "share": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+    "strength": (lambda v: v >= 0, "a number >= 0", "cannot be negative"),
+    "probability": (lambda v: 0 <= v < 1, "in [0, 1)", "must stay within [0, 1)"),
+    "epochs": (lambda v: v >= 1 and v == int(v), "an int >= 1", "must be whole epochs >= 1"),
+    "share": (lambda v: 0 <= v <= 1, "in [0, 1]", "must stay within [0, 1]"),
 }
 
 
@@ -98,14 +99,6 @@ def check_range(name: str, low: float, high: float, log: bool = False) -> None:
     if log and low <= 0:
         raise ValueError(f"The range of {name} is on a log scale, so low must be > 0. Got "
                          f"low={low:g}.")
-    if low < 0:
-        raise ValueError(f"The range of {name} cannot be negative. Got low={low:g}.")
-    kind = PARAMETER_TABLE[name].kind
-    if kind == "probability" and high >= 1:
-        raise ValueError(f"The range of {name} must stay below 1. Got high={high:g}.")
-    if kind == "share" and high > 1:
-        raise ValueError(f"The range of augment (the strength data(augment=s) takes) must stay "
-                         f"within [0, 1]. Got high={high:g}.")
-    if kind == "epochs" and (low < 1 or low != int(low) or high != int(high)):
-        raise ValueError("The range of patience_epochs must be whole epochs >= 1. Got "
-                         f"[{low:g}, {high:g}].")
+    p = PARAMETER_TABLE[name]
+    if not (p.admits(low) and p.admits(high)):  # the values a setting of it takes
+        raise ValueError(f"The range of {name} {_KINDS[p.kind][2]}. Got [{low:g}, {high:g}].")

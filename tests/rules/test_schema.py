@@ -112,9 +112,11 @@ def test_actions_are_parsed(rules_dir):
      "actions.search: The range of weight_decay is on a log scale, so low must be > 0. Got "
      "low=0."),
     ({"actions": {"search": {"weight_decay": {"low": -1, "high": 0.1}}}},
-     "rule 'a-rule', actions.search: The range of weight_decay cannot be negative. Got low=-1."),
+     "rule 'a-rule', actions.search: The range of weight_decay cannot be negative. Got "
+     "[-1, 0.1]."),
     ({"actions": {"search": {"dropout": {"low": 0.1, "high": 1.5}}}},
-     "rule 'a-rule', actions.search: The range of dropout must stay below 1. Got high=1.5."),
+     "rule 'a-rule', actions.search: The range of dropout must stay within [0, 1). Got "
+     "[0.1, 1.5]."),
     ({"actions": {"search": {"patience_epochs": {"low": 2.5, "high": 10}}}},
      "rule 'a-rule', actions.search: The range of patience_epochs must be whole epochs >= 1. "
      "Got [2.5, 10]."),

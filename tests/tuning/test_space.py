@@ -66,10 +66,11 @@ def test_overrides_win(ruleset):
 @pytest.mark.parametrize(("args", "message"), [
     (("weight_decay", 1e-2, 1e-3, True), "must have low < high"),
     (("weight_decay", 0.0, 1e-1, True), "log scale, so low must be > 0"),
-    (("dropout", 0.1, 1.0, False), "must stay below 1"),
+    (("dropout", 0.1, 1.0, False), r"must stay within \[0, 1\)"),
     (("patience_epochs", 0, 10, False), "whole epochs >= 1"),
     (("momentum", 0.1, 0.9, False), "Unknown search parameter"),
-    (("dropout", -0.1, 0.5, False), "cannot be negative"),
+    (("l1", -0.1, 0.5, False), "cannot be negative"),
+    (("dropout", -0.1, 0.5, False), r"must stay within \[0, 1\)"),
 ])
 def test_bad_ranges(args, message):
     with pytest.raises(ConfigError, match=message):
@@ -94,7 +95,7 @@ def test_space_file(tmp_path):
 
 def test_a_range_is_checked_alike_everywhere(tmp_path):
     """A rule's range, a space file's and a ParamRange break the same rule in the same words."""
-    message = re.escape("The range of dropout must stay below 1. Got high=1.5.")
+    message = re.escape("The range of dropout must stay within [0, 1). Got [0.1, 1.5].")
     with pytest.raises(ValidationError, match=message):
         Actions.model_validate({"search": {"dropout": {"low": 0.1, "high": 1.5}}})
     path = tmp_path / "space.yaml"
