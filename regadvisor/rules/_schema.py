@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -222,8 +222,48 @@ def _evidence(value: tuple[str, ...] | None, scope: str) -> tuple[str, ...] | No
     return value
 
 
-class Rule(_Model):
+class _Conditioned(_Model):
+    """What a rule and a verdict share: a condition ``when`` over the facts of their scope
+    (``_scope``), and the facts shown with them (``evidence``). Each declares the two fields in
+    its own order (the order error messages list the keys in)."""
+
+    _scope: ClassVar[str]
+
+    @field_validator("when", check_fields=False)
+    @classmethod
+    def _when(cls, value: str, info: ValidationInfo) -> str:
+        return _condition(value, info, cls._scope)
+
+    @field_validator("evidence", check_fields=False)
+    @classmethod
+    def _evidence(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _evidence(value, cls._scope)
+
+    @field_validator("advice", "why", "reason", check_fields=False)
+    @classmethod
+    def _templates(cls, value: str, info: ValidationInfo) -> str:
+        return _template(value, info, cls._scope)
+
+    def template(self, name: str) -> Template:
+        """The checked template of the text field ``name`` (cached)."""
+        return compile_template(getattr(self, name), self._scope)
+
+    @property
+    def condition(self) -> Condition:
+        """The checked condition (cached)."""
+        return compile_condition(self.when, self._scope)  # type: ignore[attr-defined]
+
+    @property
+    def evidence_facts(self) -> tuple[str, ...]:
+        """The facts shown with it: ``evidence``, or the facts named in ``when``."""
+        evidence = self.evidence  # type: ignore[attr-defined]
+        return evidence if evidence is not None else self.condition.facts
+
+
+class Rule(_Conditioned):
     """One rule: when its condition holds, it advises, explains, and proposes actions."""
+
+    _scope: ClassVar[str] = "rule"
 
     id: str
     title: Text
@@ -242,77 +282,26 @@ class Rule(_Model):
     def _id(cls, value: Any) -> str:
         return check_id(value)
 
-    @field_validator("when")
-    @classmethod
-    def _when(cls, value: str, info: ValidationInfo) -> str:
-        return _condition(value, info, "rule")
-
-    @field_validator("advice", "why")
-    @classmethod
-    def _templates(cls, value: str, info: ValidationInfo) -> str:
-        return _template(value, info, "rule")
-
-    @field_validator("evidence")
-    @classmethod
-    def _evidence(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        return _evidence(value, "rule")
-
-    @property
-    def condition(self) -> Condition:
-        """The checked condition (cached)."""
-        return compile_condition(self.when, "rule")
-
-    @property
-    def evidence_facts(self) -> tuple[str, ...]:
-        """The facts shown with a finding: ``evidence``, or the facts named in ``when``."""
-        return self.evidence if self.evidence is not None else self.condition.facts
-
     @property
     def advice_template(self) -> Template:
-        """The checked template of ``advice`` (cached)."""
-        return compile_template(self.advice, "rule")
+        return self.template("advice")
 
     @property
     def why_template(self) -> Template:
-        """The checked template of ``why`` (cached)."""
-        return compile_template(self.why, "rule")
+        return self.template("why")
 
 
-class VerdictRule(_Model):
+class VerdictRule(_Conditioned):
     """One entry of the ordered verdict list: the first whose condition holds is the verdict."""
+
+    _scope: ClassVar[str] = "verdict"
 
     verdict: VerdictName
     when: str
     reason: Text
     evidence: tuple[str, ...] | None = None
 
-    @field_validator("when")
-    @classmethod
-    def _when(cls, value: str, info: ValidationInfo) -> str:
-        return _condition(value, info, "verdict")
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str, info: ValidationInfo) -> str:
-        return _template(value, info, "verdict")
-
-    @field_validator("evidence")
-    @classmethod
-    def _evidence(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        return _evidence(value, "verdict")
-
-    @property
-    def condition(self) -> Condition:
-        """The checked condition (cached)."""
-        return compile_condition(self.when, "verdict")
-
-    @property
-    def evidence_facts(self) -> tuple[str, ...]:
-        """The facts shown with the verdict: ``evidence``, or the facts named in ``when``."""
-        return self.evidence if self.evidence is not None else self.condition.facts
-
     @property
     def reason_template(self) -> Template:
-        """The checked template of ``reason`` (cached)."""
-        return compile_template(self.reason, "verdict")
+        return self.template("reason")
 
