@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -198,17 +199,12 @@ def _check_parameter(name: Any, where: str) -> None:
                          f"{', '.join(PARAMETERS)}")
 
 
-def _condition(value: str, info: ValidationInfo, scope: str) -> str:
+def _compiles(compile: Callable[[str, str], Any], value: str, info: ValidationInfo,
+              scope: str) -> str:
+    """``value`` when ``compile`` (a condition's or a template's) takes it in ``scope``; else
+    the error, located in the field."""
     try:
-        compile_condition(value, scope)
-    except ExpressionError as e:
-        raise ValueError(e.located(info.field_name or "when")) from None
-    return value
-
-
-def _template(value: str, info: ValidationInfo, scope: str) -> str:
-    try:
-        compile_template(value, scope)
+        compile(value, scope)
     except ExpressionError as e:
         raise ValueError(e.located(info.field_name or "text")) from None
     return value
@@ -232,7 +228,7 @@ class _Conditioned(_Model):
     @field_validator("when", check_fields=False)
     @classmethod
     def _when(cls, value: str, info: ValidationInfo) -> str:
-        return _condition(value, info, cls._scope)
+        return _compiles(compile_condition, value, info, cls._scope)
 
     @field_validator("evidence", check_fields=False)
     @classmethod
@@ -242,7 +238,7 @@ class _Conditioned(_Model):
     @field_validator("advice", "why", "reason", check_fields=False)
     @classmethod
     def _templates(cls, value: str, info: ValidationInfo) -> str:
-        return _template(value, info, cls._scope)
+        return _compiles(compile_template, value, info, cls._scope)
 
     def template(self, name: str) -> Template:
         """The checked template of the text field ``name`` (cached)."""
