@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["SETTING_LABELS", "config_changes", "is_number", "metric_value", "num", "pct",
-           "setting_label", "setting_value", "signed", "sig"]
+__all__ = ["SETTING_LABELS", "config_changes", "formatted", "is_number", "metric_value", "num",
+           "pct", "setting_label", "setting_value", "signed", "sig"]
 
 #: Settings of a RegConfig as a reader names them, in the order the report lists them.
 SETTING_LABELS = {
@@ -52,6 +52,13 @@ def sig(v: Any, digits: int = 2) -> str:
 def pct(v: Any, digits: int = 1) -> str:
     """A fraction as a percentage: 0.815 → ``81.5 %``."""
     return f"{v * 100:.{digits}f} %" if is_number(v) else "n/a"
+
+
+def formatted(v: Any, spec: str) -> str:
+    """``format(v, spec)`` as regadvisor writes numbers: a percentage (``:.1%``) with a space
+    before its sign, as :func:`pct` writes it (``45.6 %``)."""
+    text = format(v, spec)
+    return text[:-1] + " %" if spec.endswith("%") else text
 
 
 def signed(v: Any, digits: int = 2) -> str:

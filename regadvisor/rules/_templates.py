@@ -2,7 +2,8 @@
 
 A template is cut into literal text and placeholders by one regular expression, each placeholder
 is checked at load time (a known fact, a format from a short list), and a value is rendered with
-the built-in :func:`format`. ``str.format`` is never called on a template, so ``{x.__class__}``
+the built-in :func:`format` in the house style (:func:`regadvisor._format.formatted`: ``:.1%``
+writes ``45.6 %``). ``str.format`` is never called on a template, so ``{x.__class__}``
 or ``{0}`` cannot reach anything: they are load errors.
 
 Rendering: ``None`` is ``n/a``; a bool is ``yes`` / ``no``; a float without a format is shown
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from regadvisor._format import formatted
 from regadvisor.rules._errors import ExpressionError, did_you_mean, shorten
 from regadvisor.rules._names import SCOPES, is_bool
 
@@ -168,6 +170,6 @@ def render_value(value: Any, spec: str = "") -> str:
             if isinstance(value, float) or not number.is_integer():
                 return format(number, ".4g")
             return str(value)
-        return format(value, spec)
+        return formatted(value, spec)
     except (TypeError, ValueError):
         return str(value)

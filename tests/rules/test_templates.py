@@ -12,7 +12,7 @@ from regadvisor.rules import compile_template
 
 @pytest.mark.parametrize(("template", "facts", "expected"), [
     ("Loss {val_loss:.3f}.", {"val_loss": 0.12345}, "Loss 0.123."),
-    ("Gap {gap_ratio:.1%}", {"gap_ratio": 0.456}, "Gap 45.6%"),
+    ("Gap {gap_ratio:.1%}", {"gap_ratio": 0.456}, "Gap 45.6 %"),
     ("λ = {weight_decay:g}", {"weight_decay": 1e-4}, "λ = 0.0001"),
     ("{weight_decay:.1e}", {"weight_decay": 0.00012}, "1.2e-04"),
     ("{n_classes:d} classes", {"n_classes": 10}, "10 classes"),
