@@ -28,10 +28,11 @@ RUN_SCHEMA_VERSION = 1
 
 @dataclass
 class RunResult:
-    """Everything one ``advise`` run produced; saved as ``report.json``, the report's only source.
+    """Everything one ``advise`` (or ``tune``) run produced; saved as ``report.json``, the
+    report's only source.
 
-    ``status`` is ``complete`` or ``partial`` (interrupted or failed); ``finished_stages`` says
-    which stages finished. ``settings`` are the settings that shape the results (a re-run with
+    ``status`` is ``complete`` (every stage asked for finished: a ``tune`` run asks for two)
+    or ``partial`` (interrupted or failed); ``finished_stages`` says which stages finished. ``settings`` are the settings that shape the results (a re-run with
     other settings starts a new revision; the earlier record is kept under ``revisions/``, listed
     in ``revisions``). ``placements`` holds, for the user's setup (``baseline``) and the
     tuned candidate (``recommended``), the config and where it puts weight decay and dropout in
