@@ -20,7 +20,7 @@ A flavour is one function ``CodeContext -> list[CodePart]`` in :data:`STACKS`; e
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regadvisor.report.code._common import CodePart, ScheduleInfo, full_code, schedule_info
 from regadvisor.report.code._context import CodeContext
@@ -28,6 +28,9 @@ from regadvisor.report.code._lightning import lightning_trainer
 from regadvisor.report.code._temperature import temperature_part
 from regadvisor.report.code._torch import torch_loop
 from regadvisor.report.code._transformers import transformers_trainer
+
+if TYPE_CHECKING:
+    from regadvisor.diagnosis.inspect import LayerInfo
 
 __all__ = ["STACKS", "CodeContext", "CodePart", "ScheduleInfo", "code_parts", "full_code",
            "schedule_info", "stacks_for"]
@@ -52,7 +55,7 @@ def stacks_for(experiment: dict[str, Any]) -> list[str]:
 
 
 def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
-               layers: Sequence[dict[str, Any]] = (), task: str = "classification",
+               layers: Sequence[LayerInfo] = (), task: str = "classification",
                metric: str = "accuracy", model_class: str = "model",
                schedule: ScheduleInfo | None = None, baseline: dict[str, Any] | None = None,
                inputs: str = "", outputs: str = "", training_step: bool = False,

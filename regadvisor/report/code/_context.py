@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regadvisor.report.code._common import ScheduleInfo
+
+if TYPE_CHECKING:
+    from regadvisor.diagnosis.inspect import LayerInfo
 
 __all__ = ["CodeContext"]
 
@@ -40,7 +43,7 @@ class CodeContext:
 
     config: dict[str, Any]
     placement: dict[str, Any]
-    layers: Sequence[dict[str, Any]] = ()
+    layers: Sequence[LayerInfo] = ()
     task: str = "classification"
     metric: str = "accuracy"
     model_class: str = "model"

@@ -95,7 +95,7 @@ def dropout_part(ctx: CodeContext) -> CodePart | None:
                         module_dropout(changed, p), ("dropout",))
     if not injected or not p:
         return None
-    shapes = {x["name"]: x.get("detail", "") for x in ctx.layers}
+    shapes = {x.name: x.detail for x in ctx.layers}
     where = one_line(", ".join(f"{n} ({shapes[n]})" if shapes.get(n) else n for n in injected))
     body = "\n".join([
         "def apply_dropout(model):",
