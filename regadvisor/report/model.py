@@ -196,20 +196,19 @@ def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
     if candidate is None or before is None:
         return empty
     after = recommended.placement if recommended else None
-    # The change table and the code writers read configs and placements as report.json
-    # writes them (the interface of regadvisor._format and of the code module).
-    plain_before, plain_candidate = to_plain(before), to_plain(candidate)
-    plain_after = to_plain(after)
-    rows = fmt.config_changes(plain_before, plain_candidate,
-                              to_plain(baseline.placement) if baseline else None, plain_after)
+    # The change table reads configs and placements as report.json writes them (the
+    # interface of regadvisor._format, shared with the terminal's summary).
+    rows = fmt.config_changes(to_plain(before), to_plain(candidate),
+                              to_plain(baseline.placement) if baseline else None,
+                              to_plain(after))
     flavours = []
     if rows and after is not None:
         for stack in stacks_for(exp):
             parts = code_parts(
-                plain_candidate, plain_after, layers=diag.inspection.layers if diag else (),
+                candidate, after, layers=diag.inspection.layers if diag else (),
                 task=exp.get("task", "classification"), metric=metric,
                 model_class=str(exp.get("model_class", "model")), schedule=schedule_info(exp),
-                baseline=plain_before, inputs=str(exp.get("inputs") or ""),
+                baseline=before, inputs=str(exp.get("inputs") or ""),
                 outputs=str(exp.get("outputs") or ""),
                 training_step=bool(exp.get("training_step")),
                 clip_grad=bool(exp.get("clip_grad")), stack=stack,

@@ -11,7 +11,7 @@ import pytest
 from regadvisor._io import FILE_MODE
 from regadvisor.pipeline import judge
 from regadvisor.report.model import _findings
-from regadvisor.rules import load_rules
+from regadvisor.rules import Actions, Finding, load_rules
 from regadvisor.training import RegConfig
 from regadvisor.tuning import build_space, config_for
 from tests.diagnosis.test_rules_table import facts
@@ -87,11 +87,12 @@ def test_no_verdict_searches_coupled_l2_or_decays_biases(verdict_facts):
     assert set(placed.no_decay) == {"0.bias", "1.weight", "1.bias", "3.bias"}
 
 
-def _finding(rule_id: str, increase=(), decrease=()) -> dict:
-    return {"rule_id": rule_id, "title": rule_id, "advice": "", "why": "", "evidence": {},
-            "actions": {"set": {}, "search": {"weight_decay": {"low": 1e-4, "high": 0.3}},
-                        "tune": ["weight_decay"], "increase": list(increase),
-                        "decrease": list(decrease)}}
+def _finding(rule_id: str, increase=(), decrease=()) -> Finding:
+    actions = Actions.model_validate(
+        {"set": {}, "search": {"weight_decay": {"low": 1e-4, "high": 0.3}},
+         "tune": ["weight_decay"], "increase": list(increase), "decrease": list(decrease)})
+    return Finding(rule_id=rule_id, title=rule_id, priority=50, advice="", why="", evidence={},
+                   actions=actions, snippet=None, source="", condition="", file="")
 
 
 def test_a_finding_is_not_credited_with_a_change_the_other_way():
