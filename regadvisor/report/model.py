@@ -23,10 +23,12 @@ from regadvisor.verification.decision import Decision, decide
 
 if TYPE_CHECKING:
     from regadvisor.pipeline import Diagnosis, Recommendation
+    from regadvisor.report.code import CodePart
     from regadvisor.rules import Finding
+    from regadvisor.training import Placement, RegConfig
     from regadvisor.verification import Verification
 
-__all__ = ["SECTIONS", "ReportData", "build_report_data"]
+__all__ = ["SECTIONS", "Change", "CodeFlavour", "Kpi", "ReportData", "build_report_data"]
 
 #: The report's sections, in order: anchor id and heading (every report has all of them; the
 #: change's heading follows the verification's decision: "Recommended change" only when the
@@ -49,6 +51,81 @@ _VERDICT_PHRASES = {
     "not_converged": "Your model has not finished learning",
     "diverging": "Your training diverges",
 }
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One key number under the headline.
+
+    Attributes:
+        label: What it is (``test accuracy``).
+        before: Your setup's value as shown, or ``None`` (a difference has no before).
+        after: The change's value (or the difference) as shown.
+        note: A few words under it.
+        better: True: the change is better on this figure, False: worse, None: no clear
+            direction.
+    """
+
+    label: str
+    before: str | None
+    after: str
+    note: str
+    better: bool | None
+
+
+@dataclass(frozen=True)
+class CodeFlavour:
+    """The change as code for one stack (a key of :data:`regadvisor.report.code.STACKS`)."""
+
+    stack: str
+    title: str
+    parts: list[CodePart]
+    code: str
+
+
+@dataclass
+class Change:
+    """The change tuning found, as the report shows it (see :func:`_change`).
+
+    Attributes:
+        config: The config to use: the user's own unless the change was adopted (``None``
+            before tuning).
+        verified: Verification measured the change.
+        kept_baseline: The verification's decision keeps the user's setup.
+        decision: The decision's value (:class:`~regadvisor.verification.decision.Decision`),
+            ``None`` before verification.
+        label: The change's title (the section heading).
+        adopted: The change measured better and is recommended.
+        rows: The settings that change, ``setting``, ``before``, ``after``.
+        flavours: The change as code, one flavour per stack the user may train with, the
+            user's own first.
+        summary: The change in a few words.
+        placement: Where the change puts weight decay and dropout (``None`` when the user's
+            setup is kept).
+        to_decide: What more seeds would take to decide, when verification could not.
+    """
+
+    config: RegConfig | None
+    verified: bool
+    kept_baseline: bool
+    decision: str | None
+    label: str
+    adopted: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    flavours: list[CodeFlavour] = field(default_factory=list)
+    summary: str = ""
+    placement: Placement | None = None
+    to_decide: str | None = None
+
+    @property
+    def parts(self) -> list[CodePart]:
+        """The first flavour's pieces (none without code)."""
+        return self.flavours[0].parts if self.flavours else []
+
+    @property
+    def code(self) -> str:
+        """The first flavour's code (empty without code)."""
+        return self.flavours[0].code if self.flavours else ""
 
 
 @dataclass
@@ -75,8 +152,8 @@ class ReportData:
     task: str
     verdict: Verdict
     headline: str
-    kpis: list[dict[str, Any]]
-    change: dict[str, Any]
+    kpis: list[Kpi]
+    change: Change
     findings: list[dict[str, Any]]
     diagnosis: dict[str, Any] | None
     tuning: dict[str, Any] | None
@@ -136,7 +213,7 @@ def build_report_data(run: RunResult | Mapping[str, Any]) -> ReportData:
         missing=missing,
         notes=notes,
         plan=(run.plan or {}).get("text"),
-        sections=tuple((anchor, change["label"] if anchor == "change" else heading)
+        sections=tuple((anchor, change.label if anchor == "change" else heading)
                        for anchor, heading in SECTIONS),
         cautions=[*ver.flags, *ver.warnings] if ver else [],
     )
@@ -170,7 +247,7 @@ def _change_label(decision: Decision | None, candidate: bool, rows: bool) -> str
 
 def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
             ver: Verification | None, decision: Decision | None,
-            metric: str) -> dict[str, Any]:
+            metric: str) -> Change:
     """The change tuning found: after verification with its decision (adopted, tried and not
     adopted, measured worse, a gain in loss only), after tuning as a candidate.
 
@@ -178,8 +255,7 @@ def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
     tuned config and its placement in the user's model, as report.json holds them, whatever
     the decision: a change that was not adopted is still shown as the change tried. The code
     comes in one flavour per stack the user may train with (``flavours``, the user's own
-    first); ``parts`` and ``code`` are the first one's. ``config`` is the config to use (the
-    user's own unless the change was adopted).
+    first).
     """
     placements = run.placements or {}
     baseline, recommended = placements.get("baseline"), placements.get("recommended")
@@ -189,12 +265,11 @@ def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
                  or (run.tuning.best_config if run.tuning else None))
     kept = decision is not None and decision.keeps_yours
     config = before if kept else candidate
-    empty = {"config": config, "verified": decision is not None, "kept_baseline": kept,
-             "decision": decision.value if decision else None, "adopted": False, "rows": [],
-             "parts": [], "code": "", "flavours": [], "summary": "", "placement": None,
-             "label": _change_label(decision, candidate is not None, False), "to_decide": None}
+    change = Change(config=config, verified=decision is not None, kept_baseline=kept,
+                    decision=decision.value if decision else None,
+                    label=_change_label(decision, candidate is not None, False))
     if candidate is None or before is None:
-        return empty
+        return change
     after = recommended.placement if recommended else None
     # The change table reads configs and placements as report.json writes them (the
     # interface of regadvisor._format, shared with the terminal's summary).
@@ -214,15 +289,14 @@ def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
                 clip_grad=bool(exp.get("clip_grad")), stack=stack,
                 temperature=bool(ver and ver.temperature_advised))
             if parts:
-                flavours.append({"stack": stack, "title": STACKS[stack][0], "parts": parts,
-                                 "code": full_code(parts)})
-    first = flavours[0] if flavours else {"parts": [], "code": ""}
-    return {**empty, "rows": rows, "parts": first["parts"], "code": first["code"],
-            "flavours": flavours, "summary": _change_summary(rows, metric),
-            "adopted": decision is Decision.ADOPTED,
-            "placement": None if kept else after,
-            "label": _change_label(decision, True, bool(rows)),
-            "to_decide": ver.to_decide.text if rows and ver and ver.to_decide else None}
+                flavours.append(CodeFlavour(stack, STACKS[stack][0], parts, full_code(parts)))
+    change.rows, change.flavours = rows, flavours
+    change.summary = _change_summary(rows, metric)
+    change.adopted = decision is Decision.ADOPTED
+    change.placement = None if kept else after
+    change.label = _change_label(decision, True, bool(rows))
+    change.to_decide = ver.to_decide.text if rows and ver and ver.to_decide else None
+    return change
 
 
 def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
@@ -255,7 +329,7 @@ def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
     return ", ".join(words)
 
 
-def _headline(verdict: Verdict, change: dict[str, Any],
+def _headline(verdict: Verdict, change: Change,
               verification: dict[str, Any] | None, metric: str) -> str:
     """The verdict and what the change measured, in one sentence with the key numbers, worded
     by the verification's decision: only a change that measured better is recommended."""
@@ -264,8 +338,8 @@ def _headline(verdict: Verdict, change: dict[str, Any],
         v = verification
         numbers = (f"{v['split']} {metric} {v['before']} → {v['after']} "
                    f"({v['diff_text']}, 95 % interval {v['ci_text']}, {len(v['seeds'])} seeds)")
-        decision = Decision(change["decision"])
-        if not change["rows"]:
+        decision = Decision(change.decision)
+        if not change.rows:
             return f"{first} No change to recommend: {numbers}."
         if decision is Decision.ADOPTED:
             return f"{first} The recommended change improves {numbers}."
@@ -281,37 +355,38 @@ def _headline(verdict: Verdict, change: dict[str, Any],
                     f"{fmt.signed(loss.ci_high, 4)}): a gain in loss only.")
         return (f"{first} Keep your setup: the change tried made no clear difference, "
                 f"{numbers}; it was not adopted.")
-    if change["rows"]:
+    if change.rows:
         return (f"{first} Tuning found a candidate change; it was not verified: the run "
                 "stopped before verification.")
     return f"{first} The run stopped before a change could be tuned and verified."
 
 
-def _kpis(verification: dict[str, Any] | None, metric: str, task: str) -> list[dict[str, Any]]:
-    """Key numbers: ``label``, ``before``, ``after``, ``note`` and ``better`` (True: the
-    recommendation is better on this figure, False: worse, None: no clear direction)."""
+def _kpis(verification: dict[str, Any] | None, metric: str, task: str) -> list[Kpi]:
+    """The key numbers of the verification (none before it)."""
     if verification is None:
         return []
     v = verification
-    better = {"improves": True, "worse": False}.get(v["verdict"])
-    out = [{"label": f"{v['split']} {metric}", "before": v["before"], "after": v["after"],
-            "note": f"mean of {len(v['seeds'])} seeds", "better": better},
-           {"label": "paired difference", "before": None, "after": v["diff_text"],
-            "note": f"95 % interval {v['ci_text']}", "better": better}]
+    better = _BETTER.get(v["verdict"])
+    out = [Kpi(f"{v['split']} {metric}", v["before"], v["after"],
+               f"mean of {len(v['seeds'])} seeds", better),
+           Kpi("paired difference", None, v["diff_text"], f"95 % interval {v['ci_text']}",
+               better)]
     if metric == "accuracy":
         loss = v["loss"]
-        out.append({"label": f"{v['split']} loss", "before": fmt.num(v["loss_before"], ".4f"),
-                    "after": fmt.num(v["loss_after"], ".4f"), "note": loss.verdict,
-                    "better": {"improves": True, "worse": False}.get(loss.verdict)})
-    if task == "classification" and v.get("ece_before") is not None \
-            and v.get("ece_after") is not None:
+        out.append(Kpi(f"{v['split']} loss", fmt.num(v["loss_before"], ".4f"),
+                       fmt.num(v["loss_after"], ".4f"), loss.verdict, _BETTER.get(loss.verdict)))
+    if task == "classification" and v["ece_before"] is not None \
+            and v["ece_after"] is not None:
         b, a = round(v["ece_before"], 3), round(v["ece_after"], 3)  # as shown
-        out.append({"label": "calibration error (ECE)", "before": fmt.num(b, ".3f"),
-                    "after": fmt.num(a, ".3f"),
-                    "note": "lower is better: " + ("better" if a < b else "worse"
-                                                   if a > b else "unchanged"),
-                    "better": a < b if a != b else None})
+        out.append(Kpi("calibration error (ECE)", fmt.num(b, ".3f"), fmt.num(a, ".3f"),
+                       "lower is better: " + ("better" if a < b else "worse"
+                                              if a > b else "unchanged"),
+                       a < b if a != b else None))
     return out
+
+
+#: A comparison's verdict as the direction of a key number.
+_BETTER = {"improves": True, "worse": False}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,7 +440,7 @@ def _row_text(rows: list[dict[str, Any]], metric: str) -> str:
                      f"{fmt.setting_value(r['after'], r['setting'], metric)}" for r in rows)
 
 
-def _findings(findings: list[Finding], change: dict[str, Any],
+def _findings(findings: list[Finding], change: Change,
               verification: dict[str, Any] | None, tuning: dict[str, Any] | None,
               metric: str) -> list[dict[str, Any]]:
     """Each finding with its effect and whether the recommended change carries it out.
@@ -379,9 +454,9 @@ def _findings(findings: list[Finding], change: dict[str, Any],
     out = []
     for f in findings:
         settings = _finding_settings(f)
-        rows = [r for r in change["rows"] if r["setting"] in settings]
+        rows = [r for r in change.rows if r["setting"] in settings]
         against = _against(f, rows)
-        parts = [p for p in change["parts"] if set(p.settings) & settings] if not against \
+        parts = [p for p in change.parts if set(p.settings) & settings] if not against \
             else []
         applied = _row_text(rows, metric)
         shares = [f"{name} {fmt.pct(importances[name], 0)}" for name in sorted(settings)
@@ -389,7 +464,7 @@ def _findings(findings: list[Finding], change: dict[str, Any],
         if not settings:
             effect = ("Advice only: regadvisor cannot make this change for you, so its effect "
                       "was not measured.")
-        elif change.get("decision") == Decision.KEPT_YOURS_WORSE.value:
+        elif change.decision == Decision.KEPT_YOURS_WORSE.value:
             effect = ("Tuned, but the best configuration measured worse than your setup, so "
                       "nothing changes.")
         elif against:
@@ -398,18 +473,18 @@ def _findings(findings: list[Finding], change: dict[str, Any],
                       "recommendation.")
         elif not rows:
             effect = ("Tuned, but the best configuration leaves this as it was: not part of the "
-                      "recommendation." if change["config"] else
+                      "recommendation." if change.config else
                       "Not tuned: the run stopped before tuning finished.")
         elif verification is None:
             effect = (f"Part of the candidate ({applied}); not measured, because the run "
                       "stopped before verification.")
-        elif change.get("kept_baseline"):
+        elif change.kept_baseline:
             v = verification
             effect = (f"Tried, not adopted: {applied}. The whole change tried measured "
                       f"{v['diff_text']} of {v['split']} {v['metric_name']} (95 % interval "
                       f"{v['ci_text']}): no clear difference, so your setup stays"
                       + ("; it lowered the loss (a gain in loss only)."
-                         if change.get("decision") == Decision.LOSS_ONLY.value else "."))
+                         if change.decision == Decision.LOSS_ONLY.value else "."))
         else:
             v = verification
             effect = (f"Applied: {applied}. The whole recommended change measured "
@@ -424,11 +499,11 @@ def _findings(findings: list[Finding], change: dict[str, Any],
     return out
 
 
-def _badge(change: dict[str, Any]) -> str:
+def _badge(change: Change) -> str:
     """What a finding carried out by the change is part of, by the decision."""
-    if change.get("adopted"):
+    if change.adopted:
         return "in the recommendation"
-    if not change.get("verified"):
+    if not change.verified:
         return "in the candidate"
     return "in the change tried"
 
