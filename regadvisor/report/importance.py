@@ -1,4 +1,4 @@
-"""Parameter importances of the tuning run, from the trials saved in report.json.
+"""Parameter importances of the tuning run, from the trials of its record.
 
 The study itself may live in a database the report cannot reach (or no longer exists), so an
 in-memory study is rebuilt from the completed trials and handed to
@@ -10,9 +10,12 @@ are normalised to sum to 1.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from regadvisor.tuning import ParamRange, TrialRecord
 
 __all__ = ["EVALUATOR", "Importances", "param_importances"]
 
@@ -31,26 +34,25 @@ class Importances:
     n_trials: int
 
 
-def _distributions(space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _distributions(space: Mapping[str, ParamRange]) -> dict[str, Any]:
     from optuna.distributions import FloatDistribution, IntDistribution
 
     out = {}
     for name, r in space.items():
         if name == "patience_epochs":
-            out[name] = IntDistribution(int(r["low"]), int(r["high"]))
+            out[name] = IntDistribution(int(r.low), int(r.high))
         else:
-            out[name] = FloatDistribution(float(r["low"]), float(r["high"]),
-                                          log=bool(r.get("log")))
+            out[name] = FloatDistribution(float(r.low), float(r.high), log=r.log)
     return out
 
 
-def param_importances(trials: Sequence[dict[str, Any]], space: dict[str, dict[str, Any]],
+def param_importances(trials: Sequence[TrialRecord], space: Mapping[str, ParamRange],
                       direction: str) -> Importances | None:
     """Importances of the searched parameters for the tuning objective.
 
     Args:
-        trials: Trial records as saved in report.json (``state``, ``params``, ``value``).
-        space: The searched ranges, ``name -> {low, high, log}``.
+        trials: The tuning's trial records (``state``, ``params``, ``value``).
+        space: The searched ranges (``SearchSpace.params``).
         direction: ``"maximize"`` or ``"minimize"``.
 
     Returns:
@@ -60,8 +62,8 @@ def param_importances(trials: Sequence[dict[str, Any]], space: dict[str, dict[st
     import optuna
 
     dists = _distributions(space)
-    done = [t for t in trials if t.get("state") == "COMPLETE" and t.get("value") is not None
-            and set(t.get("params") or {}) == set(dists)]
+    done = [t for t in trials if t.state == "COMPLETE" and t.value is not None
+            and set(t.params or {}) == set(dists)]
     if len(done) < MIN_TRIALS or len(dists) < 2:
         return None
     with warnings.catch_warnings():
@@ -71,9 +73,9 @@ def param_importances(trials: Sequence[dict[str, Any]], space: dict[str, dict[st
         try:
             study = optuna.create_study(direction=direction)
             for t in done:
-                params = {k: _inside(v, dists[k]) for k, v in t["params"].items()}
+                params = {k: _inside(v, dists[k]) for k, v in t.params.items()}
                 study.add_trial(optuna.trial.create_trial(params=params, distributions=dists,
-                                                          value=float(t["value"])))
+                                                          value=float(t.value)))
             values = optuna.importance.get_param_importances(
                 study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
         except (ValueError, RuntimeError, ZeroDivisionError):

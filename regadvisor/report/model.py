@@ -1,22 +1,34 @@
-"""ReportData: everything the report shows, built from a RunResult dict, with no HTML in it.
+"""ReportData: everything the report shows, built from a RunResult, with no HTML in it.
 
-The builder reads ``report.json`` as it is (a complete run, a partial one that stopped after any
-stage, a regression task with no accuracy or calibration) and never fails on a missing stage:
-each section then says why it is empty. Sentences are composed here from the numbers, with the
-helpers of :mod:`regadvisor._format`; the template only lays them out.
+The builder reads the record ``report.json`` holds (a RunResult, or its dict) as it is (a
+complete run, a partial one that stopped after any stage, a regression task with no accuracy or
+calibration) and never fails on a missing stage: each section then says why it is empty.
+Sentences are composed here from the numbers, with the helpers of :mod:`regadvisor._format`; the
+template only lays them out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regadvisor import _format as fmt
+from regadvisor._record import from_plain, to_plain
+from regadvisor.pipeline._record import RunResult
 from regadvisor.report import sections
 from regadvisor.report.code import STACKS, code_parts, full_code, schedule_info, stacks_for
+from regadvisor.rules import Verdict
 from regadvisor.verification.decision import Decision, decide
 
-__all__ = ["SECTIONS", "ReportData", "build_report_data"]
+if TYPE_CHECKING:
+    from regadvisor.pipeline import Diagnosis, Recommendation
+    from regadvisor.report.code import CodePart
+    from regadvisor.rules import Finding
+    from regadvisor.training import Placement, RegConfig
+    from regadvisor.verification import Verification
+
+__all__ = ["SECTIONS", "Change", "CodeFlavour", "Kpi", "ReportData", "build_report_data"]
 
 #: The report's sections, in order: anchor id and heading (every report has all of them; the
 #: change's heading follows the verification's decision: "Recommended change" only when the
@@ -41,6 +53,81 @@ _VERDICT_PHRASES = {
 }
 
 
+@dataclass(frozen=True)
+class Kpi:
+    """One key number under the headline.
+
+    Attributes:
+        label: What it is (``test accuracy``).
+        before: Your setup's value as shown, or ``None`` (a difference has no before).
+        after: The change's value (or the difference) as shown.
+        note: A few words under it.
+        better: True: the change is better on this figure, False: worse, None: no clear
+            direction.
+    """
+
+    label: str
+    before: str | None
+    after: str
+    note: str
+    better: bool | None
+
+
+@dataclass(frozen=True)
+class CodeFlavour:
+    """The change as code for one stack (a key of :data:`regadvisor.report.code.STACKS`)."""
+
+    stack: str
+    title: str
+    parts: list[CodePart]
+    code: str
+
+
+@dataclass
+class Change:
+    """The change tuning found, as the report shows it (see :func:`_change`).
+
+    Attributes:
+        config: The config to use: the user's own unless the change was adopted (``None``
+            before tuning).
+        verified: Verification measured the change.
+        kept_baseline: The verification's decision keeps the user's setup.
+        decision: The decision's value (:class:`~regadvisor.verification.decision.Decision`),
+            ``None`` before verification.
+        label: The change's title (the section heading).
+        adopted: The change measured better and is recommended.
+        rows: The settings that change, ``setting``, ``before``, ``after``.
+        flavours: The change as code, one flavour per stack the user may train with, the
+            user's own first.
+        summary: The change in a few words.
+        placement: Where the change puts weight decay and dropout (``None`` when the user's
+            setup is kept).
+        to_decide: What more seeds would take to decide, when verification could not.
+    """
+
+    config: RegConfig | None
+    verified: bool
+    kept_baseline: bool
+    decision: str | None
+    label: str
+    adopted: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    flavours: list[CodeFlavour] = field(default_factory=list)
+    summary: str = ""
+    placement: Placement | None = None
+    to_decide: str | None = None
+
+    @property
+    def parts(self) -> list[CodePart]:
+        """The first flavour's pieces (none without code)."""
+        return self.flavours[0].parts if self.flavours else []
+
+    @property
+    def code(self) -> str:
+        """The first flavour's code (empty without code)."""
+        return self.flavours[0].code if self.flavours else ""
+
+
 @dataclass
 class ReportData:
     """The report's content, section by section: plain values, sentences and inline SVG.
@@ -50,7 +137,8 @@ class ReportData:
         status: ``complete`` or ``partial`` (from report.json).
         sections: ``(anchor, heading)`` of every section, in order.
         missing: ``anchor -> sentence`` for the sections whose stage did not run.
-        verdict: The diagnosis verdict (``name``, ``reason``, ``evidence``).
+        verdict: The diagnosis verdict (``name``, ``reason``, ``evidence``; ``unknown`` when
+            the diagnosis did not finish).
         headline: The verdict and the measured effect of the change in one sentence.
         kpis: The key numbers under the headline (``label``, ``before``, ``after``, ``note``).
         change: The recommended change: rows before → after, code, whether it was verified.
@@ -62,12 +150,12 @@ class ReportData:
     experiment: dict[str, Any]
     metric: str
     task: str
-    verdict: dict[str, Any]
+    verdict: Verdict
     headline: str
-    kpis: list[dict[str, Any]]
-    change: dict[str, Any]
+    kpis: list[Kpi]
+    change: Change
     findings: list[dict[str, Any]]
-    diagnosis: dict[str, Any]
+    diagnosis: dict[str, Any] | None
     tuning: dict[str, Any] | None
     verification: dict[str, Any] | None
     calibration: dict[str, Any] | None
@@ -80,29 +168,34 @@ class ReportData:
     cautions: list[str] = field(default_factory=list)
 
 
-def build_report_data(run: dict[str, Any]) -> ReportData:
-    """Collect what the report shows from a RunResult dict (as saved in report.json)."""
-    exp = run.get("experiment") or {}
+#: The verdict of a report whose diagnosis did not finish.
+_NO_VERDICT = Verdict(name="unknown", reason="The diagnosis did not finish.", evidence={},
+                      condition="")
+
+
+def build_report_data(run: RunResult | Mapping[str, Any]) -> ReportData:
+    """Collect what the report shows from a RunResult (or its dict, as saved in report.json)."""
+    if isinstance(run, Mapping):
+        run = from_plain(RunResult, run)
+    exp = run.experiment or {}
     metric = exp.get("metric", "accuracy")
     task = exp.get("task", "classification")
-    diag = run.get("diagnosis") or {}
-    tun = run.get("tuning")
-    ver = run.get("verification")
-    rec = run.get("recommendation")
-    verdict = diag.get("verdict") or {"name": "unknown", "evidence": {},
-                                      "reason": "The diagnosis did not finish."}
+    diag = run.diagnosis
+    tun = run.tuning
+    ver = run.verification
+    verdict = diag.verdict if diag else _NO_VERDICT
 
-    change = _change(run, exp, diag, tun, ver, rec, metric)
+    change = _change(run, exp, diag, ver, _decision(ver, run.recommendation, metric), metric)
     tuning = sections.tuning(tun, metric) if tun else None
     verification = sections.verification(ver, metric) if ver else None
-    findings = _findings(diag.get("findings") or [], change, verification, tuning, metric)
+    findings = _findings(diag.findings if diag else [], change, verification, tuning, metric)
     missing = _missing(run)
-    notes = list(exp.get("notes") or []) + list(diag.get("notes") or [])
-    if run.get("status") != "complete":
+    notes = list(exp.get("notes") or []) + list(diag.notes if diag else [])
+    if run.status != "complete":
         notes.insert(0, "This report is partial: " + _stopped(run))
     return ReportData(
         title=f"regadvisor report: {exp.get('name', 'experiment')}",
-        status=run.get("status", "partial"),
+        status=run.status,
         experiment=exp,
         metric=metric,
         task=task,
@@ -119,10 +212,10 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
         reproducibility=sections.reproducibility(run),
         missing=missing,
         notes=notes,
-        plan=(run.get("plan") or {}).get("text"),
-        sections=tuple((anchor, change["label"] if anchor == "change" else heading)
+        plan=(run.plan or {}).get("text"),
+        sections=tuple((anchor, change.label if anchor == "change" else heading)
                        for anchor, heading in SECTIONS),
-        cautions=[*((ver or {}).get("flags") or []), *((ver or {}).get("warnings") or [])],
+        cautions=[*ver.flags, *ver.warnings] if ver else [],
     )
 
 
@@ -130,16 +223,16 @@ def build_report_data(run: dict[str, Any]) -> ReportData:
 # The top of the report: headline, key numbers, the change
 # ---------------------------------------------------------------------------------------------
 
-def _decision(ver: dict[str, Any] | None, rec: dict[str, Any] | None,
+def _decision(ver: Verification | None, rec: Recommendation | None,
               metric: str) -> Decision | None:
     """The verification's decision (``None`` before verification): as recorded, or, in a
     record written before it was kept, derived from the verdicts the same way."""
     if ver is None:
         return None
-    recorded = (rec or {}).get("decision") or ver.get("decision")
+    recorded = (rec.decision if rec else None) or ver.decision
     if recorded:
-        return Decision(recorded)
-    return decide(ver["metric"]["verdict"], ver["loss"]["verdict"], metric == "loss")
+        return recorded
+    return decide(ver.metric.verdict, ver.loss.verdict, metric == "loss")
 
 
 def _change_label(decision: Decision | None, candidate: bool, rows: bool) -> str:
@@ -152,9 +245,9 @@ def _change_label(decision: Decision | None, candidate: bool, rows: bool) -> str
     return "Change (not tuned yet)"
 
 
-def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
-            tun: dict[str, Any] | None, ver: dict[str, Any] | None,
-            rec: dict[str, Any] | None, metric: str) -> dict[str, Any]:
+def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
+            ver: Verification | None, decision: Decision | None,
+            metric: str) -> Change:
     """The change tuning found: after verification with its decision (adopted, tried and not
     adopted, measured worse, a gain in loss only), after tuning as a candidate.
 
@@ -162,49 +255,48 @@ def _change(run: dict[str, Any], exp: dict[str, Any], diag: dict[str, Any],
     tuned config and its placement in the user's model, as report.json holds them, whatever
     the decision: a change that was not adopted is still shown as the change tried. The code
     comes in one flavour per stack the user may train with (``flavours``, the user's own
-    first); ``parts`` and ``code`` are the first one's. ``config`` is the config to use (the
-    user's own unless the change was adopted).
+    first).
     """
-    placements = run.get("placements") or {}
-    before = (placements.get("baseline") or {}).get("config") or (
-        ((ver or {}).get("baseline") or {}).get("config"))
-    candidate = ((placements.get("recommended") or {}).get("config")
-                 or ((ver or {}).get("recommended") or {}).get("config")
-                 or (tun or {}).get("best_config"))
-    decision = _decision(ver, rec, metric)
+    placements = run.placements or {}
+    baseline, recommended = placements.get("baseline"), placements.get("recommended")
+    before = (baseline.config if baseline else None) or (ver.baseline.config if ver else None)
+    candidate = ((recommended.config if recommended else None)
+                 or (ver.recommended.config if ver else None)
+                 or (run.tuning.best_config if run.tuning else None))
     kept = decision is not None and decision.keeps_yours
     config = before if kept else candidate
-    empty = {"config": config, "verified": decision is not None, "kept_baseline": kept,
-             "decision": decision.value if decision else None, "adopted": False, "rows": [],
-             "parts": [], "code": "", "flavours": [], "summary": "", "placement": None,
-             "label": _change_label(decision, candidate is not None, False), "to_decide": None}
+    change = Change(config=config, verified=decision is not None, kept_baseline=kept,
+                    decision=decision.value if decision else None,
+                    label=_change_label(decision, candidate is not None, False))
     if candidate is None or before is None:
-        return empty
-    after = (placements.get("recommended") or {}).get("placement")
-    rows = fmt.config_changes(before, candidate,
-                              (placements.get("baseline") or {}).get("placement"), after)
+        return change
+    after = recommended.placement if recommended else None
+    # The change table reads configs and placements as report.json writes them (the
+    # interface of regadvisor._format, shared with the terminal's summary).
+    rows = fmt.config_changes(to_plain(before), to_plain(candidate),
+                              to_plain(baseline.placement) if baseline else None,
+                              to_plain(after))
     flavours = []
     if rows and after is not None:
         for stack in stacks_for(exp):
             parts = code_parts(
-                candidate, after, layers=(diag.get("inspection") or {}).get("layers") or [],
+                candidate, after, layers=diag.inspection.layers if diag else (),
                 task=exp.get("task", "classification"), metric=metric,
                 model_class=str(exp.get("model_class", "model")), schedule=schedule_info(exp),
                 baseline=before, inputs=str(exp.get("inputs") or ""),
                 outputs=str(exp.get("outputs") or ""),
                 training_step=bool(exp.get("training_step")),
                 clip_grad=bool(exp.get("clip_grad")), stack=stack,
-                temperature=bool((ver or {}).get("temperature_advised")))
+                temperature=bool(ver and ver.temperature_advised))
             if parts:
-                flavours.append({"stack": stack, "title": STACKS[stack][0], "parts": parts,
-                                 "code": full_code(parts)})
-    first = flavours[0] if flavours else {"parts": [], "code": ""}
-    return {**empty, "rows": rows, "parts": first["parts"], "code": first["code"],
-            "flavours": flavours, "summary": _change_summary(rows, metric),
-            "adopted": decision is Decision.ADOPTED,
-            "placement": None if kept else after,
-            "label": _change_label(decision, True, bool(rows)),
-            "to_decide": ((ver or {}).get("to_decide") or {}).get("text") if rows else None}
+                flavours.append(CodeFlavour(stack, STACKS[stack][0], parts, full_code(parts)))
+    change.rows, change.flavours = rows, flavours
+    change.summary = _change_summary(rows, metric)
+    change.adopted = decision is Decision.ADOPTED
+    change.placement = None if kept else after
+    change.label = _change_label(decision, True, bool(rows))
+    change.to_decide = ver.to_decide.text if rows and ver and ver.to_decide else None
+    return change
 
 
 def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
@@ -237,17 +329,17 @@ def _change_summary(rows: list[dict[str, Any]], metric: str) -> str:
     return ", ".join(words)
 
 
-def _headline(verdict: dict[str, Any], change: dict[str, Any],
+def _headline(verdict: Verdict, change: Change,
               verification: dict[str, Any] | None, metric: str) -> str:
     """The verdict and what the change measured, in one sentence with the key numbers, worded
     by the verification's decision: only a change that measured better is recommended."""
-    first = _VERDICT_PHRASES.get(verdict.get("name", ""), "The diagnosis did not finish") + "."
+    first = _VERDICT_PHRASES.get(verdict.name, "The diagnosis did not finish") + "."
     if verification is not None:
         v = verification
         numbers = (f"{v['split']} {metric} {v['before']} → {v['after']} "
                    f"({v['diff_text']}, 95 % interval {v['ci_text']}, {len(v['seeds'])} seeds)")
-        decision = Decision(change["decision"])
-        if not change["rows"]:
+        decision = Decision(change.decision)
+        if not change.rows:
             return f"{first} No change to recommend: {numbers}."
         if decision is Decision.ADOPTED:
             return f"{first} The recommended change improves {numbers}."
@@ -259,41 +351,42 @@ def _headline(verdict: dict[str, Any], change: dict[str, Any],
             return (f"{first} Keep your setup for {metric}: the change tried made no clear "
                     f"difference, {numbers}, but lowered the {v['split']} loss "
                     f"{fmt.num(v['loss_before'], '.4f')} → {fmt.num(v['loss_after'], '.4f')} "
-                    f"(95 % interval {fmt.signed(loss['ci_low'], 4)} to "
-                    f"{fmt.signed(loss['ci_high'], 4)}): a gain in loss only.")
+                    f"(95 % interval {fmt.signed(loss.ci_low, 4)} to "
+                    f"{fmt.signed(loss.ci_high, 4)}): a gain in loss only.")
         return (f"{first} Keep your setup: the change tried made no clear difference, "
                 f"{numbers}; it was not adopted.")
-    if change["rows"]:
+    if change.rows:
         return (f"{first} Tuning found a candidate change; it was not verified: the run "
                 "stopped before verification.")
     return f"{first} The run stopped before a change could be tuned and verified."
 
 
-def _kpis(verification: dict[str, Any] | None, metric: str, task: str) -> list[dict[str, Any]]:
-    """Key numbers: ``label``, ``before``, ``after``, ``note`` and ``better`` (True: the
-    recommendation is better on this figure, False: worse, None: no clear direction)."""
+def _kpis(verification: dict[str, Any] | None, metric: str, task: str) -> list[Kpi]:
+    """The key numbers of the verification (none before it)."""
     if verification is None:
         return []
     v = verification
-    better = {"improves": True, "worse": False}.get(v["verdict"])
-    out = [{"label": f"{v['split']} {metric}", "before": v["before"], "after": v["after"],
-            "note": f"mean of {len(v['seeds'])} seeds", "better": better},
-           {"label": "paired difference", "before": None, "after": v["diff_text"],
-            "note": f"95 % interval {v['ci_text']}", "better": better}]
+    better = _BETTER.get(v["verdict"])
+    out = [Kpi(f"{v['split']} {metric}", v["before"], v["after"],
+               f"mean of {len(v['seeds'])} seeds", better),
+           Kpi("paired difference", None, v["diff_text"], f"95 % interval {v['ci_text']}",
+               better)]
     if metric == "accuracy":
         loss = v["loss"]
-        out.append({"label": f"{v['split']} loss", "before": fmt.num(v["loss_before"], ".4f"),
-                    "after": fmt.num(v["loss_after"], ".4f"), "note": loss["verdict"],
-                    "better": {"improves": True, "worse": False}.get(loss["verdict"])})
-    if task == "classification" and v.get("ece_before") is not None \
-            and v.get("ece_after") is not None:
+        out.append(Kpi(f"{v['split']} loss", fmt.num(v["loss_before"], ".4f"),
+                       fmt.num(v["loss_after"], ".4f"), loss.verdict, _BETTER.get(loss.verdict)))
+    if task == "classification" and v["ece_before"] is not None \
+            and v["ece_after"] is not None:
         b, a = round(v["ece_before"], 3), round(v["ece_after"], 3)  # as shown
-        out.append({"label": "calibration error (ECE)", "before": fmt.num(b, ".3f"),
-                    "after": fmt.num(a, ".3f"),
-                    "note": "lower is better: " + ("better" if a < b else "worse"
-                                                   if a > b else "unchanged"),
-                    "better": a < b if a != b else None})
+        out.append(Kpi("calibration error (ECE)", fmt.num(b, ".3f"), fmt.num(a, ".3f"),
+                       "lower is better: " + ("better" if a < b else "worse"
+                                              if a > b else "unchanged"),
+                       a < b if a != b else None))
     return out
+
+
+#: A comparison's verdict as the direction of a key number.
+_BETTER = {"improves": True, "worse": False}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,10 +398,9 @@ _TABLE_SETTING = {"decoupled": "optimizer", "exempt_embeddings": "exempt",
                   "inject_dropout": "dropout", "min_delta": "patience_epochs"}
 
 
-def _finding_settings(finding: dict[str, Any]) -> set[str]:
-    actions = finding.get("actions") or {}
-    names = set((actions.get("set") or {}).keys()) | set((actions.get("search") or {}).keys())
-    names |= set(actions.get("tune") or [])
+def _finding_settings(finding: Finding) -> set[str]:
+    actions = finding.actions
+    names = set(actions.set.to_dict()) | set(actions.search) | set(actions.tune)
     names = {_TABLE_SETTING.get(n, n) for n in names}
     if "weight_decay" in names:
         names.add("optimizer")
@@ -327,11 +419,10 @@ def _level(value: Any, setting: str) -> float:
     return float(value or 0.0) if fmt.is_number(value) or value is None else 0.0
 
 
-def _against(finding: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _against(finding: Finding, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows that moved a parameter against the direction the finding asks for."""
-    actions = finding.get("actions") or {}
-    wanted = {**{n: 1 for n in actions.get("increase") or []},
-              **{n: -1 for n in actions.get("decrease") or []}}
+    actions = finding.actions
+    wanted = {**{n: 1 for n in actions.increase}, **{n: -1 for n in actions.decrease}}
     out = []
     for r in rows:
         sign = wanted.get(r["setting"])
@@ -349,7 +440,7 @@ def _row_text(rows: list[dict[str, Any]], metric: str) -> str:
                      f"{fmt.setting_value(r['after'], r['setting'], metric)}" for r in rows)
 
 
-def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
+def _findings(findings: list[Finding], change: Change,
               verification: dict[str, Any] | None, tuning: dict[str, Any] | None,
               metric: str) -> list[dict[str, Any]]:
     """Each finding with its effect and whether the recommended change carries it out.
@@ -363,9 +454,9 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
     out = []
     for f in findings:
         settings = _finding_settings(f)
-        rows = [r for r in change["rows"] if r["setting"] in settings]
+        rows = [r for r in change.rows if r["setting"] in settings]
         against = _against(f, rows)
-        parts = [p for p in change["parts"] if set(p.settings) & settings] if not against \
+        parts = [p for p in change.parts if set(p.settings) & settings] if not against \
             else []
         applied = _row_text(rows, metric)
         shares = [f"{name} {fmt.pct(importances[name], 0)}" for name in sorted(settings)
@@ -373,7 +464,7 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
         if not settings:
             effect = ("Advice only: regadvisor cannot make this change for you, so its effect "
                       "was not measured.")
-        elif change.get("decision") == Decision.KEPT_YOURS_WORSE.value:
+        elif change.decision == Decision.KEPT_YOURS_WORSE.value:
             effect = ("Tuned, but the best configuration measured worse than your setup, so "
                       "nothing changes.")
         elif against:
@@ -382,18 +473,18 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
                       "recommendation.")
         elif not rows:
             effect = ("Tuned, but the best configuration leaves this as it was: not part of the "
-                      "recommendation." if change["config"] else
+                      "recommendation." if change.config else
                       "Not tuned: the run stopped before tuning finished.")
         elif verification is None:
             effect = (f"Part of the candidate ({applied}); not measured, because the run "
                       "stopped before verification.")
-        elif change.get("kept_baseline"):
+        elif change.kept_baseline:
             v = verification
             effect = (f"Tried, not adopted: {applied}. The whole change tried measured "
                       f"{v['diff_text']} of {v['split']} {v['metric_name']} (95 % interval "
                       f"{v['ci_text']}): no clear difference, so your setup stays"
                       + ("; it lowered the loss (a gain in loss only)."
-                         if change.get("decision") == Decision.LOSS_ONLY.value else "."))
+                         if change.decision == Decision.LOSS_ONLY.value else "."))
         else:
             v = verification
             effect = (f"Applied: {applied}. The whole recommended change measured "
@@ -403,16 +494,16 @@ def _findings(findings: list[dict[str, Any]], change: dict[str, Any],
             effect += (" Importance in tuning: " + ", ".join(shares) + " of the objective's "
                        "variation (PED-ANOVA).")
         applied_here = bool(rows) and not against
-        out.append({**f, "effect": effect, "parts": parts, "applied": applied_here,
+        out.append({**to_plain(f), "effect": effect, "parts": parts, "applied": applied_here,
                     "badge": _badge(change) if applied_here else "advice"})
     return out
 
 
-def _badge(change: dict[str, Any]) -> str:
+def _badge(change: Change) -> str:
     """What a finding carried out by the change is part of, by the decision."""
-    if change.get("adopted"):
+    if change.adopted:
         return "in the recommendation"
-    if not change.get("verified"):
+    if not change.verified:
         return "in the candidate"
     return "in the change tried"
 
@@ -421,25 +512,25 @@ def _badge(change: dict[str, Any]) -> str:
 # Partial runs
 # ---------------------------------------------------------------------------------------------
 
-def _stopped(run: dict[str, Any]) -> str:
+def _stopped(run: RunResult) -> str:
     """Why the run is partial, with the stages that finished."""
-    error = (run.get("error") or "the run did not finish").rstrip(".") + "."
+    error = (run.error or "the run did not finish").rstrip(".") + "."
     if "finished stages" in error.lower():
         return error
-    done = [s for s in run.get("finished_stages") or [] if s != "report"]
+    done = [s for s in run.finished_stages if s != "report"]
     return error + " Finished stages: " + (", ".join(done) or "none") + "."
 
 
-def _missing(run: dict[str, Any]) -> dict[str, str]:
+def _missing(run: RunResult) -> dict[str, str]:
     """A sentence for each section whose stage left nothing in report.json."""
     why = "the run stopped before this stage (" + _stopped(run).rstrip(".") + ")."
     out = {}
-    if not run.get("diagnosis"):
+    if run.diagnosis is None:
         out["diagnosis"] = "The diagnosis did not run: " + why
         out["recommendations"] = "No recommendations: the diagnosis did not run."
-    if not run.get("tuning"):
+    if run.tuning is None:
         out["tuning"] = "Tuning did not run: " + why
-    if not run.get("verification"):
+    if run.verification is None:
         out["verification"] = "Verification did not run: " + why
         out["calibration"] = "Calibration was not measured: verification did not run."
         out["early-stopping"] = "Nothing to show: verification did not run."

@@ -1,6 +1,7 @@
 """Plots for the report: matplotlib figures returned as inline SVG, figures always closed.
 
-Each function takes plain data (lists and dicts from the RunResult) and returns an SVG string
+Each function takes parts of the RunResult (histories, trial records, calibrations) or plain
+numbers and returns an SVG string
 (``<svg …>…</svg>``), or ``None`` when there is nothing to draw. The SVG is made to sit inside
 an HTML page: no XML prologue, metadata or comments, no namespace URLs, and element ids
 prefixed per figure so that two figures in one page never share an id.
@@ -12,8 +13,8 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -21,6 +22,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from regadvisor import _format as fmt  # noqa: E402
+from regadvisor.verification.comparison import finite  # noqa: E402
+
+if TYPE_CHECKING:
+    from regadvisor.training import History
+    from regadvisor.tuning import TrialRecord
+    from regadvisor.verification import Calibration, Uncertainty
 
 __all__ = ["entropy_bars", "gap_curves", "importances", "learning_curves", "optimization_history",
            "paired_differences", "param_slice", "reliability_diagram", "seed_points", "to_svg"]
@@ -59,13 +66,13 @@ def to_svg(fig) -> str:
     return _make_inline(buf.getvalue())
 
 
-def learning_curves(histories: dict[str, dict[str, Any]], metric: str,
+def learning_curves(histories: Mapping[str, History], metric: str,
                     marks: dict[str, int] | None = None,
                     size: tuple[float, float] = (9.5, 3.3)) -> str | None:
     """Train (dashed) and validation (solid) loss and metric per epoch; one colour per run.
 
     Args:
-        histories: ``label -> History`` as report.json holds it.
+        histories: ``label -> History``.
         metric: The metric's name (``accuracy`` or ``loss``).
         marks: ``label -> epoch`` to mark with a dotted line (the restored epoch).
         size: Figure size in inches.
@@ -77,11 +84,11 @@ def learning_curves(histories: dict[str, dict[str, Any]], metric: str,
         palette = [_GREY, _BLUE, _ORANGE]
         for (label, h), fallback in zip(histories.items(), palette, strict=False):
             colour = ARM_COLOURS.get(label, fallback)
-            recs = h.get("records", [])
-            ep = [r["epoch"] for r in recs]
+            recs = h.records
+            ep = [r.epoch for r in recs]
             for ax, key in ((axes[0], "loss"), (axes[1], "metric")):
-                tr = [_nan(r[f"train_{key}"]) for r in recs]
-                va = [_nan(r[f"val_{key}"]) for r in recs]
+                tr = [_nan(getattr(r, f"train_{key}")) for r in recs]
+                va = [_nan(getattr(r, f"val_{key}")) for r in recs]
                 ax.plot(ep, tr, color=colour, linestyle="--", linewidth=1.1,
                         label=f"{label}: train")
                 ax.plot(ep, va, color=colour, linewidth=1.7, label=f"{label}: validation")
@@ -101,16 +108,16 @@ def learning_curves(histories: dict[str, dict[str, Any]], metric: str,
         return to_svg(fig)
 
 
-def gap_curves(histories: dict[str, dict[str, Any]]) -> str | None:
+def gap_curves(histories: Mapping[str, History]) -> str | None:
     """The generalisation gap, validation loss − training loss, per epoch and run."""
     if not histories:
         return None
     with matplotlib.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(4.6, 3.1))
         for label, h in histories.items():
-            recs = h.get("records", [])
-            gap = [_nan(r["val_loss"]) - _nan(r["train_loss"]) for r in recs]
-            ax.plot([r["epoch"] for r in recs], gap, color=ARM_COLOURS.get(label, _ORANGE),
+            recs = h.records
+            gap = [_nan(r.val_loss) - _nan(r.train_loss) for r in recs]
+            ax.plot([r.epoch for r in recs], gap, color=ARM_COLOURS.get(label, _ORANGE),
                     linewidth=1.7, label=label)
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xlabel("epoch")
@@ -121,31 +128,31 @@ def gap_curves(histories: dict[str, dict[str, Any]]) -> str | None:
         return to_svg(fig)
 
 
-def optimization_history(trials: Sequence[dict[str, Any]], maximize: bool, objective: str,
+def optimization_history(trials: Sequence[TrialRecord], maximize: bool, objective: str,
                          best_trial: int | None = None) -> str | None:
     """Each completed trial's value, the best so far, pruned trials marked at the bottom."""
-    done = [t for t in trials if t.get("value") is not None]
+    done = [t for t in trials if t.value is not None]
     if not done:
         return None
     with matplotlib.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(4.6, 3.1))
-        xs = [t["number"] for t in done]
-        ys = [t["value"] for t in done]
+        xs = [t.number for t in done]
+        ys = [t.value for t in done]
         best, run = [], None
         for y in ys:
             run = y if run is None else (max(run, y) if maximize else min(run, y))
             best.append(run)
         ax.scatter(xs, ys, s=16, color=_BLUE, label="completed trial", zorder=3)
         ax.step(xs, best, where="post", color=_ORANGE, label="best so far")
-        pruned = [t["number"] for t in trials if t.get("state") == "PRUNED"]
+        pruned = [t.number for t in trials if t.state == "PRUNED"]
         if pruned:
             low = min(ys)
             ax.scatter(pruned, [low] * len(pruned), marker="x", color=_GREY, s=16,
                        label="pruned (no value)")
         if best_trial is not None:
-            chosen = [t for t in done if t["number"] == best_trial]
+            chosen = [t for t in done if t.number == best_trial]
             if chosen:
-                ax.scatter([best_trial], [chosen[0]["value"]], s=80, facecolors="none",
+                ax.scatter([best_trial], [chosen[0].value], s=80, facecolors="none",
                            edgecolors=_RED, linewidths=1.5, label="winner (after re-runs)",
                            zorder=4)
         ax.set_xlabel("trial")
@@ -172,12 +179,12 @@ def importances(values: dict[str, float]) -> str | None:
         return to_svg(fig)
 
 
-def param_slice(trials: Sequence[dict[str, Any]], param: str, log: bool,
+def param_slice(trials: Sequence[TrialRecord], param: str, log: bool,
                 y_key: str = "val_loss", best_trial: int | None = None) -> str | None:
     """Validation loss (or another figure) of each completed trial against one parameter."""
-    pts = [(t["params"][param], t[y_key], t["number"]) for t in trials
-           if t.get("state") == "COMPLETE" and param in (t.get("params") or {})
-           and t.get(y_key) is not None]
+    pts = [(t.params[param], getattr(t, y_key), t.number) for t in trials
+           if t.state == "COMPLETE" and param in (t.params or {})
+           and getattr(t, y_key) is not None]
     if len(pts) < 2:
         return None
     with matplotlib.rc_context(_RC):
@@ -208,8 +215,8 @@ def seed_points(baseline: Sequence[float | None], recommended: Sequence[float | 
         scale: Multiplies every value (100 for percentages).
         intervals: ``arm label -> (low, high)`` of the mean, already scaled.
     """
-    b = [v * scale for v in baseline if v is not None and math.isfinite(v)]
-    r = [v * scale for v in recommended if v is not None and math.isfinite(v)]
+    b = [v * scale for v in finite(baseline)]
+    r = [v * scale for v in finite(recommended)]
     if not b or not r:
         return None
     with matplotlib.rc_context(_RC):
@@ -236,7 +243,7 @@ def seed_points(baseline: Sequence[float | None], recommended: Sequence[float | 
 def paired_differences(diffs: Sequence[float | None], mean: float | None, low: float | None,
                        high: float | None, label: str) -> str | None:
     """Per-seed differences (recommendation − yours), their mean and 95 % interval, and zero."""
-    d = [v for v in diffs if v is not None and math.isfinite(v)]
+    d = finite(diffs)
     if not d or mean is None or not math.isfinite(mean):
         return None
     with matplotlib.rc_context(_RC):
@@ -258,26 +265,26 @@ def paired_differences(diffs: Sequence[float | None], mean: float | None, low: f
         return to_svg(fig)
 
 
-def reliability_diagram(arms: dict[str, dict[str, Any]]) -> str | None:
+def reliability_diagram(arms: Mapping[str, Calibration | None]) -> str | None:
     """Accuracy against confidence per bin, one panel per arm, with the diagonal.
 
     Args:
-        arms: ``label -> Calibration`` as a dict (``bins`` with ``low/high/count/confidence/
-            accuracy`` and ``ece``); arms without calibration are left out.
+        arms: ``label -> Calibration`` (``bins`` with ``low/high/count/confidence/accuracy``
+            and ``ece``); arms without calibration are left out.
     """
-    arms = {k: v for k, v in arms.items() if v and v.get("bins")}
+    arms = {k: v for k, v in arms.items() if v and v.bins}
     if not arms:
         return None
     with matplotlib.rc_context(_RC):
         fig, axes = plt.subplots(1, len(arms), figsize=(4.3 * len(arms), 3.5), squeeze=False)
         for ax, (label, cal) in zip(axes[0], arms.items(), strict=True):
             colour = ARM_COLOURS.get(label, _BLUE)
-            full = [b for b in cal["bins"] if b["count"]]
-            width = full[0]["high"] - full[0]["low"] if full else 0.05
-            ax.bar([b["low"] for b in full], [b["accuracy"] for b in full], width=width,
+            full = [b for b in cal.bins if b.count]
+            width = full[0].high - full[0].low if full else 0.05
+            ax.bar([b.low for b in full], [b.accuracy for b in full], width=width,
                    align="edge", color=colour, alpha=0.75, edgecolor="white",
                    label="accuracy in the bin")
-            ax.scatter([b["confidence"] for b in full], [b["accuracy"] for b in full], s=10,
+            ax.scatter([b.confidence for b in full], [b.accuracy for b in full], s=10,
                        color="black", zorder=3, label="at the bin's mean confidence")
             ax.plot([0, 1], [0, 1], color=_RED, linestyle="--", linewidth=1,
                     label="perfect calibration")
@@ -286,7 +293,7 @@ def reliability_diagram(arms: dict[str, dict[str, Any]]) -> str | None:
             ax.set_aspect("equal")
             ax.set_xlabel("confidence (top softmax probability)")
             ax.set_ylabel("accuracy")
-            ax.set_title(f"{label}: ECE {cal['ece']:.3f}")
+            ax.set_title(f"{label}: ECE {cal.ece:.3f}")
             ax.grid(alpha=0.3)
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=7,
@@ -294,11 +301,11 @@ def reliability_diagram(arms: dict[str, dict[str, Any]]) -> str | None:
         return to_svg(fig)
 
 
-def entropy_bars(arms: dict[str, dict[str, Any]]) -> str | None:
+def entropy_bars(arms: Mapping[str, Uncertainty | None]) -> str | None:
     """Mean predictive entropy on right and on wrong predictions, per arm.
 
     Args:
-        arms: ``label -> Uncertainty`` as a dict; arms without it are left out.
+        arms: ``label -> Uncertainty``; arms without it are left out.
     """
     arms = {k: v for k, v in arms.items() if v}
     if not arms:
@@ -308,12 +315,13 @@ def entropy_bars(arms: dict[str, dict[str, Any]]) -> str | None:
         groups = ("right", "wrong")
         width = 0.8 / len(arms)
         for i, (label, u) in enumerate(arms.items()):
-            values = [u.get("entropy_correct"), u.get("entropy_wrong")]
+            values = [u.entropy_correct, u.entropy_wrong]
             xs = [g + (i - (len(arms) - 1) / 2) * width for g in range(len(groups))]
-            how = f"MC dropout, T={u['passes']}" if u.get("mc_dropout") else "one pass"
+            how = f"MC dropout, T={u.passes}" if u.mc_dropout else "one pass"
             ax.bar(xs, [_nan(v) for v in values], width=width * 0.95,
                    color=ARM_COLOURS.get(label, _BLUE), label=f"{label} ({how})")
-        top = max(u.get("max_entropy") or 0 for u in arms.values())
+        top = max((u.max_entropy for u in arms.values() if fmt.is_number(u.max_entropy)),
+                  default=0)
         if top:
             ax.axhline(top, color=_RED, linestyle="--", linewidth=1, label="uniform guess (ln C)")
         ax.set_xticks(range(len(groups)), [f"{g} predictions" for g in groups])
@@ -325,10 +333,11 @@ def entropy_bars(arms: dict[str, dict[str, Any]]) -> str | None:
         return to_svg(fig)
 
 
-def _nan(v: Any) -> float:
+def _nan(v: float | None) -> float:
     return math.nan if v is None else float(v)
 
 
-def _positive(histories: dict[str, dict[str, Any]]) -> bool:
-    return all((r.get(k) or 0) > 0 for h in histories.values() for r in h.get("records", [])
-               for k in ("train_loss", "val_loss") if r.get(k) is not None)
+def _positive(histories: Mapping[str, History]) -> bool:
+    """Every finite training and validation loss is above zero (a log scale can show them)."""
+    return all(v > 0 for h in histories.values() for r in h.records
+               for v in finite((r.train_loss, r.val_loss)))

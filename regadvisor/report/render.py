@@ -8,6 +8,7 @@ by matplotlib from numbers, with no user text in it).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from markupsafe import Markup
 
 from regadvisor import _format as fmt
 from regadvisor._io import atomic_write_text
-from regadvisor._record import to_plain
+from regadvisor._record import from_plain, to_plain
+from regadvisor.pipeline._record import RunResult
 from regadvisor.report.model import build_report_data
 
 __all__ = ["render_html", "render_report"]
@@ -47,13 +49,21 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def render_html(run: dict[str, Any]) -> str:
-    """The report as one self-contained HTML string."""
-    data = build_report_data(run)
+def _as_saved(run: RunResult | Mapping[str, Any]) -> RunResult:
+    """The record as ``report.json`` holds it: a round trip through JSON, so that the report
+    shows exactly what the file says (non-finite numbers as missing, tuples as lists)."""
+    payload = run if isinstance(run, Mapping) else to_plain(run)
+    return from_plain(RunResult, json.loads(json.dumps(payload)))
+
+
+def render_html(run: RunResult | Mapping[str, Any]) -> str:
+    """The report as one self-contained HTML string, from a RunResult (or its dict)."""
+    data = build_report_data(_as_saved(run))
     return _env().get_template("report.html.j2").render(d=data)
 
 
-def render_report(run: Any, run_dir: Path, path: Path | None = None) -> Path:
+def render_report(run: RunResult | Mapping[str, Any], run_dir: Path,
+                  path: Path | None = None) -> Path:
     """Render ``report.html`` into ``run_dir`` (or to ``path``) from a RunResult (or its dict).
 
     Returns:
@@ -63,7 +73,4 @@ def render_report(run: Any, run_dir: Path, path: Path | None = None) -> Path:
         DiskFullError: The disk filled up.
         ConfigError: The folder cannot be written.
     """
-    payload = run if isinstance(run, dict) else to_plain(run)
-    # Round-trip through JSON: the report shows exactly what report.json holds.
-    payload = json.loads(json.dumps(payload))
-    return atomic_write_text(path or Path(run_dir) / "report.html", render_html(payload))
+    return atomic_write_text(path or Path(run_dir) / "report.html", render_html(run))

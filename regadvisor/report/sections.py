@@ -1,22 +1,29 @@
-"""The report's sections below the headline, each built from its stage's part of report.json.
+"""The report's sections below the headline, each built from its stage's part of the record.
 
-Every builder takes plain dicts and returns a plain dict of values, sentences and inline SVG
-(no HTML), or ``None`` when its stage left nothing to show.
+Every builder takes the typed parts of a :class:`~regadvisor.pipeline.RunResult` (a
+:class:`~regadvisor.pipeline.Diagnosis`, :class:`~regadvisor.tuning.TuningResult`,
+:class:`~regadvisor.verification.Verification`) and returns a plain dict of values, sentences and
+inline SVG (no HTML), or ``None`` when its stage left nothing to show.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regadvisor import _format as fmt
 from regadvisor.diagnosis.curves import implied_l2
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
-from regadvisor.verification.comparison import mean_interval
-from regadvisor.verification.results import arm_ece
+from regadvisor.verification.comparison import finite, mean_interval
 from regadvisor.verification.verify import format_difference
+
+if TYPE_CHECKING:
+    from regadvisor.pipeline import Diagnosis, RunResult
+    from regadvisor.tuning import TuningResult
+    from regadvisor.verification import Calibration, Verification
 
 __all__ = ["calibration", "diagnosis", "early_stopping", "reproducibility", "tuning",
            "verification"]
@@ -24,20 +31,16 @@ __all__ = ["calibration", "diagnosis", "early_stopping", "reproducibility", "tun
 _ARMS = (("baseline", "your setup"), ("recommended", "recommendation"))
 
 
-def _finite(values: list[Any]) -> list[float]:
-    return [float(v) for v in values if v is not None and math.isfinite(v)]
-
-
-def _mean(values: list[Any]) -> float | None:
-    vals = _finite(values)
+def _mean(values: list[float | None]) -> float | None:
+    vals = finite(values)
     return statistics.fmean(vals) if vals else None
 
 
-def _judged_epochs(diag: dict[str, Any]) -> int | None:
+def _judged_epochs(diag: Diagnosis) -> int | None:
     """The epochs the verdict rests on when the diagnostic run went on past them (for
     verification), else ``None``."""
-    facts = diag.get("facts") or {}
-    trained = len((diag.get("history") or {}).get("records", []))
+    facts = diag.facts
+    trained = len(diag.history.records)
     fraction, epochs = facts.get("diagnostic_fraction"), facts.get("user_epochs")
     if not fraction or not epochs:
         return None
@@ -45,47 +48,48 @@ def _judged_epochs(diag: dict[str, Any]) -> int | None:
     return judged if 0 < judged < trained else None
 
 
-def diagnosis(diag: dict[str, Any], ver: dict[str, Any] | None, metric: str) -> dict[str, Any]:
-    """Learning curves of both arms, the gap over epochs, the diagnostic run, the inspection."""
+def diagnosis(diag: Diagnosis | None, ver: Verification | None,
+              metric: str) -> dict[str, Any] | None:
+    """Learning curves of both arms, the gap over epochs, the diagnostic run, the inspection
+    (``None`` without a diagnosis: the report then says why)."""
+    if diag is None:
+        return None
     histories, marks = {}, {}
     for key, label in _ARMS:
-        h = ((ver or {}).get("histories") or {}).get(key)
+        h = ver.histories.get(key) if ver else None
         if h:
             histories[label] = h
-            if h.get("restored_epoch") and h.get("restored_epoch") != len(h.get("records", [])):
-                marks[label] = h["restored_epoch"]
-    diag_history = {"diagnostic run (your setup)": diag["history"]} if diag.get("history") \
-        else {}
-    insp = diag.get("inspection") or {}
+            if h.restored_epoch and h.restored_epoch != len(h.records):
+                marks[label] = h.restored_epoch
+    diag_history = {"diagnostic run (your setup)": diag.history}
     return {
         "curves_svg": plots.learning_curves(histories, metric, marks) if histories else None,
         "gap_svg": plots.gap_curves(histories or diag_history),
-        "diagnostic_svg": plots.learning_curves(diag_history, metric, size=(7.5, 2.7))
-        if diag_history else None,
-        "diagnostic_epochs": len((diag.get("history") or {}).get("records", [])),
+        "diagnostic_svg": plots.learning_curves(diag_history, metric, size=(7.5, 2.7)),
+        "diagnostic_epochs": len(diag.history.records),
         "judged_epochs": _judged_epochs(diag),
         "marks": marks,
-        "inspection": insp,
-        "facts": insp.get("facts") or {},
+        "inspection": diag.inspection,
+        "facts": diag.inspection.facts,
     }
 
 
-def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
+def tuning(tun: TuningResult, metric: str) -> dict[str, Any]:
     """Optimization history, importances, slices, the trials and the search space."""
     from regadvisor.tuning import trial_counts
 
-    trials = tun.get("trials") or []
-    space = (tun.get("space") or {}).get("params") or {}
-    maximize = tun.get("direction") == "maximize"
-    best = tun.get("best_trial")
+    trials = tun.trials
+    space = tun.space.params
+    maximize = tun.direction == "maximize"
+    best = tun.best_trial
     slices = []
     for name, rng in space.items():
-        svg = plots.param_slice(trials, name, bool(rng.get("log")), best_trial=best)
+        svg = plots.param_slice(trials, name, rng.log, best_trial=best)
         if svg:
             slices.append({"param": name, "svg": svg})
     counts = trial_counts(trials)
-    imp = param_importances(trials, space, tun.get("direction", "minimize")) if space else None
-    objective = tun.get("objective") or ""
+    imp = param_importances(trials, space, tun.direction) if space else None
+    objective = tun.objective
     label = {"val_metric": f"validation {metric}", "val_loss": "validation loss"}.get(
         objective, objective)
     return {
@@ -97,61 +101,58 @@ def tuning(tun: dict[str, Any], metric: str) -> dict[str, Any]:
         "slices": slices,
         "trials": trials,
         "space": space,
-        "base": (tun.get("space") or {}).get("base") or {},
-        "recipe": next((t.get("params") or {} for t in trials
-                        if t.get("seeded") == "guide recipe"), {}),
-        "reasons": (tun.get("space") or {}).get("reasons") or {},
-        "reruns": tun.get("reruns") or [],
+        "base": tun.space.base,
+        "recipe": next((t.params or {} for t in trials if t.seeded == "guide recipe"), {}),
+        "reasons": tun.space.reasons,
+        "reruns": tun.reruns,
         "best_trial": best,
-        "best_params": tun.get("best_params") or {},
+        "best_params": tun.best_params,
         "counts": counts,
         "objective": label,
-        "direction": tun.get("direction"),
-        "sampler": tun.get("sampler"),
-        "pruner": tun.get("pruner"),
-        "seconds": tun.get("seconds"),
-        "stopped_early": tun.get("stopped_early"),
-        "notes": tun.get("notes") or [],
+        "direction": tun.direction,
+        "sampler": tun.sampler,
+        "pruner": tun.pruner,
+        "seconds": tun.seconds,
+        "stopped_early": tun.stopped_early,
+        "notes": tun.notes,
     }
 
 
-def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
+def verification(ver: Verification, metric: str) -> dict[str, Any]:
     """Per-seed points with means and intervals, the paired difference, the tables."""
     accuracy = metric == "accuracy"
     scale = 100.0 if accuracy else 1.0
     unit = " points" if accuracy else ""
-    m, loss = ver["metric"], ver["loss"]
-    values = {key: [r["metric"] for r in ver[key]["runs"]] for key, _ in _ARMS}
-    losses = {key: [r["loss"] for r in ver[key]["runs"]] for key, _ in _ARMS}
+    m, loss = ver.metric, ver.loss
+    arms = {key: getattr(ver, key) for key, _ in _ARMS}
+    values = {key: [r.metric for r in arm.runs] for key, arm in arms.items()}
+    losses = {key: [r.loss for r in arm.runs] for key, arm in arms.items()}
     intervals = {label: tuple(v * scale for v in mean_interval(values[key]))
                  for key, label in _ARMS}
-    axis = f"{ver['split']} {metric}" + (" (%)" if accuracy else "")
-    rows = []
-    for key, label in _ARMS:
-        for r in ver[key]["runs"]:
-            rows.append({"arm": label, **r})
+    axis = f"{ver.split} {metric}" + (" (%)" if accuracy else "")
+    rows = [{"arm": label, **dataclasses.asdict(r)} for key, label in _ARMS
+            for r in arms[key].runs]
 
     def diff(v: Any) -> str:
         return format_difference(v, metric).replace("-", "−") if fmt.is_number(v) else "n/a"
 
-    ece = {key: _arm_ece(ver[key]) for key, _ in _ARMS}
     return {
-        "summary": ver.get("summary", ""),
-        "warnings": ver.get("warnings") or [],
-        "split": ver["split"],
-        "seeds": ver["seeds"],
-        "sequential": ver.get("sequential"),
+        "summary": ver.summary,
+        "warnings": ver.warnings,
+        "split": ver.split,
+        "seeds": ver.seeds,
+        "sequential": ver.sequential,
         "metric_name": metric,
-        "verdict": ver["verdict"],
-        "keep_baseline": ver.get("keep_baseline", False),
+        "verdict": ver.verdict,
+        "keep_baseline": ver.keep_baseline,
         "before": fmt.metric_value(_mean(values["baseline"]), metric),
         "after": fmt.metric_value(_mean(values["recommended"]), metric),
         "loss_before": _mean(losses["baseline"]),
         "loss_after": _mean(losses["recommended"]),
-        "ece_before": ece["baseline"],
-        "ece_after": ece["recommended"],
-        "diff_text": diff(m["mean_diff"]),
-        "ci_text": f"{diff(m['ci_low'])} to {diff(m['ci_high'])}".replace(" points to", " to"),
+        "ece_before": arms["baseline"].ece,
+        "ece_after": arms["recommended"].ece,
+        "diff_text": diff(m.mean_diff),
+        "ci_text": f"{diff(m.ci_low)} to {diff(m.ci_high)}".replace(" points to", " to"),
         "metric": m,
         "loss": loss,
         "scale": scale,
@@ -160,29 +161,26 @@ def verification(ver: dict[str, Any], metric: str) -> dict[str, Any]:
         "points_svg": plots.seed_points(values["baseline"], values["recommended"], axis, scale,
                                         intervals),
         "diff_svg": plots.paired_differences(
-            [d * scale for d in _finite(m["diffs"])],
-            m["mean_diff"] * scale if fmt.is_number(m["mean_diff"]) else None,
-            m["ci_low"] * scale if fmt.is_number(m["ci_low"]) else None,
-            m["ci_high"] * scale if fmt.is_number(m["ci_high"]) else None,
+            [d * scale for d in finite(m.diffs)],
+            m.mean_diff * scale if fmt.is_number(m.mean_diff) else None,
+            m.ci_low * scale if fmt.is_number(m.ci_low) else None,
+            m.ci_high * scale if fmt.is_number(m.ci_high) else None,
             f"recommendation − your setup, {metric}" + (" (points)" if accuracy else "")),
         "loss_points_svg": plots.seed_points(
-            losses["baseline"], losses["recommended"], f"{ver['split']} loss",
+            losses["baseline"], losses["recommended"], f"{ver.split} loss",
             intervals={label: mean_interval(losses[key]) for key, label in _ARMS})
         if accuracy else None,
     }
 
 
-def _arm_ece(arm: dict[str, Any]) -> float | None:
-    return arm_ece((arm.get("calibration") or {}).get("ece"), [r.get("ece") for r in arm["runs"]])
-
-
-def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:
+def calibration(ver: Verification, task: str) -> dict[str, Any] | None:
     """ECE and reliability diagrams before and after; predictive entropy (MC dropout)."""
     if task != "classification":
         return None
-    cals = {label: ver[key].get("calibration") for key, label in _ARMS}
-    uncs = {label: ver[key].get("uncertainty") for key, label in _ARMS}
-    ece = {label: _arm_ece(ver[key]) for key, label in _ARMS}
+    arms = {label: getattr(ver, key) for key, label in _ARMS}
+    cals = {label: arm.calibration for label, arm in arms.items()}
+    uncs = {label: arm.uncertainty for label, arm in arms.items()}
+    ece = {label: arm.ece for label, arm in arms.items()}
     if all(v is None for v in ece.values()):
         return None
     first = next((c for c in cals.values() if c), None)
@@ -191,7 +189,7 @@ def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:
         b, a = round(before, 3), round(after, 3)  # as shown
         change = "lower (better calibrated)" if a < b else (
             "higher (worse calibrated)" if a > b else "unchanged")
-        sentence = (f"Expected calibration error on the {ver['split']} set: "
+        sentence = (f"Expected calibration error on the {ver.split} set: "
                     f"{before:.3f} for your setup, {after:.3f} for the recommendation: "
                     f"{change}.")
     else:
@@ -205,25 +203,27 @@ def calibration(ver: dict[str, Any], task: str) -> dict[str, Any] | None:
         "sentence": sentence,
         "scaling": _scaling(ver),
         "ece": ece,
-        "n_bins": first["n_bins"] if first else 15,
-        "n_samples": first["n_samples"] if first else None,
+        "n_bins": first.n_bins if first else 15,
+        "n_samples": first.n_samples if first else None,
         "reliability_svg": plots.reliability_diagram(cals),
         "has_bins": any(cals.values()),
         "uncertainty": {k: v for k, v in uncs.items() if v},
         "entropy_svg": plots.entropy_bars(uncs),
-        "mc_dropout": any(v and v.get("mc_dropout") for v in uncs.values()),
-        "passes": max((v["passes"] for v in uncs.values() if v), default=0),
-        "split": ver["split"],
+        "mc_dropout": any(v and v.mc_dropout for v in uncs.values()),
+        "passes": max((v.passes for v in uncs.values() if v), default=0),
+        "split": ver.split,
     }
 
 
-def _scaling(ver: dict[str, Any]) -> str:
+def _scaling(ver: Verification) -> str:
     """Temperature scaling of both arms in one sentence: T fitted on the validation set per
     seed, and the held-out ECE before and after it (empty when not measured)."""
     parts = []
     for key, label in _ARMS:
-        t = ver[key].get("temperature") or {}
-        temps, before, after = t.get("temperatures") or [], t.get("ece_before"), t.get("ece_after")
+        t = getattr(ver, key).temperature
+        if t is None:
+            continue
+        temps, before, after = t.temperatures, t.ece_before, t.ece_after
         if not temps or before is None or after is None:
             continue
         low, high = f"{min(temps):.2f}", f"{max(temps):.2f}"
@@ -232,22 +232,22 @@ def _scaling(ver: dict[str, Any]) -> str:
     if not parts:
         return ""
     text = ("With temperature scaling (the logits divided by a T fitted on the validation set "
-            f"for each seed's model, measured on the {ver['split']} set): " + "; ".join(parts)
+            f"for each seed's model, measured on the {ver.split} set): " + "; ".join(parts)
             + ".")
-    if ver.get("temperature_advised"):
+    if ver.temperature_advised:
         text += " The advice includes it: the recommended change's code fits T after training."
     return text
 
 
-def _leaning(cal: dict[str, Any] | None) -> str | None:
+def _leaning(cal: Calibration | None) -> str | None:
     """Over- or under-confident: the pooled mean confidence against the pooled accuracy."""
-    if not cal or not cal.get("bins"):
+    if not cal or not cal.bins:
         return None
-    full = [b for b in cal["bins"] if b["count"]]
-    n = sum(b["count"] for b in full)
+    full = [b for b in cal.bins if b.count]
+    n = sum(b.count for b in full)
     if not n:
         return None
-    gap = sum(b["count"] * (b["confidence"] - b["accuracy"]) for b in full) / n
+    gap = sum(b.count * (b.confidence - b.accuracy) for b in full) / n
     if abs(gap) < 0.02:
         return None
     if gap > 0:
@@ -255,67 +255,65 @@ def _leaning(cal: dict[str, Any] | None) -> str | None:
     return f"under-confident (its confidence is {-gap * 100:.0f} points below its accuracy)"
 
 
-def early_stopping(ver: dict[str, Any], diag: dict[str, Any],
+def early_stopping(ver: Verification, diag: Diagnosis | None,
                    metric: str) -> dict[str, Any] | None:
     """Best epoch, stop reason and the equivalent L2 strength λ ≈ 1/(η·t), per seed."""
-    config = ver["recommended"]["config"]
-    runs = ver["recommended"]["runs"]
-    base_runs = ver["baseline"]["runs"]
-    if not config.get("patience_epochs") or not runs:
-        return {"active": False, "baseline_best": [r["best_epoch"] for r in base_runs],
-                "baseline_epochs": [r["epochs_run"] for r in base_runs]}
-    lr = config.get("lr") or (config.get("optimizer") or {}).get("lr")
-    facts = diag.get("facts") or {}
+    config = ver.recommended.config
+    runs = ver.recommended.runs
+    base_runs = ver.baseline.runs
+    if not config.patience_epochs or not runs:
+        return {"active": False, "baseline_best": [r.best_epoch for r in base_runs],
+                "baseline_epochs": [r.epochs_run for r in base_runs]}
+    lr = config.lr or config.optimizer.lr
+    facts = diag.facts if diag else {}
     n_train, batch = facts.get("n_train"), facts.get("batch_size")
     steps_per_epoch = math.ceil(n_train / batch) if n_train and batch else None
     # Under a schedule the rate moves: sum it over the steps until the best epoch (the schedule
     # is the same on every seed; the first seed's record holds each epoch's mean rate).
-    record = (((ver.get("histories") or {}).get("recommended") or {}).get("records") or [])
-    rates = [x["lr"] for x in record if x.get("lr") is not None]
+    history = ver.histories.get("recommended")
+    rates = finite([x.lr for x in history.records]) if history else []
     scheduled = len(set(rates)) > 1
     rows = []
     for r in runs:
-        steps = r["best_epoch"] * steps_per_epoch if steps_per_epoch else None
+        steps = r.best_epoch * steps_per_epoch if steps_per_epoch else None
         if scheduled and steps:
-            implied = implied_l2(sum(rates[:r["best_epoch"]]) * steps_per_epoch)
+            implied = implied_l2(sum(rates[:r.best_epoch]) * steps_per_epoch)
         else:
             implied = implied_l2(lr * steps) if lr and steps else None
-        rows.append({**r, "steps": steps, "implied_l2": implied})
-    first = rows[0]
-    monitor = config.get("monitor", "val_metric")
+        rows.append({**dataclasses.asdict(r), "steps": steps, "implied_l2": implied})
     return {
         "active": True,
         "rows": rows,
-        "first": first,
-        "patience": config["patience_epochs"],
-        "monitor": fmt.setting_value(monitor, "monitor", metric),
+        "first": rows[0],
+        "patience": config.patience_epochs,
+        "monitor": fmt.setting_value(config.monitor, "monitor", metric),
         "lr": lr,
         "steps_per_epoch": steps_per_epoch,
-        "weight_decay": config.get("weight_decay") or 0.0,
-        "baseline_best": [r["best_epoch"] for r in base_runs],
-        "baseline_epochs": [r["epochs_run"] for r in base_runs],
+        "weight_decay": config.weight_decay or 0.0,
+        "baseline_best": [r.best_epoch for r in base_runs],
+        "baseline_epochs": [r.epochs_run for r in base_runs],
     }
 
 
-def reproducibility(run: dict[str, Any]) -> dict[str, Any]:
+def reproducibility(run: RunResult) -> dict[str, Any]:
     """Command, versions, device, seeds, timings, and where the study lives."""
-    tun = run.get("tuning") or {}
-    ver = run.get("verification") or {}
+    tun, ver = run.tuning, run.verification
+    reruns = tun.reruns if tun else []
     return {
-        "command": run.get("command") or "",
-        "versions": run.get("versions") or {},
-        "device": run.get("device", ""),
-        "seed": run.get("seed"),
-        "schema_version": run.get("schema_version"),
+        "command": run.command or "",
+        "versions": run.versions,
+        "device": run.device,
+        "seed": run.seed,
+        "schema_version": run.schema_version,
         # The report's own rendering time is in report.json; it cannot be in the page it times.
-        "timings": {k: v for k, v in (run.get("timings") or {}).items() if k != "report"},
-        "verification_seeds": ver.get("seeds") or [],
+        "timings": {k: v for k, v in run.timings.items() if k != "report"},
+        "verification_seeds": ver.seeds if ver else [],
         # A re-run's seeds start with its trial's (the trials' seed), then its extra seeds.
-        "trial_seeds": sorted({r["seeds"][0] for r in tun.get("reruns") or [] if r.get("seeds")}),
-        "rerun_seeds": sorted({s for r in tun.get("reruns") or [] for s in r.get("seeds", [])[1:]}),
-        "storage": tun.get("storage"),
-        "study_name": tun.get("study_name"),
-        "status": run.get("status", "partial"),
+        "trial_seeds": sorted({r.seeds[0] for r in reruns if r.seeds}),
+        "rerun_seeds": sorted({s for r in reruns for s in r.seeds[1:]}),
+        "storage": tun.storage if tun else None,
+        "study_name": tun.study_name if tun else None,
+        "status": run.status,
         # "report" is appended after the page is rendered: leave it out, like its timing.
-        "finished_stages": [x for x in run.get("finished_stages") or [] if x != "report"],
+        "finished_stages": [x for x in run.finished_stages if x != "report"],
     }

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Z975", "Comparison", "format_difference", "held_out_noise", "mean_interval",
-           "paired_comparison", "t975"]
+__all__ = ["Z975", "Comparison", "finite", "format_difference", "held_out_noise",
+           "mean_interval", "paired_comparison", "t975"]
 
 #: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
 Z975 = 1.959963984540054
@@ -22,10 +22,16 @@ def t975(df: int) -> float:
     return float(t.ppf(0.975, df))
 
 
+def finite(values: Iterable[float | None]) -> list[float]:
+    """The finite ``values`` as floats, in order: a seed that diverged (NaN, or ``None`` in a
+    record) is left out of a mean."""
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
 def mean_interval(values: Sequence[float | None]) -> tuple[float, float]:
     """The 95 % t interval of the mean of the finite ``values`` (the mean twice with one value;
     NaN twice with none): one arm's seeds, as the report plots them."""
-    vals = [float(v) for v in values if v is not None and math.isfinite(v)]
+    vals = finite(values)
     if not vals:
         return math.nan, math.nan
     mean = statistics.fmean(vals)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from regadvisor.training.config import RegConfig
 from regadvisor.training.history import History
 from regadvisor.verification.calibration import Calibration, TemperatureScaling, Uncertainty
-from regadvisor.verification.comparison import Comparison
+from regadvisor.verification.comparison import Comparison, finite
 from regadvisor.verification.decision import Decision, SeedsToDecide
 from regadvisor.verification.sequential import Sequential
 
@@ -28,7 +28,7 @@ def arm_ece(pooled: float | None, seed_eces: Iterable[float | None]) -> float | 
     """
     if pooled is not None:
         return pooled
-    values = [v for v in seed_eces if v is not None and math.isfinite(v)]
+    values = finite(seed_eces)
     return statistics.fmean(values) if values else None
 
 
@@ -80,7 +80,7 @@ class ArmResult:
         return [getattr(r, key) for r in self.runs]
 
     def mean(self, key: str) -> float:
-        vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
+        vals = finite(self.values(key))
         return statistics.fmean(vals) if vals else math.nan
 
     @property
@@ -90,7 +90,7 @@ class ArmResult:
                        self.values("ece"))
 
     def std(self, key: str) -> float:
-        vals = [v for v in self.values(key) if v is not None and math.isfinite(v)]
+        vals = finite(self.values(key))
         return statistics.stdev(vals) if len(vals) >= 2 else 0.0
 
 

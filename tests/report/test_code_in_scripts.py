@@ -57,10 +57,10 @@ def flavour_code(run_dir: Path, stack: str | None = None) -> str:
     """The report's code for ``stack`` (a key of ``regadvisor.report.code.STACKS``; None: the
     first flavour, the user's own stack)."""
     change = build_report_data(json.loads((run_dir / "report.json").read_text())).change
-    assert change["code"], "the report has no code for the recommendation"
+    assert change.code, "the report has no code for the recommendation"
     if stack is None:
-        return change["code"]
-    return next(f["code"] for f in change["flavours"] if f["stack"] == stack)
+        return change.code
+    return next(f.code for f in change.flavours if f.stack == stack)
 
 
 def check_lands_where_verified(run_dir: Path, script: str, folder: Path,
@@ -123,7 +123,7 @@ def plateau_run(tmp_path_factory) -> Path:
 
 def test_plain_loop_with_reduce_on_plateau_stepped_each_epoch(plateau_run, tmp_path):
     results = check_lands_where_verified(plateau_run, "plain_plateau.py", tmp_path)
-    code = build_report_data(json.loads((plateau_run / "report.json").read_text())).change["code"]
+    code = build_report_data(json.loads((plateau_run / "report.json").read_text())).change.code
     assert "lr_scheduler.step(val_loss)" in code
     # Stepped with the validation loss after each epoch: the rate stays constant within an
     # epoch and was halved at least once, in the pasted script as in regadvisor's own run.
@@ -145,7 +145,7 @@ def step_run(tmp_path_factory) -> Path:
 
 def test_plain_loop_through_the_users_own_step_and_clipping(step_run, tmp_path):
     run = json.loads((step_run / "report.json").read_text())
-    code = build_report_data(run).change["code"]
+    code = build_report_data(run).change.code
     # The header names the user's step and clipping; the loop trains through them: the step's
     # loss (CE + the auxiliary term), clip_grad between backward and the optimizer step.
     header = [line for line in code.splitlines() if line.startswith("#")]
@@ -295,7 +295,7 @@ def test_trainer_code_from_a_real_advise_in_a_trainer_script(bert_run, tmp_path)
     from regadvisor.examples import bert_tokens
 
     run = json.loads((bert_run / "report.json").read_text())
-    assert build_report_data(run).change["flavours"][0]["stack"] == "transformers"
+    assert build_report_data(run).change.flavours[0].stack == "transformers"
     code = flavour_code(bert_run, "transformers")
     recommended = run["placements"]["recommended"]
     config, placed = recommended["config"], recommended["placement"]

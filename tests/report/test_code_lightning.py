@@ -27,8 +27,8 @@ def test_lightning_code_trains_in_the_users_trainer_where_verified(lightning_run
     run = json.loads((lightning_run / "report.json").read_text())
     data = build_report_data(run)
     # The user's own stack first: Lightning code, then the plain loop.
-    assert [f["stack"] for f in data.change["flavours"]] == ["lightning", "torch"]
-    code = data.change["code"]
+    assert [f.stack for f in data.change.flavours] == ["lightning", "torch"]
+    code = data.change.code
     assert "trainer.fit(model, datamodule=datamodule)" in code
     results = check_lands_where_verified(lightning_run, "lightning_digits.py", tmp_path)
     config = run["placements"]["recommended"]["config"]  # the change the code is for

@@ -10,8 +10,8 @@ import pytest
 
 from regadvisor._io import FILE_MODE
 from regadvisor.pipeline import judge
-from regadvisor.report.model import _findings
-from regadvisor.rules import load_rules
+from regadvisor.report.model import Change, _findings
+from regadvisor.rules import Actions, Finding, load_rules
 from regadvisor.training import RegConfig
 from regadvisor.tuning import build_space, config_for
 from tests.diagnosis.test_rules_table import facts
@@ -38,11 +38,11 @@ def test_the_users_own_no_decay_groups_are_kept_in_config_table_and_code(grouped
     assert history["decay_params"] == candidate["placement"]["decay"]
     data = report_data(grouped_run)
     # Whatever the decision, the change shown (recommended or tried) is the candidate's.
-    rows = {r["setting"]: r for r in data.change["rows"]}
+    rows = {r["setting"]: r for r in data.change.rows}
     if "exempt" in rows:
         assert "4.weight" in str(rows["exempt"]["after"]["kept"])
-    assert "keep_undecayed = {'4.weight'}" in data.change["code"]
-    _check_code_builds_the_placement(data.change["code"], _load_grouped(),
+    assert "keep_undecayed = {'4.weight'}" in data.change.code
+    _check_code_builds_the_placement(data.change.code, _load_grouped(),
                                      candidate["config"], candidate["placement"])
     html = (grouped_run / "report.html").read_text()
     assert "also exempt as in your setup: 4.weight" in html or "exempt" not in rows
@@ -87,16 +87,18 @@ def test_no_verdict_searches_coupled_l2_or_decays_biases(verdict_facts):
     assert set(placed.no_decay) == {"0.bias", "1.weight", "1.bias", "3.bias"}
 
 
-def _finding(rule_id: str, increase=(), decrease=()) -> dict:
-    return {"rule_id": rule_id, "title": rule_id, "advice": "", "why": "", "evidence": {},
-            "actions": {"set": {}, "search": {"weight_decay": {"low": 1e-4, "high": 0.3}},
-                        "tune": ["weight_decay"], "increase": list(increase),
-                        "decrease": list(decrease)}}
+def _finding(rule_id: str, increase=(), decrease=()) -> Finding:
+    actions = Actions.model_validate(
+        {"set": {}, "search": {"weight_decay": {"low": 1e-4, "high": 0.3}},
+         "tune": ["weight_decay"], "increase": list(increase), "decrease": list(decrease)})
+    return Finding(rule_id=rule_id, title=rule_id, priority=50, advice="", why="", evidence={},
+                   actions=actions, snippet=None, source="", condition="", file="")
 
 
 def test_a_finding_is_not_credited_with_a_change_the_other_way():
-    change = {"rows": [{"setting": "weight_decay", "before": 0.01, "after": 0.0002}],
-              "parts": [], "kept_baseline": False, "config": {"weight_decay": 0.0002}}
+    change = Change(config=RegConfig(weight_decay=0.0002), verified=True, kept_baseline=False,
+                    decision=None, label="",
+                    rows=[{"setting": "weight_decay", "before": 0.01, "after": 0.0002}])
     verification = {"diff_text": "+1.00 points", "split": "test", "metric_name": "accuracy",
                     "ci_text": "+0.5 to +1.5"}
     stronger, lower = _findings([_finding("stronger-weight-decay", increase=["weight_decay"]),
@@ -128,7 +130,7 @@ def test_regression_report_names_the_loss_once(regression_run):
 
 def test_a_model_without_dropout_is_not_said_to_have_some(small_run):
     data = report_data(small_run)
-    rows = {r["setting"]: r for r in data.change["rows"]}
+    rows = {r["setting"]: r for r in data.change.rows}
     if "dropout" in rows:
         assert rows["dropout"]["before"] is None
         html = (small_run / "report.html").read_text()
@@ -162,8 +164,8 @@ def test_patience_at_or_beyond_the_run_is_early_stopping_off_everywhere(tmp_path
     settings = [row["setting"] for row in result.recommendation.tried]
     assert settings and "patience_epochs" not in settings and "monitor" not in settings
     data = report_data(tmp_path)
-    assert "early stopping" not in data.change["summary"]
-    assert data.change["code"] and "EarlyStopping" not in data.change["code"]
+    assert "early stopping" not in data.change.summary
+    assert data.change.code and "EarlyStopping" not in data.change.code
     assert not data.early_stopping["active"]
     assert "patience" not in (tmp_path / "report.html").read_text().split(
         '<section id="change">')[1].split("</section>")[0]

@@ -57,6 +57,6 @@ def test_the_code_snippet_keeps_user_text_in_comments(hostile_run):
     line = next(x for x in code.splitlines() if "For your" in x)
     assert line.lstrip().startswith("# ") and payload("model") in line
     # Wherever the class name appears (the header names `model` by it too), it is in a comment.
-    emitted = report_data(hostile_run).change["code"]
+    emitted = report_data(hostile_run).change.code
     lines = [x for x in emitted.splitlines() if payload("model") in x]
     assert len(lines) >= 2 and all(x.lstrip().startswith("#") for x in lines)

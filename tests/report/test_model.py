@@ -26,18 +26,18 @@ def test_headline_and_key_numbers_come_from_the_run(small_run):
     assert f"{sum(base) / len(base):.1%}".replace("%", " %") in data.headline
     assert f"{sum(rec) / len(rec):.1%}".replace("%", " %") in data.headline
     assert f"{ver['metric']['ci_low'] * 100:+.2f}".replace("-", "−") in data.headline
-    labels = [k["label"] for k in data.kpis]
+    labels = [k.label for k in data.kpis]
     assert labels == ["test accuracy", "paired difference", "test loss",
                       "calibration error (ECE)"]
     ece = data.kpis[-1]
-    assert ece["before"] == f"{ver['baseline']['calibration']['ece']:.3f}"
+    assert ece.before == f"{ver['baseline']['calibration']['ece']:.3f}"
     shown = [round(ver[arm]["calibration"]["ece"], 3) for arm in ("baseline", "recommended")]
-    assert ece["better"] == (None if shown[0] == shown[1] else shown[1] < shown[0])
+    assert ece.better == (None if shown[0] == shown[1] else shown[1] < shown[0])
     # The change table lists what changed, in the reader's words, and no no-op rows.
-    settings = [r["setting"] for r in data.change["rows"]]
+    settings = [r["setting"] for r in data.change.rows]
     assert settings[:2] == ["optimizer", "weight_decay"] and "decoupled" not in settings
-    assert data.change["verified"]
-    assert data.change["kept_baseline"] == (ver["verdict"] != "improves")
+    assert data.change.verified
+    assert data.change.kept_baseline == (ver["verdict"] != "improves")
     assert data.missing == {}
 
 
@@ -83,11 +83,11 @@ def test_a_record_without_a_decision_derives_it_from_the_verdicts(small_run):
         run["verification"]["verdict"], stored)
     old = build_report_data(_with_decision(run, None))
     assert old.headline == build_report_data(run).headline
-    assert old.change["decision"] == stored
+    assert old.change.decision == stored
     undecided = _with_decision(run, None)
     undecided["verification"]["verdict"] = undecided["verification"]["metric"]["verdict"] = \
         "no clear difference"
-    assert build_report_data(undecided).change["decision"] == "tried-not-adopted"
+    assert build_report_data(undecided).change.decision == "tried-not-adopted"
 
 
 def test_tuning_importances_and_slices(small_run):
@@ -144,7 +144,7 @@ def test_calibration_and_early_stopping_sections(small_run):
 def test_regression_report_has_no_accuracy_or_calibration(regression_run):
     data = report_data(regression_run)
     assert data.calibration is None
-    assert [k["label"] for k in data.kpis] == ["test loss", "paired difference"]
+    assert [k.label for k in data.kpis] == ["test loss", "paired difference"]
     assert "accuracy" not in data.headline
     assert data.verification["loss_points_svg"] is None
 
@@ -153,10 +153,10 @@ def test_partial_reports_say_what_is_missing(partial_runs):
     early = report_data(partial_runs["after-diagnosis"])
     assert early.status == "partial" and early.notes[0].startswith("This report is partial")
     assert set(early.missing) == {"tuning", "verification", "calibration", "early-stopping"}
-    assert early.tuning is None and early.change["rows"] == []
+    assert early.tuning is None and early.change.rows == []
     late = report_data(partial_runs["after-tuning"])
     assert set(late.missing) == {"verification", "calibration", "early-stopping"}
-    assert not late.change["verified"] and late.change["rows"]
+    assert not late.change.verified and late.change.rows
     assert "not verified" in late.headline
 
 
@@ -182,7 +182,7 @@ def test_report_json_without_calibration_data_still_renders(small_run):
     assert data.calibration["ece"]["your setup"] == pytest.approx(
         sum(r["ece"] for r in runs) / len(runs))
     assert data.calibration["reliability_svg"] is None and data.calibration["uncertainty"] == {}
-    assert data.kpis[-1]["label"] == "calibration error (ECE)"
+    assert data.kpis[-1].label == "calibration error (ECE)"
 
 
 BASE = {"optimizer": {"name": "Adam", "lr": 1e-3}, "weight_decay": 0.0, "decoupled": False,

@@ -91,7 +91,7 @@ def test_the_whole_change_runs_on_the_users_model(small_run):
     assert placement["dropout_injected"] == \
         run["verification"]["histories"]["recommended"]["dropout_injected"]
     assert config["weight_decay"] > 0 and config["dropout"] and config["patience_epochs"]
-    ns = _check_code_builds_the_placement(data.change["code"], _load("small_experiment").model(),
+    ns = _check_code_builds_the_placement(data.change.code, _load("small_experiment").model(),
                                           config, placement)
 
     # The optimizer: AdamW, the tuned λ on the weights, none on biases — the same split as the
@@ -120,7 +120,7 @@ def test_the_whole_change_runs_on_the_users_model(small_run):
     train_loader, val_loader, _ = user.data()
     trained = {"model": user.model(), "train_loader": train_loader, "val_loader": val_loader,
                "criterion": nn.CrossEntropyLoss()}
-    exec(compile(data.change["code"], "<emitted>", "exec"), trained)  # noqa: S102
+    exec(compile(data.change.code, "<emitted>", "exec"), trained)  # noqa: S102
     assert trained["model"] is not None and any(
         isinstance(m, nn.Dropout) for m in trained["model"].modules())
 

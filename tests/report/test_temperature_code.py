@@ -59,7 +59,7 @@ def test_other_stacks_get_the_fit_as_a_function_to_call(stack):
 def test_the_report_adds_the_temperature_part_where_verification_advises_it(small_run):
     run = json.loads((small_run / "report.json").read_text())
     assert not run["verification"]["temperature_advised"]
-    assert "temperature" not in [p.key for p in build_report_data(run).change["parts"]]
+    assert "temperature" not in [p.key for p in build_report_data(run).change.parts]
     # Both arms' T and ECE before and after scaling, in the calibration section.
     scaling = build_report_data(run).calibration["scaling"]
     ts = run["verification"]["recommended"]["temperature"]
@@ -70,8 +70,8 @@ def test_the_report_adds_the_temperature_part_where_verification_advises_it(smal
     data = build_report_data(run)
     assert "The advice includes it" in data.calibration["scaling"]
     change = data.change
-    if not change["parts"]:
+    if not change.parts:
         pytest.skip("this run kept the user's setup: no code to add to")
-    assert change["parts"][-1].key == "temperature"
+    assert change.parts[-1].key == "temperature"
     assert "temperature = fit_temperature(*validation_logits(model, val_loader))" in \
-        change["code"]
+        change.code

@@ -15,11 +15,12 @@ import optuna
 import pytest
 
 from regadvisor.report.importance import EVALUATOR, param_importances
+from regadvisor.tuning import ParamRange, TrialRecord
 from regadvisor.tuning.settings import make_sampler, sampler_text
 
-SPACE = {"weight_decay": {"low": 1e-5, "high": 1e-1, "log": True},
-         "dropout": {"low": 0.0, "high": 0.5, "log": False},
-         "patience_epochs": {"low": 3, "high": 30, "log": False}}
+SPACE = {"weight_decay": ParamRange("weight_decay", 1e-5, 1e-1, log=True),
+         "dropout": ParamRange("dropout", 0.0, 0.5),
+         "patience_epochs": ParamRange("patience_epochs", 3, 30)}
 
 
 def test_the_sampler_runs_with_the_settings_the_report_names():
@@ -31,7 +32,7 @@ def test_the_sampler_runs_with_the_settings_the_report_names():
     assert f"n_startup_trials={sampler._n_startup_trials}" in text
 
 
-def _trials(n: int = 30) -> list[dict]:
+def _trials(n: int = 30) -> list[TrialRecord]:
     rng = random.Random(0)
     out = []
     for i in range(n):
@@ -40,8 +41,8 @@ def _trials(n: int = 30) -> list[dict]:
         pat = rng.randint(3, 30)
         # The value depends strongly on weight decay, weakly on dropout, not on patience.
         value = 0.9 - 0.05 * abs(wd ** 0.25 - 0.3) * 10 - 0.02 * p + rng.gauss(0, 0.002)
-        out.append({"number": i, "state": "COMPLETE", "value": value,
-                    "params": {"weight_decay": wd, "dropout": p, "patience_epochs": pat}})
+        out.append(TrialRecord(number=i, state="COMPLETE", value=value,
+                               params={"weight_decay": wd, "dropout": p, "patience_epochs": pat}))
     return out
 
 
@@ -61,8 +62,8 @@ def test_importances_are_ped_anova_whatever_the_default():
                  "dropout": FloatDistribution(0.0, 0.5),
                  "patience_epochs": IntDistribution(3, 30)}
         for t in trials:
-            study.add_trial(optuna.trial.create_trial(params=t["params"], distributions=dists,
-                                                      value=t["value"]))
+            study.add_trial(optuna.trial.create_trial(params=t.params, distributions=dists,
+                                                      value=t.value))
         expected = optuna.importance.get_param_importances(
             study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
     total = sum(expected.values())

@@ -1,6 +1,6 @@
 """The recommended change as code that runs in the user's own script, one flavour per stack.
 
-The code is plain text built from the recommended RegConfig (as saved in report.json) and its
+The code is plain text built from the recommended RegConfig (as the record holds it) and its
 placement in the user's model (the parameter names of the decay and no-decay groups, the dropout
 modules set or the layers that get dropout in front), the same placement regadvisor's training
 loop applied. Each flavour is written for one way of training and uses that stack's own knobs:
@@ -19,8 +19,8 @@ A flavour is one function ``CodeContext -> list[CodePart]`` in :data:`STACKS`; e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from regadvisor.report.code._common import CodePart, ScheduleInfo, full_code, schedule_info
 from regadvisor.report.code._context import CodeContext
@@ -28,6 +28,10 @@ from regadvisor.report.code._lightning import lightning_trainer
 from regadvisor.report.code._temperature import temperature_part
 from regadvisor.report.code._torch import torch_loop
 from regadvisor.report.code._transformers import transformers_trainer
+
+if TYPE_CHECKING:
+    from regadvisor.diagnosis.inspect import LayerInfo
+    from regadvisor.training import Placement, RegConfig
 
 __all__ = ["STACKS", "CodeContext", "CodePart", "ScheduleInfo", "code_parts", "full_code",
            "schedule_info", "stacks_for"]
@@ -51,26 +55,28 @@ def stacks_for(experiment: dict[str, Any]) -> list[str]:
     return ["torch"]
 
 
-def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
-               layers: Sequence[dict[str, Any]] = (), task: str = "classification",
+def code_parts(config: RegConfig | Mapping[str, Any], placement: Placement | Mapping[str, Any], *,
+               layers: Sequence[LayerInfo] = (), task: str = "classification",
                metric: str = "accuracy", model_class: str = "model",
-               schedule: ScheduleInfo | None = None, baseline: dict[str, Any] | None = None,
+               schedule: ScheduleInfo | None = None,
+               baseline: RegConfig | Mapping[str, Any] | None = None,
                inputs: str = "", outputs: str = "", training_step: bool = False,
                clip_grad: bool = False, stack: str = "torch",
                temperature: bool = False) -> list[CodePart]:
     """The recommended configuration as code for one stack, in the order a script defines it.
 
     Args:
-        config: The recommended RegConfig as a dict.
+        config: The recommended RegConfig (or its dict, as report.json holds it).
         placement: Where that configuration puts weight decay and dropout in the user's model
-            (:class:`regadvisor.training.Placement` as a dict): the code rebuilds exactly it.
+            (a :class:`regadvisor.training.Placement`, or its dict): the code rebuilds exactly
+            it.
         layers: The inspection's layers (for the shapes named in comments).
         task: ``classification`` or ``regression``.
         metric: The user's metric (``accuracy`` or ``loss``).
         model_class: The model's class name, for the comments.
         schedule: The user's learning-rate schedule (see :func:`schedule_info`), stepped in the
             code as the user's training steps it; None without one.
-        baseline: The user's own configuration as a dict: a setting it already has (the
+        baseline: The user's own configuration (or its dict): a setting it already has (the
             augmentation strength of their ``data()``) needs no code.
         inputs: How a batch's inputs reach the model, as the experiment record says.
         outputs: What the model returns and where its logits are read, as the experiment
@@ -90,11 +96,23 @@ def code_parts(config: dict[str, Any], placement: dict[str, Any], *,
     if stack not in STACKS:
         raise ValueError(f"The 'stack' parameter of code_parts must be one of "
                          f"{', '.join(map(repr, STACKS))}. Got {stack!r} instead.")
-    ctx = CodeContext(config=config, placement=placement, layers=tuple(layers), task=task,
+    ctx = CodeContext(config=_typed("RegConfig", config),
+                      placement=_typed("Placement", placement), layers=tuple(layers), task=task,
                       metric=metric, model_class=model_class, schedule=schedule,
-                      baseline=baseline, inputs=inputs, outputs=outputs,
+                      baseline=None if baseline is None else _typed("RegConfig", baseline),
+                      inputs=inputs, outputs=outputs,
                       training_step=training_step, clip_grad=clip_grad)
     parts = STACKS[stack][1](ctx)
     if parts and temperature and ctx.classification:
         parts.append(temperature_part(ctx, stack))
     return parts
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A RegConfig or Placement given as its dict (as report.json holds it) rebuilt as one."""
+    if not isinstance(value, Mapping):
+        return value
+    from regadvisor._record import from_plain
+    from regadvisor.training import Placement, RegConfig
+
+    return from_plain({"RegConfig": RegConfig, "Placement": Placement}[name], value)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from regadvisor.report.code._common import ScheduleInfo
+
+if TYPE_CHECKING:
+    from regadvisor.diagnosis.inspect import LayerInfo
+    from regadvisor.training import Placement, RegConfig
 
 __all__ = ["CodeContext"]
 
@@ -17,16 +21,16 @@ class CodeContext:
     setup.
 
     Attributes:
-        config: The recommended RegConfig as a dict.
-        placement: Where that configuration puts weight decay and dropout in the user's model
-            (:class:`regadvisor.training.Placement` as a dict): the code rebuilds exactly it.
+        config: The recommended RegConfig.
+        placement: Where that configuration puts weight decay and dropout in the user's model:
+            the code rebuilds exactly it.
         layers: The inspection's layers (for the shapes named in comments).
         task: ``classification`` or ``regression``.
         metric: The user's metric (``accuracy`` or ``loss``).
         model_class: The model's class name, for the comments.
         schedule: The user's learning-rate schedule, or None.
-        baseline: The user's own configuration as a dict (a setting it already has needs no
-            code), or None.
+        baseline: The user's own configuration (a setting it already has needs no code), or
+            None.
         inputs: How a batch's inputs reach the model, in the experiment record's words
             (``"2 tensors, called as model(*inputs)"``, ``", read from each batch by
             batch(b)"`` appended when the experiment defines ``batch``).
@@ -38,14 +42,14 @@ class CodeContext:
             pass and the optimizer step.
     """
 
-    config: dict[str, Any]
-    placement: dict[str, Any]
-    layers: Sequence[dict[str, Any]] = ()
+    config: RegConfig
+    placement: Placement
+    layers: Sequence[LayerInfo] = ()
     task: str = "classification"
     metric: str = "accuracy"
     model_class: str = "model"
     schedule: ScheduleInfo | None = None
-    baseline: dict[str, Any] | None = None
+    baseline: RegConfig | None = None
     inputs: str = ""
     outputs: str = ""
     training_step: bool = False
@@ -57,14 +61,15 @@ class CodeContext:
 
     @property
     def decays(self) -> bool:
-        return float(self.config.get("weight_decay") or 0.0) > 0
+        return float(self.config.weight_decay) > 0
 
     @property
     def changes_training(self) -> bool:
         """The learning rate or the number of epochs differs from the user's."""
         if self.baseline is None:
             return False
-        return any(self.config.get(k) != self.baseline.get(k) for k in ("lr", "max_epochs"))
+        return any(getattr(self.config, k) != getattr(self.baseline, k)
+                   for k in ("lr", "max_epochs"))
 
     @property
     def batch_fn(self) -> bool:
@@ -99,12 +104,12 @@ class CodeContext:
     def keep_undecayed(self) -> list[str]:
         """Parameters exempt from decay (and from L1) that the bias-and-1-D rule does not
         exempt: embedding tables, and those the user's own optimizer leaves undecayed."""
-        return list(self.placement.get("no_decay_extra") or [])
+        return list(self.placement.no_decay_extra)
 
     @property
     def keep_why(self) -> str:
         """Why those parameters are undecayed, for a comment."""
-        own = set(self.config.get("no_decay") or [])
+        own = set(self.config.no_decay)
         keep = self.keep_undecayed
         parts = []
         if any(n not in own for n in keep):

@@ -50,7 +50,7 @@ def lightning_trainer(ctx: CodeContext) -> list[CodePart]:
 
 
 def _on_loss(ctx: CodeContext) -> bool:
-    return ctx.config.get("monitor") == "val_loss" or not ctx.classification
+    return ctx.config.monitor == "val_loss" or not ctx.classification
 
 
 def _header(ctx: CodeContext, keys: set[str]) -> CodePart:
@@ -78,20 +78,19 @@ def _header(ctx: CodeContext, keys: set[str]) -> CodePart:
 def _optimizer(ctx: CodeContext) -> CodePart | None:
     """``with_param_groups(model)``: the module's configure_optimizers on the param groups."""
     config, placement = ctx.config, ctx.placement
-    wd = float(config.get("weight_decay") or 0.0)
+    wd = float(config.weight_decay)
     if wd <= 0:
         return None
-    user = (config.get("optimizer") or {}).get("name", "Adam")
-    built = placement.get("optimizer") or user
-    kwargs = placement.get("optimizer_kwargs") or {}
+    user = config.optimizer.name
+    built = placement.optimizer or user
+    kwargs = placement.optimizer_kwargs
     decoupled = (user != built and built == "AdamW") or bool(kwargs.get("decoupled_weight_decay"))
     extra = ', "decoupled_weight_decay": True' if decoupled else ""
     lr = ""
-    if ctx.baseline is not None and config.get("lr") is not None \
-            and config.get("lr") != ctx.baseline.get("lr"):
-        lr = f', "lr": {float(config["lr"])!r}'
+    if ctx.baseline is not None and config.lr is not None and config.lr != ctx.baseline.lr:
+        lr = f', "lr": {float(config.lr)!r}'
     keep = ctx.keep_undecayed
-    by_rule = config.get("exempt") == "bias_and_norm"
+    by_rule = config.exempt == "bias_and_norm"
     test = " or ".join(([RULE] if by_rule else []) + (["name in keep_undecayed"] if keep else []))
     test = test or "False"
     lines = [
@@ -103,8 +102,8 @@ def _optimizer(ctx: CodeContext) -> CodePart | None:
         + ("biases and 1-D parameters (norm scales and shifts)" if by_rule
            else "the parameters you exempt") + (" nor on keep_undecayed." if keep and by_rule
                                                  else "."),
-        f"    #   decayed:     {names(list(placement.get('decay') or []))}",
-        f"    #   not decayed: {names(list(placement.get('no_decay') or []))}",
+        f"    #   decayed:     {names(list(placement.decay))}",
+        f"    #   not decayed: {names(list(placement.no_decay))}",
     ]
     if keep:
         lines.append(f"    keep_undecayed = {{{', '.join(repr(one_line(n)) for n in keep)}}}"
@@ -135,7 +134,7 @@ def _optimizer(ctx: CodeContext) -> CodePart | None:
 
 
 def _l1(ctx: CodeContext) -> CodePart | None:
-    l1 = float(ctx.config.get("l1") or 0.0)
+    l1 = float(ctx.config.l1)
     if l1 <= 0:
         return None
     keep = ctx.keep_undecayed
@@ -161,7 +160,7 @@ def _l1(ctx: CodeContext) -> CodePart | None:
 
 
 def _early_stopping(ctx: CodeContext) -> CodePart | None:
-    patience = ctx.config.get("patience_epochs")
+    patience = ctx.config.patience_epochs
     if patience is None:
         return None
     on_loss = _on_loss(ctx)
@@ -204,7 +203,7 @@ def _early_stopping(ctx: CodeContext) -> CodePart | None:
     else:
         lines.append(f'        module.log("{SCORE}", self.hits / self.n - loss / (1 + loss) / '
                      "self.n)")
-    delta = float(ctx.config.get("min_delta") or 0.0)
+    delta = float(ctx.config.min_delta)
     mode = '"min"' if on_loss else '"max"'
     figure = "validation loss" if on_loss else "validation accuracy"
     lines += [
@@ -237,9 +236,8 @@ def _training(ctx: CodeContext, keys: set[str]) -> CodePart:
     if "early_stopping" in keys:
         lines.append("callbacks = regularized_callbacks()")
         lines.append("trainer.callbacks.extend(callbacks)")
-    if ctx.baseline is not None and ctx.config.get("max_epochs") != ctx.baseline.get(
-            "max_epochs"):
-        lines.append(f"trainer.fit_loop.max_epochs = {int(ctx.config['max_epochs'])}")
+    if ctx.baseline is not None and ctx.config.max_epochs != ctx.baseline.max_epochs:
+        lines.append(f"trainer.fit_loop.max_epochs = {int(ctx.config.max_epochs)}")
     lines.append("trainer.fit(model, datamodule=datamodule)")
     imports: tuple[str, ...] = ()
     if "early_stopping" in keys:

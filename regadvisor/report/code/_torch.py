@@ -15,6 +15,7 @@ runs between the backward pass and the optimizer step, as in regadvisor's loop.
 
 from __future__ import annotations
 
+from regadvisor._record import to_plain
 from regadvisor.report.code._common import CodePart, expected_names, g, names, one_line
 from regadvisor.report.code._context import CodeContext
 from regadvisor.training.param_groups import EXEMPT_CODE
@@ -85,17 +86,17 @@ def _header(ctx: CodeContext, keys: set[str]) -> CodePart:
 def dropout_part(ctx: CodeContext) -> CodePart | None:
     """``apply_dropout(model)``: p on the model's own dropout modules, or dropout injected in
     front of the layers regadvisor chose."""
-    p = ctx.config.get("dropout")
+    p = ctx.config.dropout
     if p is None:
         return None
-    changed = list(ctx.placement.get("dropout_changed") or [])
-    injected = list(ctx.placement.get("dropout_injected") or [])
+    changed = list(ctx.placement.dropout_changed)
+    injected = list(ctx.placement.dropout_injected)
     if changed:
         return CodePart("dropout", f"dropout p = {g(p)} in your dropout modules", (),
                         module_dropout(changed, p), ("dropout",))
     if not injected or not p:
         return None
-    shapes = {x["name"]: x.get("detail", "") for x in ctx.layers}
+    shapes = {x.name: x.detail for x in ctx.layers}
     where = one_line(", ".join(f"{n} ({shapes[n]})" if shapes.get(n) else n for n in injected))
     body = "\n".join([
         "def apply_dropout(model):",
@@ -124,19 +125,19 @@ def module_dropout(changed: list[str], p: float) -> str:
 def optimizer_part(ctx: CodeContext) -> CodePart:
     """``make_optimizer(model)``: the optimizer regadvisor built, by parameter name."""
     config, placement = ctx.config, ctx.placement
-    wd = float(config.get("weight_decay") or 0.0)
-    opt = config.get("optimizer") or {}
-    name = placement.get("optimizer") or opt.get("name", "Adam")
-    module = opt.get("module") or "torch.optim"
+    wd = float(config.weight_decay)
+    opt = config.optimizer
+    name = placement.optimizer or opt.name
+    module = opt.module or "torch.optim"
     cls = f"torch.optim.{name}" if module.startswith("torch.optim") else f"{module}.{name}"
-    lr = config.get("lr") or opt.get("lr", 1e-3)
-    kwargs = placement.get("optimizer_kwargs") or {}
+    lr = config.lr or opt.lr
+    kwargs = to_plain(placement.optimizer_kwargs)  # lists, as _DEFAULTS and the code write them
     extra = [f"{k}={v!r}" for k, v in kwargs.items() if _DEFAULTS.get(k, object()) != v]
     args = ", ".join([f"lr={float(lr)!r}", *extra])
     settings = ("optimizer", "weight_decay", "exempt")
     imports = ("import torch",) if cls.startswith("torch.") else ("import torch",
                                                                   f"import {module}")
-    no_decay = list(placement.get("no_decay") or [])
+    no_decay = list(placement.no_decay)
     if wd <= 0 or not no_decay:
         decay = f", weight_decay={g(wd)}" if wd > 0 else ""
         body = "\n".join(["def make_optimizer(model):",
@@ -145,7 +146,7 @@ def optimizer_part(ctx: CodeContext) -> CodePart:
                  else f"{name} without weight decay")
         return CodePart("optimizer", title, imports, body, settings)
     keep = ctx.keep_undecayed
-    by_rule = config.get("exempt") == "bias_and_norm"
+    by_rule = config.exempt == "bias_and_norm"
     test = " or ".join(([RULE] if by_rule else []) + (["name in keep_undecayed"] if keep else []))
     lines = ["def make_optimizer(model):"]
     if by_rule:
@@ -158,7 +159,7 @@ def optimizer_part(ctx: CodeContext) -> CodePart:
     lines += [
         f"    # For your {one_line(ctx.model_class)} (names as in your model, before any "
         "dropout is added):",
-        f"    #   decayed:     {names(list(placement.get('decay') or []))}",
+        f"    #   decayed:     {names(list(placement.decay))}",
         f"    #   not decayed: {names(no_decay)}",
     ]
     if keep:
@@ -184,8 +185,8 @@ def _name_set(items: list[str]) -> str:
 
 
 def _augment(ctx: CodeContext) -> CodePart | None:
-    s = ctx.config.get("augment")
-    if s is None or (ctx.baseline is not None and ctx.baseline.get("augment") == s):
+    s = ctx.config.augment
+    if s is None or (ctx.baseline is not None and ctx.baseline.augment == s):
         return None  # the strength the user's data() already has: nothing to change
     body = (f"# Your data() with augmentation strength {g(s)} for training (your validation "
             "loader stays):\n"
@@ -194,8 +195,8 @@ def _augment(ctx: CodeContext) -> CodePart | None:
 
 
 def _loss(ctx: CodeContext) -> CodePart | None:
-    eps = float(ctx.config.get("label_smoothing") or 0.0)
-    yours = float((ctx.baseline or {}).get("label_smoothing") or 0.0)
+    eps = float(ctx.config.label_smoothing)
+    yours = float(ctx.baseline.label_smoothing if ctx.baseline else 0.0)
     if (eps <= 0 and yours <= 0) or ctx.training_step:
         return None  # a training_step computes its own loss: nothing to smooth in
     body = "\n".join([
@@ -213,7 +214,7 @@ def _loss(ctx: CodeContext) -> CodePart | None:
 
 
 def _l1(ctx: CodeContext) -> CodePart | None:
-    l1 = float(ctx.config.get("l1") or 0.0)
+    l1 = float(ctx.config.l1)
     if l1 <= 0:
         return None
     keep = ctx.keep_undecayed
@@ -233,16 +234,16 @@ def _l1(ctx: CodeContext) -> CodePart | None:
 
 def _figure(ctx: CodeContext) -> tuple[str, bool]:
     """The monitored figure in words, and whether it is the loss (lower is better)."""
-    on_loss = ctx.config.get("monitor") == "val_loss" or not ctx.classification
+    on_loss = ctx.config.monitor == "val_loss" or not ctx.classification
     return ("validation loss" if on_loss else "validation accuracy"), on_loss
 
 
 def _early_stopping(ctx: CodeContext) -> CodePart | None:
-    patience = ctx.config.get("patience_epochs")
+    patience = ctx.config.patience_epochs
     if patience is None:
         return None
     figure, on_loss = _figure(ctx)
-    delta = float(ctx.config.get("min_delta") or 0.0)
+    delta = float(ctx.config.min_delta)
     improved = "self.best is None or score < self.best - self.min_delta"
     lines = [
         "class EarlyStopping:",
@@ -363,7 +364,7 @@ _TO_DEVICE = [
 def _training(ctx: CodeContext, keys: set[str]) -> CodePart:
     schedule = ctx.schedule
     figure, _ = _figure(ctx)
-    epochs = int(ctx.config.get("max_epochs") or 100)
+    epochs = int(ctx.config.max_epochs)
     lines = [*_forward(ctx), "", "", *_evaluate(ctx), "", "",
              *([*_TO_DEVICE, "", ""] if ctx.training_step else []), f"EPOCHS = {epochs}", "", "",
              "def fit(model, train_loader, val_loader, criterion, epochs=EPOCHS):",

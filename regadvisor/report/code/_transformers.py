@@ -47,7 +47,7 @@ def transformers_trainer(ctx: CodeContext) -> list[CodePart]:
     args = _args(ctx)
     if dropout is None and trainer_class is None and not args:
         return []
-    patience = ctx.config.get("patience_epochs")
+    patience = ctx.config.patience_epochs
     parts = [_header(ctx), *([dropout] if dropout else []),
              *([trainer_class] if trainer_class else []),
              _training(ctx, args, dropout is not None, trainer_class is not None, patience)]
@@ -60,7 +60,7 @@ def _header(ctx: CodeContext) -> CodePart:
                ("args", "your TrainingArguments (your learning rate, schedule and batch\n"
                         "size stay as they are)"),
                ("train_dataset, eval_dataset", "your datasets")]
-    if ctx.config.get("patience_epochs") is not None and not on_loss:
+    if ctx.config.patience_epochs is not None and not on_loss:
         expects.append(("compute_metrics", 'your metrics function; it returns {"accuracy": ...}'))
     lines = ["# regadvisor's recommended change for training with transformers.Trainer, as it",
              "# was trained and verified. Paste it in place of your Trainer(...) and",
@@ -70,19 +70,19 @@ def _header(ctx: CodeContext) -> CodePart:
         lines.append(f"# Your schedule ({one_line(ctx.schedule.describe())}) stays in your "
                      "TrainingArguments; Trainer steps it.")
     lines.append("# It leaves `trainer` trained and `model` its model"
-                 + (" (the best epoch's weights)." if ctx.config.get("patience_epochs")
+                 + (" (the best epoch's weights)." if ctx.config.patience_epochs
                     is not None else "."))
     return CodePart("header", "what the code expects from your script", (), "\n".join(lines), ())
 
 
 def _on_loss(ctx: CodeContext) -> bool:
-    return ctx.config.get("monitor") == "val_loss" or not ctx.classification
+    return ctx.config.monitor == "val_loss" or not ctx.classification
 
 
 def _dropout(ctx: CodeContext) -> CodePart | None:
-    p = ctx.config.get("dropout")
-    changed = list(ctx.placement.get("dropout_changed") or [])
-    injected = list(ctx.placement.get("dropout_injected") or [])
+    p = ctx.config.dropout
+    changed = list(ctx.placement.dropout_changed)
+    injected = list(ctx.placement.dropout_injected)
     if p is None or not (changed or injected):
         return None
     keys = {_config_key(n) for n in changed}
@@ -131,19 +131,19 @@ def _trainer_exempts(name: str) -> bool:
 def _trainer_class(ctx: CodeContext) -> CodePart | None:
     """A Trainer subclass for what Trainer's own optimizer and loss do not do: another decay
     split, an L1 penalty."""
-    decay = list(ctx.placement.get("decay") or [])
-    no_decay = list(ctx.placement.get("no_decay") or [])
+    decay = list(ctx.placement.decay)
+    no_decay = list(ctx.placement.no_decay)
     keep = ctx.keep_undecayed
     split_differs = ctx.decays and (
         any(_trainer_exempts(n) for n in decay) or not all(_trainer_exempts(n) for n in no_decay))
-    l1 = float(ctx.config.get("l1") or 0.0)
+    l1 = float(ctx.config.l1)
     if not split_differs and l1 <= 0:
         return None
     lines = ["class RegularizedTrainer(Trainer):"]
     if keep:
         lines.append(f"    keep_undecayed = {{{', '.join(repr(one_line(n)) for n in keep)}}}"
                      f"  # {ctx.keep_why}")
-    test = " or ".join(([RULE] if ctx.config.get("exempt") == "bias_and_norm" else [])
+    test = " or ".join(([RULE] if ctx.config.exempt == "bias_and_norm" else [])
                        + (["name in self.keep_undecayed"] if keep else [])) or "False"
     if split_differs:
         lines += [
@@ -184,21 +184,19 @@ def _trainer_class(ctx: CodeContext) -> CodePart | None:
 
 def _args(ctx: CodeContext) -> list[tuple[str, str, str]]:
     """``(argument, value, why)`` of the TrainingArguments the change sets."""
-    config, baseline = ctx.config, ctx.baseline or {}
+    config, baseline = ctx.config, ctx.baseline
     out = []
     if ctx.decays:
-        out.append(("weight_decay", g(config["weight_decay"]),
-                    "AdamW's decoupled weight decay"))
-    eps = float(config.get("label_smoothing") or 0.0)
-    if eps > 0 or float(baseline.get("label_smoothing") or 0.0) > 0:
+        out.append(("weight_decay", g(config.weight_decay), "AdamW's decoupled weight decay"))
+    eps = float(config.label_smoothing)
+    if eps > 0 or (baseline is not None and baseline.label_smoothing > 0):
         out.append(("label_smoothing_factor", g(eps) if eps > 0 else "0.0",
                     "on the logits, in place of the model's own loss"))
-    if ctx.baseline is not None and config.get("lr") is not None \
-            and config.get("lr") != baseline.get("lr"):
-        out.append(("learning_rate", repr(float(config["lr"])), "the tuned learning rate"))
-    if ctx.baseline is not None and config.get("max_epochs") != baseline.get("max_epochs"):
-        out.append(("num_train_epochs", str(int(config["max_epochs"])), "epochs at most"))
-    if config.get("patience_epochs") is not None:
+    if baseline is not None and config.lr is not None and config.lr != baseline.lr:
+        out.append(("learning_rate", repr(float(config.lr)), "the tuned learning rate"))
+    if baseline is not None and config.max_epochs != baseline.max_epochs:
+        out.append(("num_train_epochs", str(int(config.max_epochs)), "epochs at most"))
+    if config.patience_epochs is not None:
         on_loss = _on_loss(ctx)
         out += [("eval_strategy", '"epoch"', "early stopping: validate every epoch,"),
                 ("save_strategy", '"epoch"', "keep each epoch's checkpoint,"),
@@ -220,7 +218,7 @@ def _training(ctx: CodeContext, args: list[tuple[str, str, str]], dropout: bool,
         lines.append("    )")
     else:
         lines.append("    return args")
-    delta = float(ctx.config.get("min_delta") or 0.0)
+    delta = float(ctx.config.min_delta)
     cls = "RegularizedTrainer" if subclass else "Trainer"
     lines += ["", "", "def regularized_trainer(model, args, **kwargs):",
               f"    # {cls}(model=..., args=..., ...) with the recommended change; the same "
