@@ -32,9 +32,10 @@ class RunResult:
     report's only source.
 
     ``status`` is ``complete`` (every stage asked for finished: a ``tune`` run asks for two)
-    or ``partial`` (interrupted or failed); ``finished_stages`` says which stages finished. ``settings`` are the settings that shape the results (a re-run with
-    other settings starts a new revision; the earlier record is kept under ``revisions/``, listed
-    in ``revisions``). ``placements`` holds, for the user's setup (``baseline``) and the
+    or ``partial`` (interrupted or failed); ``finished_stages`` says which stages finished.
+    ``settings`` are the settings that shape the results (a re-run with other settings starts
+    a new revision; the earlier record is kept under ``revisions/``, listed in
+    ``revisions``). ``placements`` holds, for the user's setup (``baseline``) and the
     tuned candidate (``recommended``), the config and where it puts weight decay and dropout in
     the user's model: the one source of the report's change table, code and badges.
     """
