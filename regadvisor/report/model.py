@@ -103,6 +103,7 @@ class Change:
         placement: Where the change puts weight decay and dropout (``None`` when the user's
             setup is kept).
         to_decide: What more seeds would take to decide, when verification could not.
+        unverified: Why verification did not measure the change (while it has not).
     """
 
     config: RegConfig | None
@@ -116,6 +117,7 @@ class Change:
     summary: str = ""
     placement: Placement | None = None
     to_decide: str | None = None
+    unverified: str = "the run stopped before verification"
 
     @property
     def parts(self) -> list[CodePart]:
@@ -267,7 +269,8 @@ def _change(run: RunResult, exp: dict[str, Any], diag: Diagnosis | None,
     config = before if kept else candidate
     change = Change(config=config, verified=decision is not None, kept_baseline=kept,
                     decision=decision.value if decision else None,
-                    label=_change_label(decision, candidate is not None, False))
+                    label=_change_label(decision, candidate is not None, False),
+                    unverified=_unverified(run))
     if candidate is None or before is None:
         return change
     after = recommended.placement if recommended else None
@@ -356,8 +359,8 @@ def _headline(verdict: Verdict, change: Change,
         return (f"{first} Keep your setup: the change tried made no clear difference, "
                 f"{numbers}; it was not adopted.")
     if change.rows:
-        return (f"{first} Tuning found a candidate change; it was not verified: the run "
-                "stopped before verification.")
+        return (f"{first} Tuning found a candidate change; it was not verified: "
+                f"{change.unverified}.")
     return f"{first} The run stopped before a change could be tuned and verified."
 
 
@@ -476,8 +479,8 @@ def _findings(findings: list[Finding], change: Change,
                       "recommendation." if change.config else
                       "Not tuned: the run stopped before tuning finished.")
         elif verification is None:
-            effect = (f"Part of the candidate ({applied}); not measured, because the run "
-                      "stopped before verification.")
+            effect = (f"Part of the candidate ({applied}); not measured, because "
+                      f"{change.unverified}.")
         elif change.kept_baseline:
             v = verification
             effect = (f"Tried, not adopted: {applied}. The whole change tried measured "
@@ -521,9 +524,20 @@ def _stopped(run: RunResult) -> str:
     return error + " Finished stages: " + (", ".join(done) or "none") + "."
 
 
+def _unverified(run: RunResult) -> str:
+    """Why verification has not run: the run stopped before it, or it was a ``tune`` run,
+    which stops after tuning."""
+    if run.status == "complete" and run.settings.get("until") == "tune":
+        return ("regadvisor tune does not verify (regadvisor advise with the same options on "
+                "this folder does, and resumes its study)")
+    return "the run stopped before verification"
+
+
 def _missing(run: RunResult) -> dict[str, str]:
     """A sentence for each section whose stage left nothing in report.json."""
     why = "the run stopped before this stage (" + _stopped(run).rstrip(".") + ")."
+    if run.status == "complete":  # a tune run: it asks for no more stages
+        why = _unverified(run) + "."
     out = {}
     if run.diagnosis is None:
         out["diagnosis"] = "The diagnosis did not run: " + why

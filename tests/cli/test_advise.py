@@ -50,6 +50,10 @@ def test_tune_writes_trials_and_resumes(run_cli, tmp_path):
     assert record["verification"] is None and not (out / "report.html").exists()
     assert len(record["tuning"]["trials"]) == 3
     assert "Plan: up to 3 trials" in result.stdout and "verification" not in result.stdout
+    assert run_cli("report", out).exit_code == 0  # the tune run's report: nothing was verified
+    html = (out / "report.html").read_text()
+    assert "not verified: regadvisor tune does not verify" in html
+    assert "This report is partial" not in html and "the run stopped" not in html
     # The same command again: the record is the run, nothing is trained.
     again = run_cli("tune", ASSETS / "good_experiment.py", "--n-trials", "3", "-o", out, "-q")
     assert again.exit_code == 0 and "already holds this run" in again.stdout
