@@ -7,15 +7,51 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
 from rich.progress import Progress
 
-from regadvisor.cli._common import console
+from regadvisor.cli._common import console, err_console
 
 if TYPE_CHECKING:
     from regadvisor.experiment import Experiment
-    from regadvisor.pipeline import AdviseOptions, Hooks
+    from regadvisor.pipeline import AdviseOptions, Hooks, RunResult
 
-__all__ = ["say_what_resumes", "stage_hooks"]
+__all__ = ["run_in_folder", "say_what_resumes", "stage_hooks"]
+
+
+def run_in_folder(exp: Experiment, run_dir: Path, options: AdviseOptions, *, quiet: bool,
+                  configure: Callable[[Hooks], None] | None = None) -> RunResult:
+    """``advise`` and ``tune``: hold the run folder, say what it already holds, and run the
+    stages with a progress bar each (``configure`` adds to the hooks); Ctrl-C exits 130 with
+    how to resume."""
+    from regadvisor._io import lock_run_dir
+    from regadvisor.cli._progress import progress_bar
+    from regadvisor.pipeline import run_stages
+    from regadvisor.tuning import mask_url
+
+    maximize = options.objective == "val_metric" and exp.higher_is_better
+    try:
+        # Held from here (run_stages takes it again): a run that is refused says nothing else.
+        # The workers of tune --workers are this process's children: they do not take it.
+        with lock_run_dir(run_dir, "advise" if options.verifies else "tune"):
+            console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(options.storage)})"
+                                                       if options.storage else ""),
+                          markup=False)
+            say_what_resumes(run_dir, options, exp)
+            with progress_bar(quiet) as progress:
+                hooks = stage_hooks(progress, options.n_trials,
+                                    options.seeds if options.verifies else 0, maximize,
+                                    on_plan=lambda plan: console.print(f"Plan: {plan['text']}",
+                                                                       markup=False))
+                if configure is not None:
+                    configure(hooks)
+                return run_stages(exp, run_dir, options, hooks)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "
+            f"says what finished. Resume with the same command and --output {run_dir}.",
+            markup=False)
+        raise typer.Exit(130) from None
 
 
 def stage_hooks(progress: Progress | None, n_trials: int, seeds: int,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from regadvisor._io import lock_run_dir, make_run_dir
+from regadvisor._io import make_run_dir
 from regadvisor.cli._common import (
     BudgetOpt,
     DataOpt,
@@ -34,14 +34,12 @@ from regadvisor.cli._common import (
     TrialsOpt,
     command_line,
     console,
-    err_console,
     handle_errors,
     objective_name,
     set_threads,
     space_overrides,
 )
-from regadvisor.cli._progress import progress_bar
-from regadvisor.cli._stages import say_what_resumes, stage_hooks
+from regadvisor.cli._stages import run_in_folder
 from regadvisor.errors import ConfigError
 from regadvisor.tuning import defaults
 
@@ -84,10 +82,9 @@ def advise_command(
     Running it again with the same --output folder resumes the study.
     """
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import AdviseOptions, run_stages
+    from regadvisor.pipeline import AdviseOptions
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
-    from regadvisor.tuning import mask_url
 
     set_threads(threads)
     dev = resolve_device(device)
@@ -113,24 +110,7 @@ def advise_command(
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
         max_seeds=max_seeds, seed=seed, device=dev, space_overrides=overrides,
         command=command_line(), budget=budget)
-    maximize = obj == "val_metric" and exp.higher_is_better
-    try:
-        # Held from here (run_stages takes it again): a run that is refused says nothing else.
-        with lock_run_dir(run_dir, "advise"):
-            console.print(f"Run folder: {run_dir}" + (f" (study in {mask_url(storage)})"
-                                                       if storage else ""), markup=False)
-            say_what_resumes(run_dir, options, exp)
-            with progress_bar(quiet) as progress:
-                hooks = stage_hooks(progress, n_trials, seeds, maximize, on_plan=lambda plan:
-                                    console.print(f"Plan: {plan['text']}", markup=False))
-                result = run_stages(exp, run_dir, options, hooks)
-    except KeyboardInterrupt:
-        err_console.print(
-            f"Interrupted. Finished trials are kept in the study and {run_dir / 'report.json'} "
-            f"says what finished. Resume with the same command and --output {run_dir}.",
-            markup=False)
-        raise typer.Exit(130) from None
-    _print_result(result, run_dir)
+    _print_result(run_in_folder(exp, run_dir, options, quiet=quiet), run_dir)
 
 
 def _print_result(result, run_dir) -> None:

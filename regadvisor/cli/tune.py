@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from regadvisor._io import lock_run_dir, make_run_dir
+from regadvisor._io import make_run_dir
 from regadvisor.cli._common import (
     BudgetOpt,
     DataOpt,
@@ -45,13 +45,12 @@ from regadvisor.cli._common import (
     set_threads,
     space_overrides,
 )
-from regadvisor.cli._progress import progress_bar
-from regadvisor.cli._stages import say_what_resumes, stage_hooks
+from regadvisor.cli._stages import run_in_folder
 from regadvisor.cli._workers import option_args, start_workers
 from regadvisor.tuning import defaults
 
 if TYPE_CHECKING:
-    from regadvisor.pipeline import Diagnosis
+    from regadvisor.pipeline import Diagnosis, Hooks
     from regadvisor.tuning import SearchSpace, TuneSettings, TuningResult
 
 
@@ -94,7 +93,7 @@ def tune_command(
     """
 
     from regadvisor.experiment import load_experiment
-    from regadvisor.pipeline import AdviseOptions, run_stages
+    from regadvisor.pipeline import AdviseOptions
     from regadvisor.pipeline._budget import parse_budget
     from regadvisor.rules import load_rules
     from regadvisor.training import resolve_device
@@ -133,24 +132,13 @@ def tune_command(
         "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
         "--device": device, "--debug": debug,
     })
-    maximize = obj == "val_metric" and exp.higher_is_better
-    try:
-        # Held from here (run_stages takes it again): a run that is refused says nothing else.
-        # The workers (--worker-rank) are this process's children: they do not take it.
-        with lock_run_dir(run_dir, "tune"):
-            say_what_resumes(run_dir, options, exp)
-            with progress_bar(quiet) as progress:
-                hooks = stage_hooks(progress, n_trials, 0, maximize, on_plan=lambda plan:
-                                    console.print(f"Plan: {plan['text']}", markup=False))
-                hooks.search = lambda diagnosis, search: _print_plan(
-                    diagnosis, search, n_trials, workers, n_threads)
-                hooks.start_workers = start_workers(workers, experiment, args, n_threads,
-                                                    run_dir)
-                result = run_stages(exp, run_dir, options, hooks)
-    except KeyboardInterrupt:
-        console.print(f"Interrupted: finished trials are kept in the study. Resume with the "
-                      f"same command and --output {run_dir}.", markup=False)
-        raise typer.Exit(130) from None
+
+    def configure(hooks: Hooks) -> None:
+        hooks.search = lambda diagnosis, search: _print_plan(diagnosis, search, n_trials,
+                                                             workers, n_threads)
+        hooks.start_workers = start_workers(workers, experiment, args, n_threads, run_dir)
+
+    result = run_in_folder(exp, run_dir, options, quiet=quiet, configure=configure)
     _print_result(result.tuning, run_dir)
 
 
