@@ -42,21 +42,46 @@ class Parameter:
 
     def admits(self, value: float) -> bool:
         """Whether ``value`` is a setting of the parameter (a training configuration's check)."""
-        return _KINDS[self.kind][0](value)
+        return _KINDS[self.kind].admits(value)
 
     @property
     def expected(self) -> str:
         """What :meth:`admits`, in words: ``"in [0, 1)"``."""
-        return _KINDS[self.kind][1]
+        return _KINDS[self.kind].words
+
+    @property
+    def bounds(self) -> dict[str, float]:
+        """What :meth:`admits` as pydantic's ``Field`` constraints (``ge``, ``lt``, ``le``)."""
+        return _KINDS[self.kind].bounds()
 
 
-#: Per kind: the test of a value, the test in words, and what a range's bounds must do (the
-#: test of both bounds, in :func:`check_range`'s words).
+@dataclass(frozen=True)
+class _Kind:
+    """The values of a kind of parameter: ``low`` or more, below ``high`` (up to it when
+    ``closed``), whole numbers when ``whole``; in words, and what a range of it must do."""
+
+    low: float
+    high: float | None
+    closed: bool
+    whole: bool
+    words: str
+    range_words: str
+
+    def admits(self, v: float) -> bool:
+        below = self.high is None or (v <= self.high if self.closed else v < self.high)
+        return v >= self.low and below and (not self.whole or v == int(v))
+
+    def bounds(self) -> dict[str, float]:
+        top = {} if self.high is None else {"le" if self.closed else "lt": self.high}
+        return {"ge": self.low, **top}
+
+
+#: Per kind: what a value may be (every check of a setting or a range reads it).
 _KINDS = {
-    "strength": (lambda v: v >= 0, "a number >= 0", "cannot be negative"),
-    "probability": (lambda v: 0 <= v < 1, "in [0, 1)", "must stay within [0, 1)"),
-    "epochs": (lambda v: v >= 1 and v == int(v), "an int >= 1", "must be whole epochs >= 1"),
-    "share": (lambda v: 0 <= v <= 1, "in [0, 1]", "must stay within [0, 1]"),
+    "strength": _Kind(0, None, False, False, "a number >= 0", "cannot be negative"),
+    "probability": _Kind(0, 1, False, False, "in [0, 1)", "must stay within [0, 1)"),
+    "epochs": _Kind(1, None, False, True, "an int >= 1", "must be whole epochs >= 1"),
+    "share": _Kind(0, 1, True, False, "in [0, 1]", "must stay within [0, 1]"),
 }
 
 
@@ -101,4 +126,5 @@ def check_range(name: str, low: float, high: float, log: bool = False) -> None:
                          f"low={low:g}.")
     p = PARAMETER_TABLE[name]
     if not (p.admits(low) and p.admits(high)):  # the values a setting of it takes
-        raise ValueError(f"The range of {name} {_KINDS[p.kind][2]}. Got [{low:g}, {high:g}].")
+        raise ValueError(f"The range of {name} {_KINDS[p.kind].range_words}. Got "
+                         f"[{low:g}, {high:g}].")

@@ -39,7 +39,7 @@ def _distributions(space: Mapping[str, ParamRange]) -> dict[str, Any]:
 
     out = {}
     for name, r in space.items():
-        if name == "patience_epochs":
+        if r.is_int:
             out[name] = IntDistribution(int(r.low), int(r.high))
         else:
             out[name] = FloatDistribution(float(r.low), float(r.high), log=r.log)

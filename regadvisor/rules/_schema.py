@@ -79,8 +79,15 @@ def _bound(value: Any) -> Any:
 
 Bound = Annotated[float | str, BeforeValidator(_bound)]
 NonNegative = Annotated[Number, Field(ge=0)]
-Fraction = Annotated[Number, Field(ge=0, lt=1)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def _setting(name: str) -> Any:
+    """The type of a searchable parameter's setting: what the parameter table admits."""
+    p = PARAMETER_TABLE[name]
+    if p.is_int:
+        return Annotated[int, Field(strict=True, **p.bounds)]
+    return Annotated[Number, Field(**p.bounds)]
 
 
 class _Model(BaseModel):
@@ -94,15 +101,15 @@ class ConfigChanges(_Model):
     figure; ``dropout`` and ``label_smoothing`` are probabilities in [0, 1).
     """
 
-    weight_decay: NonNegative | None = None
+    weight_decay: _setting("weight_decay") | None = None
     decoupled: StrictBool | None = None
     exempt: Literal["none", "bias_and_norm"] | None = None
     exempt_embeddings: StrictBool | None = None
-    l1: NonNegative | None = None
-    dropout: Fraction | None = None
+    l1: _setting("l1") | None = None
+    dropout: _setting("dropout") | None = None
     inject_dropout: StrictBool | None = None
-    label_smoothing: Fraction | None = None
-    patience_epochs: Annotated[int, Field(strict=True, ge=1)] | None = None
+    label_smoothing: _setting("label_smoothing") | None = None
+    patience_epochs: _setting("patience_epochs") | None = None
     min_delta: NonNegative | None = None
     monitor: Literal["val_loss", "val_metric"] | None = None
 
