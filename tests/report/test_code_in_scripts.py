@@ -9,6 +9,7 @@ where verification measured the recommended arm, seed by seed.
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import json
 import math
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from regadvisor._record import to_plain
 from regadvisor.report import build_report_data
@@ -153,6 +155,16 @@ def test_plain_loop_through_the_users_own_step_and_clipping(step_run, tmp_path):
     assert any(line.startswith("#   clip_grad(model)") for line in header)
     loop = code[code.index("def fit("):]
     assert "training_step(model, to_device(b, device))" in loop
+    # to_device moves what regadvisor moved: every tensor of any mapping (a Hugging Face
+    # BatchEncoding is a UserDict), list or tuple ("meta" stands for an accelerator).
+    namespace: dict = {}
+    exec("import torch\nfrom collections.abc import Mapping\n"
+         + code[code.index("def to_device("):code.index("EPOCHS = ")], namespace)
+    batch = (collections.UserDict({"ids": torch.ones(2, 3)}), [torch.zeros(2)])
+    moved = namespace["to_device"](batch, torch.device("meta"))
+    assert isinstance(moved, tuple) and type(moved[0]) is dict
+    assert moved[0]["ids"].device.type == moved[1][0].device.type == "meta"
+    assert "from collections.abc import Mapping" in code
     assert loop.index("loss.backward()") < loop.index("clip_grad(model)") \
         < loop.index("optimizer.step()")
     # The model returns (logits, features): validation reads the logits as regadvisor did.

@@ -346,14 +346,16 @@ def _evaluate(ctx: CodeContext) -> list[str]:
 
 
 #: ``to_device(b, device)``: the batch as the loader yields it, every tensor in it on the
-#: device, as regadvisor hands it to the experiment's ``training_step``.
+#: device, as regadvisor hands it to the experiment's ``training_step``
+#: (:func:`regadvisor.training.batch.apply_to_tensors`: any mapping, a Hugging Face
+#: ``BatchEncoding`` too, becomes a dict).
 _TO_DEVICE = [
     "def to_device(b, device):",
     "    # The batch as your loader yields it, its tensors on the device: what your",
     "    # training_step(model, batch) gets.",
     "    if torch.is_tensor(b):",
     "        return b.to(device)",
-    "    if isinstance(b, dict):",
+    "    if isinstance(b, Mapping):",
     "        return {k: to_device(v, device) for k, v in b.items()}",
     "    if isinstance(b, (list, tuple)):",
     "        return type(b)(to_device(v, device) for v in b)",
@@ -420,5 +422,7 @@ def _training(ctx: CodeContext, keys: set[str]) -> CodePart:
     if "early_stopping" in keys:
         how.append(f"early stopping on the {figure}")
     title = "the training loop" + (": " + ", ".join(how) if how else "")
-    return CodePart("training", title, ("import torch",), "\n".join(lines), ())
+    imports = ("import torch", *(("from collections.abc import Mapping",)
+                                 if ctx.training_step else ()))
+    return CodePart("training", title, imports, "\n".join(lines), ())
 
