@@ -19,6 +19,7 @@ from typing import Any
 
 from torch import nn
 
+from regadvisor._stats import finite
 from regadvisor.diagnosis.curves import curve_facts
 from regadvisor.diagnosis.facts import FACT_SPECS, Facts
 from regadvisor.diagnosis.inspect import Inspection, inspect_experiment
@@ -77,7 +78,7 @@ def _facts(experiment: Experiment, inspection: Inspection, history: History,
     facts = Facts({name: None for name in FACT_SPECS})
     facts.update(inspection.facts)
     lr = experiment.optimizer.lr
-    rates = [r.lr for r in history.records if math.isfinite(r.lr)]
+    rates = finite(r.lr for r in history.records)
     if experiment.schedule is not None and rates:
         # What a rule reads as "the learning rate" is the scheduled one: the implied L2 of early
         # stopping sums the rate over the steps (the mean rate until the best epoch), and the

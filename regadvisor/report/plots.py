@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from regadvisor import _format as fmt  # noqa: E402
-from regadvisor.verification.comparison import finite  # noqa: E402
+from regadvisor._stats import finite  # noqa: E402
 
 if TYPE_CHECKING:
     from regadvisor.training import History

@@ -14,10 +14,11 @@ import statistics
 from typing import TYPE_CHECKING, Any
 
 from regadvisor import _format as fmt
+from regadvisor._stats import finite
 from regadvisor.diagnosis.curves import implied_l2
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
-from regadvisor.verification.comparison import finite, mean_interval
+from regadvisor.verification.comparison import mean_interval
 from regadvisor.verification.verify import format_difference
 
 if TYPE_CHECKING:

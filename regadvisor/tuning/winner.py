@@ -13,6 +13,7 @@ from typing import Any
 
 import optuna
 
+from regadvisor._stats import finite
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, TrainResult, train, train_experiment
 from regadvisor.training.config import run_seed
@@ -133,8 +134,7 @@ def within_noise(a: Rerun, b: Rerun) -> bool:
     """Whether two candidates' mean objective values differ by no more than the seed noise:
     :data:`NOISE_SE` standard errors of the difference of the means. Without two finite values
     each, the noise is unknown and they count as within it."""
-    va = [v for v in a.values if math.isfinite(v)]
-    vb = [v for v in b.values if math.isfinite(v)]
+    va, vb = finite(a.values), finite(b.values)
     if len(va) < 2 or len(vb) < 2:
         return True
     se = math.sqrt(statistics.variance(va) / len(va) + statistics.variance(vb) / len(vb))
@@ -295,11 +295,10 @@ def _summarise(trial: optuna.trial.FrozenTrial, seeds: list[int], values: list[f
                epochs: list[int], losses: list[float | None], errors: list[str]) -> Rerun:
     """The mean and spread over the finite values, the mean of the finite losses, and each
     run's loss."""
-    finite = [v for v in values if math.isfinite(v)]
-    mean = statistics.fmean(finite) if finite else math.nan
-    std = statistics.stdev(finite) if len(finite) >= 2 else 0.0
-    known = [float(v) for v in losses if v is not None]
-    known = [v for v in known if math.isfinite(v)]
+    kept = finite(values)
+    mean = statistics.fmean(kept) if kept else math.nan
+    std = statistics.stdev(kept) if len(kept) >= 2 else 0.0
+    known = finite(losses)
     return Rerun(trial.number, dict(trial.params), seeds, values, mean, std, epochs,
                  statistics.fmean(known) if known else None, errors,
                  val_losses=[None if v is None else float(v) for v in losses])

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Z975", "Comparison", "finite", "format_difference", "held_out_noise",
+from regadvisor._stats import finite
+
+__all__ = ["Z975", "Comparison", "format_difference", "held_out_noise",
            "mean_interval", "paired_comparison", "t975"]
 
 #: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
@@ -22,10 +24,6 @@ def t975(df: int) -> float:
     return float(t.ppf(0.975, df))
 
 
-def finite(values: Iterable[float | None]) -> list[float]:
-    """The finite ``values`` as floats, in order: a seed that diverged (NaN, or ``None`` in a
-    record) is left out of a mean."""
-    return [float(v) for v in values if v is not None and math.isfinite(v)]
 
 
 def mean_interval(values: Sequence[float | None]) -> tuple[float, float]:
@@ -140,14 +138,14 @@ def paired_comparison(figure: str, baseline: list[float], recommended: list[floa
     # In the figure's own direction: the lower end says "improves" when higher is better.
     low_error, high_error = (up, down) if higher_is_better else (down, up)
     diffs = [r - b for r, b in zip(recommended, baseline, strict=True)]
-    finite = [d for d in diffs if math.isfinite(d)]
-    if not finite:
+    kept = finite(diffs)
+    if not kept:
         return Comparison(figure, higher_is_better, diffs, math.nan, math.nan, math.nan,
                           "no clear difference")
-    mean = statistics.fmean(finite)
-    n = len(finite)
+    mean = statistics.fmean(kept)
+    n = len(kept)
     if n >= 2:
-        se = statistics.stdev(finite) / math.sqrt(n)
+        se = statistics.stdev(kept) / math.sqrt(n)
         below, above = (quantile(2 * low_error, n - 1) * se,
                         quantile(2 * high_error, n - 1) * se)
     else:

@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from regadvisor._stats import finite
 from regadvisor.verification.comparison import Z975, format_difference
 
 __all__ = ["Decision", "SeedsToDecide", "decide", "seeds_to_decide"]
@@ -157,13 +158,13 @@ def seeds_to_decide(diffs: Sequence[float], sample_noise: float | None, metric: 
         pair_epochs: Per seed, the epochs both arms trained together.
         seconds_per_epoch: Wall time of one training epoch here (None: unknown).
     """
-    finite = [d for d in diffs if math.isfinite(d)]
-    k = len(finite)
+    kept = finite(diffs)
+    k = len(kept)
     if k < 2:
         return SeedsToDecide(None, None, None, None,
                              "With fewer than 2 seeds the seed-to-seed spread is unknown, so "
                              "what deciding it would take cannot be estimated.")
-    mean, sd = statistics.fmean(finite), statistics.stdev(finite)
+    mean, sd = statistics.fmean(kept), statistics.stdev(kept)
     gain = abs(mean)
     size = format_difference(gain, metric).lstrip("+")
     noise = sample_noise or 0.0

@@ -8,10 +8,11 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from regadvisor._stats import finite
 from regadvisor.training.config import RegConfig
 from regadvisor.training.history import History
 from regadvisor.verification.calibration import Calibration, TemperatureScaling, Uncertainty
-from regadvisor.verification.comparison import Comparison, finite
+from regadvisor.verification.comparison import Comparison
 from regadvisor.verification.decision import Decision, SeedsToDecide
 from regadvisor.verification.sequential import Sequential
 

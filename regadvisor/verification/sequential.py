@@ -59,6 +59,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from regadvisor._stats import finite
+
 if TYPE_CHECKING:
     from regadvisor.verification.comparison import Comparison
 
@@ -294,12 +296,12 @@ def chance_to_improve(diffs: Sequence[float], noise: float | None, *, max_seeds:
     """
     from regadvisor.verification.comparison import Z975
 
-    finite = [d if higher_is_better else -d for d in diffs if math.isfinite(d)]
-    k = len(finite)
+    kept = [d if higher_is_better else -d for d in finite(diffs)]
+    k = len(kept)
     if k < 2 or k >= max_seeds:
         return math.nan
-    mean = sum(finite) / k
-    spread = math.sqrt(sum((d - mean) ** 2 for d in finite) / (k - 1))
+    mean = sum(kept) / k
+    spread = math.sqrt(sum((d - mean) ** 2 for d in kept) / (k - 1))
     half = math.hypot(quantile(2 * error, max_seeds - 1) * spread / math.sqrt(max_seeds),
                       Z975 * (noise or 0.0))
     sd = spread * math.sqrt((max_seeds - k) / (max_seeds * k))
