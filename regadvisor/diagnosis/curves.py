@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from regadvisor.training.history import History
 
-__all__ = ["curve_facts", "implied_l2"]
+__all__ = ["curve_facts", "implied_l2", "rate_until"]
 
 
 def implied_l2(rate_steps: float | None) -> float | None:
@@ -22,6 +23,16 @@ def implied_l2(rate_steps: float | None) -> float | None:
     schedule 1/(the sum of the rate over the steps); ``rate_steps`` is that product or sum up
     to the best epoch. None when it is not positive (no rate, no step)."""
     return 1.0 / rate_steps if rate_steps and rate_steps > 0 else None
+
+
+def rate_until(rates: Sequence[float], best_epoch: int, lr: float, scheduled: bool) -> float:
+    """The rate η of early stopping's implied L2 (:func:`implied_l2` of η × the steps until
+    the best epoch): under a schedule the mean of each epoch's rate (``rates``) up to the best
+    epoch, so that η × steps is the sum of the rate over them; else the optimizer's ``lr``."""
+    if not scheduled or not rates:
+        return lr
+    until = rates[:max(best_epoch, 1)]
+    return sum(until) / len(until)
 
 #: The last third of the epochs (at least 3) is where noise and slopes are measured. These say
 #: which epochs a measurement reads, not what its value means, so they are not thresholds and

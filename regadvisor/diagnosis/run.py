@@ -20,7 +20,7 @@ from typing import Any
 from torch import nn
 
 from regadvisor._stats import finite
-from regadvisor.diagnosis.curves import curve_facts
+from regadvisor.diagnosis.curves import curve_facts, rate_until
 from regadvisor.diagnosis.facts import FACT_SPECS, Facts
 from regadvisor.diagnosis.inspect import Inspection, inspect_experiment
 from regadvisor.experiment import Experiment, baseline_config
@@ -79,12 +79,10 @@ def _facts(experiment: Experiment, inspection: Inspection, history: History,
     facts.update(inspection.facts)
     lr = experiment.optimizer.lr
     rates = finite(r.lr for r in history.records)
-    if experiment.schedule is not None and rates:
-        # What a rule reads as "the learning rate" is the scheduled one: the implied L2 of early
-        # stopping sums the rate over the steps (the mean rate until the best epoch), and the
-        # fact `lr` is the peak the schedule reached.
-        best = max(history.best_epoch, 1)
-        lr = sum(rates[:best]) / len(rates[:best])
+    # What a rule reads as "the learning rate" is the scheduled one: the implied L2 of early
+    # stopping sums the rate over the steps (the mean rate until the best epoch), and the fact
+    # `lr` is the peak the schedule reached.
+    lr = rate_until(rates, history.best_epoch, lr, experiment.schedule is not None)
     facts.update(curve_facts(history, _chance(experiment), steps_per_epoch, lr,
                              n_val=experiment.n_val))
     if experiment.schedule is not None and rates:

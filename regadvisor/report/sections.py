@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from regadvisor import _format as fmt
 from regadvisor._stats import finite
-from regadvisor.diagnosis.curves import implied_l2
+from regadvisor.diagnosis.curves import implied_l2, rate_until
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
 from regadvisor.verification.comparison import mean_interval
@@ -269,18 +269,16 @@ def early_stopping(ver: Verification, diag: Diagnosis | None,
     facts = diag.facts if diag else {}
     n_train, batch = facts.get("n_train"), facts.get("batch_size")
     steps_per_epoch = math.ceil(n_train / batch) if n_train and batch else None
-    # Under a schedule the rate moves: sum it over the steps until the best epoch (the schedule
+    # Under a schedule the rate moves: the diagnosis' rate until the best epoch (the schedule
     # is the same on every seed; the first seed's record holds each epoch's mean rate).
     history = ver.histories.get("recommended")
     rates = finite([x.lr for x in history.records]) if history else []
-    scheduled = len(set(rates)) > 1
+    scheduled = bool(facts.get("has_lr_schedule"))
     rows = []
     for r in runs:
         steps = r.best_epoch * steps_per_epoch if steps_per_epoch else None
-        if scheduled and steps:
-            implied = implied_l2(sum(rates[:r.best_epoch]) * steps_per_epoch)
-        else:
-            implied = implied_l2(lr * steps) if lr and steps else None
+        rate = rate_until(rates, r.best_epoch, lr, scheduled)
+        implied = implied_l2(rate * steps) if rate and steps else None
         rows.append({**dataclasses.asdict(r), "steps": steps, "implied_l2": implied})
     return {
         "active": True,
