@@ -12,7 +12,6 @@ user's setup, so the short run costs nothing of its own.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from regadvisor.diagnosis.facts import FACT_SPECS, Facts
 from regadvisor.diagnosis.inspect import Inspection, inspect_experiment
 from regadvisor.experiment import Experiment, baseline_config
 from regadvisor.training import EpochCallback, History, StopReason, StopTraining, train_experiment
+from regadvisor.training.stops import Budget
 
 __all__ = ["DEFAULT_BUDGET_SECONDS", "DiagnosticRun", "default_diagnostic_epochs",
            "run_diagnostic"]
@@ -129,11 +129,11 @@ def run_diagnostic(
             when a ``budget_seconds`` would end the run before its last epoch (at the pace so
             far), nor with ``epochs``.
     """
-    started = time.perf_counter()
+    budget = DEFAULT_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    clock = Budget(budget)
     short = epochs or default_diagnostic_epochs(experiment)
     longest = epochs or (experiment.epochs if settled is not None or to_end else short)
     to_end = to_end and not epochs
-    budget = DEFAULT_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     inspection = inspect_experiment(experiment)
     config = baseline_config(experiment, seed=seed, max_epochs=longest)
 
@@ -144,15 +144,14 @@ def run_diagnostic(
         n = history.epochs_run
         if settled is None or n < short or n >= longest or judged:
             return
-        elapsed = time.perf_counter() - started
-        if elapsed >= budget:
+        if clock.spent():
             raise StopTraining(f"The diagnosis' time budget of {budget:g} s was spent after "
                                f"epoch {n}.", reason=StopReason.BUDGET)
         facts = _facts(experiment, inspection, history, can_train_longer=True)
         if settled(facts):
             settled_at.append(n)
             if to_end and (budget_seconds is None
-                           or elapsed * experiment.epochs / n <= budget_seconds):
+                           or clock.elapsed() * experiment.epochs / n <= budget_seconds):
                 judged.append(facts)
                 return
             raise StopTraining(f"The verdict settled after epoch {n}.")
@@ -179,7 +178,7 @@ def run_diagnostic(
         facts = _facts(experiment, inspection, history, can_train_longer=bool(settled_at))
         notes = _notes(facts, history, experiment, short, budget)
     return DiagnosticRun(history=history, inspection=inspection, facts=facts,
-                         seconds=time.perf_counter() - started, epochs_requested=longest,
+                         seconds=clock.elapsed(), epochs_requested=longest,
                          notes=notes, model=result.model if full else None)
 
 

@@ -41,11 +41,14 @@ class Budget:
         self.max_seconds = max_seconds
         self.started = time.perf_counter()
 
+    def elapsed(self) -> float:
+        """Seconds since the budget started counting."""
+        return time.perf_counter() - self.started
+
     def spent(self) -> bool:
         """Whether the budget has run out (always False without one): a clock read, no device
         synchronisation."""
-        return self.max_seconds is not None \
-            and time.perf_counter() - self.started >= self.max_seconds
+        return self.max_seconds is not None and self.elapsed() >= self.max_seconds
 
     def stop(self, history: History, epoch: int, steps: EpochSteps,
              steps_per_epoch: int | None = None) -> None:
