@@ -13,7 +13,7 @@ from torch import nn
 from regadvisor.experiment import Experiment
 from regadvisor.training.batch import input_tensors
 from regadvisor.training.dropout import DROPOUT_TYPES, dropout_targets
-from regadvisor.training.param_groups import is_bias, is_exempt
+from regadvisor.training.param_groups import embedding_parameters, is_bias, is_exempt
 
 __all__ = ["Inspection", "LayerInfo", "inspect_experiment"]
 
@@ -100,10 +100,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
     kinds = [layer.kind for layer in layers]
     params = {n: p for n, p in model.named_parameters() if p.requires_grad}
     n_params = sum(p.numel() for p in params.values())
-    embedding_params = {f"{name}.{pn}" if name else pn
-                        for name, m in model.named_modules()
-                        if isinstance(m, (nn.Embedding, nn.EmbeddingBag))
-                        for pn, _ in m.named_parameters(recurse=False)}
+    embedding_params = embedding_parameters(model)
 
     spec = experiment.optimizer
     decayed = [n for n in spec.decayed_params if n in params]
@@ -139,7 +136,7 @@ def inspect_experiment(experiment: Experiment) -> Inspection:
         "lr": spec.lr,
         "weight_decay": spec.weight_decay,
         "decays_biases": any(is_bias(n) for n in decayed),
-        "decays_norms": any(params[n].ndim <= 1 and not is_bias(n) for n in decayed),
+        "decays_norms": any(is_exempt(n, params[n]) and not is_bias(n) for n in decayed),
         "decays_embeddings": any(n in embedding_params for n in decayed),
         "early_stopping": False,
         "has_training_step": experiment.training_step is not None,
