@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["SETTING_LABELS", "config_changes", "formatted", "is_number", "metric_value", "num",
-           "pct", "setting_label", "setting_value", "signed", "sig"]
+__all__ = ["SETTING_LABELS", "config_changes", "difference", "formatted", "is_number",
+           "metric_value", "num", "pct", "points", "setting_label", "setting_value", "signed",
+           "sig"]
 
 #: Settings of a RegConfig as a reader names them, in the order the report lists them.
 SETTING_LABELS = {
@@ -49,9 +50,27 @@ def sig(v: Any, digits: int = 2) -> str:
     return format(v, f".{digits}g")
 
 
-def pct(v: Any, digits: int = 1) -> str:
-    """A fraction as a percentage: 0.815 → ``81.5 %``."""
-    return f"{v * 100:.{digits}f} %" if is_number(v) else "n/a"
+def pct(v: Any, digits: int | None = 1) -> str:
+    """A fraction as a percentage: 0.815 → ``81.5 %`` (``digits`` None: as few as it needs,
+    0.05 → ``5 %``)."""
+    if not is_number(v):
+        return "n/a"
+    return f"{v * 100:{'g' if digits is None else f'.{digits}f'}} %"
+
+
+def points(v: float, spec: str = ".2f") -> str:
+    """A difference of two accuracies in percentage points: 0.0952 → ``9.52 points``
+    (``spec`` formats the number of points: ``+.2f`` gives ``+9.52 points``)."""
+    text = format(v * 100, spec)
+    return f"{text} point{'' if text == '1' else 's'}"
+
+
+def difference(v: float, metric: str) -> str:
+    """A paired difference as the report and the terminal show it: accuracy in points with two
+    decimals (``+9.52 points``), a loss with four (``-0.0071``)."""
+    if not math.isfinite(v):
+        return "n/a"
+    return points(v, "+.2f") if metric == "accuracy" else f"{v:+.4f}"
 
 
 def formatted(v: Any, spec: str) -> str:

@@ -252,8 +252,8 @@ def _leaning(cal: Calibration | None) -> str | None:
     if abs(gap) < 0.02:
         return None
     if gap > 0:
-        return f"over-confident (its confidence is {gap * 100:.0f} points above its accuracy)"
-    return f"under-confident (its confidence is {-gap * 100:.0f} points below its accuracy)"
+        return f"over-confident (its confidence is {fmt.points(gap, '.0f')} above its accuracy)"
+    return f"under-confident (its confidence is {fmt.points(-gap, '.0f')} below its accuracy)"
 
 
 def early_stopping(ver: Verification, diag: Diagnosis | None,

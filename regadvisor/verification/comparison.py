@@ -8,6 +8,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from regadvisor._format import difference
 from regadvisor._stats import finite
 
 __all__ = ["Z975", "Comparison", "format_difference", "held_out_noise",
@@ -39,14 +40,9 @@ def mean_interval(values: Sequence[float | None]) -> tuple[float, float]:
     return mean - half, mean + half
 
 
-def format_difference(value: float, metric: str) -> str:
-    """A paired difference as the report and the terminal show it: accuracy in points with two
-    decimals (``+9.52 points``), a loss with four (``-0.0071``)."""
-    if not math.isfinite(value):
-        return "n/a"
-    if metric == "accuracy":
-        return f"{value * 100:+.2f} points"
-    return f"{value:+.4f}"
+#: A paired difference as the report and the terminal show it (:func:`regadvisor._format.
+#: difference`).
+format_difference = difference
 
 
 @dataclass

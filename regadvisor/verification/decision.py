@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from regadvisor._format import pct
 from regadvisor._stats import finite
 from regadvisor.verification.comparison import Z975, format_difference
 
@@ -178,7 +179,7 @@ def seeds_to_decide(diffs: Sequence[float], sample_noise: float | None, metric: 
                              f"sampling noise (standard error "
                              f"{format_difference(noise, metric).lstrip('+')}) is too large "
                              f"against a difference of {size}; a larger {split} set would.")
-    assumption = (f"a paired t-test at 95 % with {POWER * 100:.0f} % power to resolve a "
+    assumption = (f"a paired t-test at 95 % with {pct(POWER, 0)} power to resolve a "
                   f"difference of the observed size ({size}), assuming the per-seed differences "
                   f"keep their spread (standard deviation "
                   f"{format_difference(sd, metric).lstrip('+')})")

@@ -59,6 +59,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from regadvisor._format import pct, points
 from regadvisor._stats import finite
 
 if TYPE_CHECKING:
@@ -437,10 +438,10 @@ def _futile_message(seeds: int, max_seeds: int, chance: float) -> str:
 
 def _percent(p: float) -> str:
     """A small probability as the stop's message writes it."""
-    return "under 1 %" if p < 0.01 else f"{p * 100:.0f} %"
+    return "under 1 %" if p < 0.01 else pct(p, 0)
 
 
 def _gain_text(min_gain: float, metric: str) -> str:
     if metric == "accuracy":
-        return f"{min_gain * 100:.3g} point{'s' if min_gain != 0.01 else ''} of accuracy"
+        return f"{points(min_gain, '.3g')} of accuracy"
     return f"{min_gain:.4g} of {metric}"

@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from regadvisor._format import metric_value
+from regadvisor._format import metric_value, points
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train, train_experiment
 from regadvisor.training.config import run_seed
@@ -408,7 +408,7 @@ def _warnings(seeds: int, split: str, n_held: int | None, metric: str) -> list[s
                    f"{'s' if seeds != 2 else ''} of freedom (t = {t975(seeds - 1):.1f}), so it "
                    "is wide and one unusual seed decides the verdict. Use --seeds 3 or more.")
     if n_held is not None and n_held < SMALL_HELD_OUT:
-        step = (f": one sample moves {metric} by {100 / n_held:.1f} points"
+        step = (f": one sample moves {metric} by {points(1 / n_held, '.1f')}"
                 if metric == "accuracy" else "")
         out.append(f"The {split} set has only {n_held} samples{step}. The interval includes its "
                    f"sampling noise, but a larger {split} set would say more.")
