@@ -69,7 +69,7 @@ class _Kind:
 
     def admits(self, v: float) -> bool:
         below = self.high is None or (v <= self.high if self.closed else v < self.high)
-        return v >= self.low and below and (not self.whole or v == int(v))
+        return v >= self.low and below and (not self.whole or float(v).is_integer())
 
     def bounds(self) -> dict[str, float]:
         top = {} if self.high is None else {"le" if self.closed else "lt": self.high}

@@ -131,7 +131,11 @@ def say_what_resumes(run_dir: Path, options: AdviseOptions, exp: Experiment) -> 
         return  # advise refuses it with the way out
     if previous.get("settings") != options.key(exp):
         console.print(f"{run_dir} holds an earlier run with other settings: it is kept under "
-                      f"{run_dir / 'revisions'}/ and this run starts afresh.", markup=False)
+                      f"{run_dir / 'revisions'}/ and this run starts afresh (its study's trials "
+                      "are taken again where the search space is the same).", markup=False)
+    elif change == "test" and not options.verifies:
+        console.print(f"{run_dir} holds this run with another test loader: tune does not read "
+                      "it, so the run is as it was.", markup=False)
     elif change == "test":
         kept = (f" (its results are kept under {run_dir / 'revisions'}/)"
                 if "verify" in (previous.get("finished_stages") or []) else "")

@@ -28,7 +28,7 @@ def report_command(
                                                           else ()))
     if not path.is_file():
         raise ConfigError(f"'{path}' does not exist. Pass a run folder written by "
-                          "'regadvisor advise'.")
+                          "'regadvisor advise' or 'regadvisor tune'.")
     if output is not None:  # the folder is only read: no other run is kept out of it
         out = _render(path, run_dir, _html_path(output))
     else:

@@ -7,7 +7,7 @@ study; ``--workers N`` starts N processes on this machine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -124,19 +124,33 @@ def tune_command(
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seed=seed,
         device=dev, space_overrides=overrides, command=command_line(), budget=budget,
         until="tune", heartbeat_seconds=heartbeat)
-    args = option_args({
+    flags = {
         "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
         "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,
         "--diagnostic-epochs": diagnostic_epochs, "--rules": rules, "--space": space,
         "--wd-range": wd_range, "--dropout-range": dropout_range,
         "--patience-range": patience_range, "--heartbeat": heartbeat, "--seed": seed,
         "--device": device, "--debug": debug,
-    })
+    }
 
     def configure(hooks: Hooks) -> None:
+        # The workers run trials until the study holds the plan's number (a --budget may plan
+        # fewer than --n-trials), which the plan hook learns before tuning starts.
+        planned = {"--n-trials": n_trials}
+        print_plan = hooks.plan
+
+        def plan(fields: dict[str, Any]) -> None:
+            planned["--n-trials"] = int(fields["n_trials"])
+            if print_plan is not None:
+                print_plan(fields)
+
+        def start(url: str, name: str) -> list[Any]:
+            return start_workers(workers, experiment, option_args({**flags, **planned}),
+                                 n_threads, run_dir)(url, name)
+
+        hooks.plan, hooks.start_workers = plan, start
         hooks.search = lambda diagnosis, search: _print_plan(diagnosis, search, n_trials,
                                                              workers, n_threads)
-        hooks.start_workers = start_workers(workers, experiment, args, n_threads, run_dir)
 
     result = run_in_folder(exp, run_dir, options, quiet=quiet, configure=configure)
     _print_result(result.tuning, run_dir)

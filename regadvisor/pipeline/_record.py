@@ -271,11 +271,17 @@ def start_record(experiment: Experiment, run_dir: Path, options: AdviseOptions) 
             result = from_plain(RunResult, previous)
             result.resumed = True
             result.command = options.command or result.command
-            if change == "test":
+            if change == "test" and options.verifies:
                 _verify_again(result, experiment, run_dir)
+            elif change == "test":  # tune: nothing of it read the test loader
+                result.experiment = experiment.summary()
+                write_outputs(result, run_dir)
             return result
     if any((run_dir / name).is_file() for name in RECORD_FILES):
         revisions.append(archive(run_dir))
+        # The earlier page is kept with its record: the folder's own would contradict this run
+        # until (or, for tune, although) it renders one.
+        (run_dir / "report.html").unlink(missing_ok=True)
     if previous is None and (run_dir / "report.json").is_file():
         _move_aside(run_dir / "report.json")
     return RunResult(command=options.command, versions=versions(), device=str(options.device),
@@ -288,6 +294,7 @@ def _verify_again(result: RunResult, experiment: Experiment, run_dir: Path) -> N
     the verification (kept as a revision when it had finished) so that it runs again."""
     if "verify" in result.finished_stages:
         result.revisions.append(archive(run_dir))
+        (run_dir / "report.html").unlink(missing_ok=True)  # kept with its record
     result.finished_stages = [s for s in result.finished_stages if s in ("diagnose", "tune")]
     result.verification = None
     result.recommendation = None

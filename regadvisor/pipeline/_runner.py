@@ -505,7 +505,8 @@ def _no_winner(tuning: TuningResult) -> str:
     causes = Counter(t.error for t in trials if t.error)
     counts = trial_counts_text(trials) or "no trials"
     cause = f" The commonest cause: {causes.most_common(1)[0][0]}" if causes else ""
-    return (f"No trial completed ({counts}), so there is nothing to verify.{cause.rstrip('.')}."
+    return (f"No trial completed ({counts}), so there is nothing to recommend."
+            f"{cause.rstrip('.')}."
             " Fix the cause (a validation loss that becomes NaN usually means a learning rate "
             "too high or a bug in the loss) and run the same command to resume.")
 

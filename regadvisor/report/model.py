@@ -361,6 +361,8 @@ def _headline(verdict: Verdict, change: Change,
     if change.rows:
         return (f"{first} Tuning found a candidate change; it was not verified: "
                 f"{change.unverified}.")
+    if change.config is not None:  # tuned, and the best configuration is the user's own
+        return f"{first} Tuning found no change to your setup."
     return f"{first} The run stopped before a change could be tuned and verified."
 
 

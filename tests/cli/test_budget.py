@@ -89,3 +89,24 @@ def test_tune_with_a_wall_time_budget_bounds_its_diagnosis(run_cli, tmp_path):
     assert any("time budget of 0.5 s ended the diagnostic training" in n
                for n in diagnosis["notes"])
 
+
+
+def test_tune_workers_stop_at_the_budget_plans_trials(run_cli, tmp_path, monkeypatch):
+    """With --workers, a --budget plan that fits fewer trials than --n-trials bounds the worker
+    processes too: the study ends with the plan's trials (one more that a worker had running
+    when the count was reached, at most), not --n-trials."""
+    import os
+
+    from tests.cli.conftest import ASSETS
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ASSETS), os.environ.get(
+        "PYTHONPATH", "")]))
+    out = tmp_path / "t"
+    result = run_cli("tune", ASSETS / "slow_experiment.py", "--workers", "2", "--budget", "12x",
+                     "--n-trials", "30", "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((out / "report.json").read_text())
+    planned = record["plan"]["n_trials"]
+    trials = record["tuning"]["trials"]
+    assert 2 <= planned < 30
+    assert planned <= len(trials) <= planned + 1

@@ -135,3 +135,34 @@ def test_a_folder_of_an_earlier_regadvisor_is_refused_with_the_reason(run_cli, t
     assert "identity 0123456789abcdef" in result.stderr
     assert "recorded by an earlier regadvisor, which computed identities differently" in (
         result.stderr)
+
+
+def test_a_new_test_loader_leaves_a_tune_run_as_it_was(run_cli, tmp_path):
+    """tune never reads the test loader: the record takes its new identity and stays complete,
+    and the next run finds it so."""
+    exp, out = _write(tmp_path / "exp.py"), tmp_path / "run"
+    assert run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q").exit_code == 0
+    before = _json(out / "report.json")
+    _write(exp, (TEST_LOADER, "DataLoader(Noisy(64, 0.0, 3), batch_size=16)"))
+    result = run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "tune does not read it" in result.stdout
+    now = _json(out / "report.json")
+    assert now["status"] == "complete" and now["tuning"] == before["tuning"]
+    assert now["experiment"]["n_test"] == 64 and before["experiment"]["n_test"] == 48
+    again = run_cli("tune", exp, "--n-trials", "2", "-o", out, "-q")
+    assert "already holds this run" in again.stdout
+
+
+def test_tune_on_an_advise_folder_keeps_its_page_with_its_record(run_cli, tmp_path):
+    """The earlier run's page goes to revisions/ with its record: the folder never shows a
+    verified page beside a record that verified nothing."""
+    exp, out = _write(tmp_path / "exp.py"), tmp_path / "run"
+    assert run_cli("advise", exp, *FAST, "-o", out, "-q").exit_code == 0
+    page = (out / "report.html").read_text()
+    result = run_cli("tune", exp, "--n-trials", "3", "-o", out, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "report.html").exists()
+    assert (out / "revisions" / "1" / "report.html").read_text() == page
+    assert _json(out / "revisions" / "1" / "report.json")["status"] == "complete"
+    assert _json(out / "report.json")["verification"] is None
