@@ -876,25 +876,29 @@ def verdict_section(targets: list) -> str:
     return "\n".join(out)
 
 
-def titled(title: str, r: dict, intro: str) -> list[str]:
-    """A subsection's first lines: its heading, the result's provenance, its introduction."""
-    return [f"### {title}", "", provenance(r), "", intro, ""]
+def sweep_section(name: str, title: str, intro: str) -> tuple[dict, list[str]] | None:
+    """A sweep's results (``results/<name>.json``'s ``sweep``) and its subsection's first lines:
+    heading, provenance, introduction; ``None`` when it has not been run."""
+    r = load(name)
+    if r is None:
+        return None
+    return r["sweep"], [f"### {title}", "", provenance(r), "", intro, ""]
 
 
 def futility_block() -> str:
     """The cap and the futility stop, swept on the same pools (``bench_verdict.py --sweep``)."""
-    r = load("verdict_sweep")
-    if r is None:
+    section = sweep_section(
+        "verdict_sweep", "The cap and the futility stop",
+        "The cap (`--max-seeds`) and the futility threshold (`FUTILITY` in "
+        "`regadvisor/verification/sequential.py`) on the same seed orders: A/A on the "
+        "pools of the calibration half's cases (false \"improves\", mean seeds per arm) "
+        "and the MNIST-1D candidate's power (\"improves\", mean seeds). 0 is no futility "
+        "stop. Chosen on the calibration cases: a cap of 10 with a threshold of 0.1 "
+        "(before: a cap of 6, no futility stop); wine_mlp_good and linnerud_mlp "
+        "(held-out half) confirm.")
+    if section is None:
         return ""
-    sweep = r["sweep"]
-    out = titled("The cap and the futility stop", r,
-                 "The cap (`--max-seeds`) and the futility threshold (`FUTILITY` in "
-                 "`regadvisor/verification/sequential.py`) on the same seed orders: A/A on the "
-                 "pools of the calibration half's cases (false \"improves\", mean seeds per arm) "
-                 "and the MNIST-1D candidate's power (\"improves\", mean seeds). 0 is no futility "
-                 "stop. Chosen on the calibration cases: a cap of 10 with a threshold of 0.1 "
-                 "(before: a cap of 6, no futility stop); wine_mlp_good and linnerud_mlp "
-                 "(held-out half) confirm.")
+    sweep, out = section
     calib = [k for k in sweep if k.startswith("aa_") and k[3:] in CALIBRATION_AA]
     held = [k for k in sweep if k.startswith("aa_") and k not in calib]
     rows = []
@@ -920,16 +924,16 @@ def futility_block() -> str:
 def futility_from_block() -> str:
     """The futility stop's first look at 2 seeds against 3 (``bench_verdict.py --sweep 0.1
     --futility-from 2 3``), on the calibration half's A/A pools and MNIST-1D's candidate."""
-    r = load("verdict_sweep_from")
-    if r is None:
+    section = sweep_section(
+        "verdict_sweep_from", "The futility stop's first look",
+        "The futility stop may act after 2 seeds (`FUTILITY_FROM`), before the first "
+        "look that can decide (3 seeds), or only from that look (3: as before). The "
+        "look at 2 stops only while its interval straddles zero, so it says neither "
+        "\"improves\" nor \"worse\". Same seed orders; cap 10, threshold 0.1. Chosen on "
+        "these calibration cases: 2.")
+    if section is None:
         return ""
-    sweep = r["sweep"]
-    out = titled("The futility stop's first look", r,
-                 "The futility stop may act after 2 seeds (`FUTILITY_FROM`), before the first "
-                 "look that can decide (3 seeds), or only from that look (3: as before). The "
-                 "look at 2 stops only while its interval straddles zero, so it says neither "
-                 "\"improves\" nor \"worse\". Same seed orders; cap 10, threshold 0.1. Chosen on "
-                 "these calibration cases: 2.")
+    sweep, out = section
     rows = []
     for name, variants in sweep.items():
         for v in variants.values():
