@@ -88,7 +88,7 @@ def advise_command(
 
     set_threads(threads)
     dev = resolve_device(device)
-    load_rules(rules or [])  # fail fast on a bad rules folder, before any training
+    ruleset = load_rules(rules or [])  # fails fast on a bad rules folder, before any training
     if budget is not None:
         from regadvisor.pipeline._budget import parse_budget
 
@@ -109,7 +109,7 @@ def advise_command(
         diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seeds=seeds,
         max_seeds=max_seeds, seed=seed, device=dev, space_overrides=overrides,
-        command=command_line(), budget=budget)
+        command=command_line(), budget=budget, ruleset=ruleset)
     _print_result(run_in_folder(exp, run_dir, options, quiet=quiet), run_dir)
 
 

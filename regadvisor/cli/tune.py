@@ -112,7 +112,7 @@ def tune_command(
         _run_worker(experiment, pieces, settings, output, worker_rank)
         return
 
-    load_rules(rules or [])  # fail fast on a bad rules folder, before any training
+    ruleset = load_rules(rules or [])  # fails fast on a bad rules folder, before any training
     overrides = space_overrides(space, wd_range, dropout_range, patience_range)
     exp = load_experiment(experiment, **pieces, device=str(dev))
     if exp.bundled and experiment is None:
@@ -123,7 +123,7 @@ def tune_command(
         diagnostic_epochs=diagnostic_epochs, rules_dirs=rules or [], n_trials=n_trials,
         objective=obj, pruner=pruner, storage=storage, study_name=study_name, seed=seed,
         device=dev, space_overrides=overrides, command=command_line(), budget=budget,
-        until="tune", heartbeat_seconds=heartbeat)
+        until="tune", heartbeat_seconds=heartbeat, ruleset=ruleset)
     flags = {
         "--model": model, "--data": data, "--optimizer": optimizer, "--loss": loss,
         "--n-trials": n_trials, "--objective": objective, "--pruner": pruner,

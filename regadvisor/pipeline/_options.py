@@ -54,6 +54,7 @@ class AdviseOptions:
     tuning: dict[str, Any] = field(default_factory=dict)
     until: str = "report"
     heartbeat_seconds: int = 10  # a running trial's heartbeat (no effect on results)
+    ruleset: Any = None  # the rules of ``rules_dirs`` when already loaded (a RuleSet)
 
     def __post_init__(self) -> None:
         from regadvisor._secrets import register

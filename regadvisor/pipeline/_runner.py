@@ -132,11 +132,14 @@ class _Run:
         return time.perf_counter()
 
     def finish(self, name: str, t0: float) -> None:
-        """Record the stage as finished, clear the error, save the record."""
+        """Record the stage as finished, clear the error, save the record (complete after the
+        last stage asked for: verify, or tune for ``until="tune"``)."""
         result = self.result
         result.timings[name] = time.perf_counter() - t0
         if name not in result.finished_stages:
             result.finished_stages.append(name)
+        if name == ("verify" if self.options.verifies else "tune"):
+            result.status = "complete"
         result.error = None
         write_outputs(result, self.run_dir)
 
@@ -168,7 +171,7 @@ def _diagnose_stage(run: _Run) -> Diagnosis:
         diagnosis = diagnose(run.experiment, epochs=options.diagnostic_epochs,
                              budget_seconds=options.budget_seconds or _diagnosis_budget(options),
                              device=options.device, seed=options.seed,
-                             rules_dirs=options.rules_dirs,
+                             rules_dirs=options.rules_dirs, ruleset=options.ruleset,
                              callbacks=[hooks.epoch] if hooks.epoch else [],
                              # When verification follows, the run it would train first is
                              # this one.
@@ -215,8 +218,6 @@ def _tune_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig) -> TuningR
         raise RunError(_no_winner(tuning))
     with _user_code("tuning", options.device):
         result.placements = _placements(run.experiment, baseline, tuning.best_config)
-    if not options.verifies:
-        result.status = "complete"  # every stage asked for has run
     run.finish("tune", t0)
     return tuning
 
@@ -335,14 +336,12 @@ def _estimate(run: _Run, diagnosis: Diagnosis) -> str:
     from regadvisor.pipeline._budget import estimate_text, full_run_seconds
 
     options = run.options
-    verify = options.verifies
     return estimate_text(full_run_seconds(diagnosis.facts, run.experiment.epochs),
                          n_trials=options.n_trials,
                          top_k=options.tuning.get("top_k", defaults.TOP_K),
                          extra_seeds=options.tuning.get("extra_seeds", defaults.EXTRA_SEEDS),
-                         seeds=options.seeds if verify else 0,
-                         max_seeds=max(options.seeds, options.max_seeds) if verify else 0,
-                         verify=verify, reused=1 if diagnosis.trained else 0)
+                         seeds=options.seeds, max_seeds=max(options.seeds, options.max_seeds),
+                         verify=options.verifies, reused=1 if diagnosis.trained else 0)
 
 
 def _planned_seeds(run: _Run, reused: list[int]) -> tuple[int, int]:
@@ -421,7 +420,6 @@ def _verify_stage(run: _Run, diagnosis: Diagnosis, baseline: RegConfig,
     result.verification = verification
     result.recommendation = _recommendation(verification, baseline, recommended,
                                             result.placements or {})
-    result.status = "complete"
     run.finish("verify", t0)
 
 

@@ -19,7 +19,6 @@ from regadvisor.diagnosis.curves import implied_l2, rate_until
 from regadvisor.report import plots
 from regadvisor.report.importance import param_importances
 from regadvisor.verification.comparison import mean_interval
-from regadvisor.verification.verify import format_difference
 
 if TYPE_CHECKING:
     from regadvisor.pipeline import Diagnosis, RunResult
@@ -135,7 +134,7 @@ def verification(ver: Verification, metric: str) -> dict[str, Any]:
             for r in arms[key].runs]
 
     def diff(v: Any) -> str:
-        return format_difference(v, metric).replace("-", "−") if fmt.is_number(v) else "n/a"
+        return fmt.difference(v, metric).replace("-", "−") if fmt.is_number(v) else "n/a"
 
     return {
         "summary": ver.summary,

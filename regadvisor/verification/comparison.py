@@ -8,10 +8,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from regadvisor._format import difference
 from regadvisor._stats import finite
 
-__all__ = ["Z975", "Comparison", "format_difference", "held_out_noise",
+__all__ = ["Z975", "Comparison", "held_out_noise",
            "mean_interval", "paired_comparison", "t975"]
 
 #: The two-sided 95 % normal quantile, for the held-out set's sampling noise.
@@ -25,8 +24,6 @@ def t975(df: int) -> float:
     return float(t.ppf(0.975, df))
 
 
-
-
 def mean_interval(values: Sequence[float | None]) -> tuple[float, float]:
     """The 95 % t interval of the mean of the finite ``values`` (the mean twice with one value;
     NaN twice with none): one arm's seeds, as the report plots them."""
@@ -38,11 +35,6 @@ def mean_interval(values: Sequence[float | None]) -> tuple[float, float]:
         return mean, mean
     half = t975(len(vals) - 1) * statistics.stdev(vals) / math.sqrt(len(vals))
     return mean - half, mean + half
-
-
-#: A paired difference as the report and the terminal show it (:func:`regadvisor._format.
-#: difference`).
-format_difference = difference
 
 
 @dataclass

@@ -14,9 +14,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from regadvisor._format import pct
+from regadvisor._format import difference, pct
 from regadvisor._stats import finite
-from regadvisor.verification.comparison import Z975, format_difference
+from regadvisor.verification.comparison import Z975
 
 __all__ = ["Decision", "SeedsToDecide", "decide", "seeds_to_decide"]
 
@@ -167,7 +167,7 @@ def seeds_to_decide(diffs: Sequence[float], sample_noise: float | None, metric: 
                              "what deciding it would take cannot be estimated.")
     mean, sd = statistics.fmean(kept), statistics.stdev(kept)
     gain = abs(mean)
-    size = format_difference(gain, metric).lstrip("+")
+    size = difference(gain, metric).lstrip("+")
     noise = sample_noise or 0.0
     if gain == 0:
         return SeedsToDecide(None, None, None, None,
@@ -177,12 +177,12 @@ def seeds_to_decide(diffs: Sequence[float], sample_noise: float | None, metric: 
         return SeedsToDecide(None, None, None, None,
                              f"More seeds alone would not decide it: the {split} set's own "
                              f"sampling noise (standard error "
-                             f"{format_difference(noise, metric).lstrip('+')}) is too large "
+                             f"{difference(noise, metric).lstrip('+')}) is too large "
                              f"against a difference of {size}; a larger {split} set would.")
     assumption = (f"a paired t-test at 95 % with {pct(POWER, 0)} power to resolve a "
                   f"difference of the observed size ({size}), assuming the per-seed differences "
                   f"keep their spread (standard deviation "
-                  f"{format_difference(sd, metric).lstrip('+')})")
+                  f"{difference(sd, metric).lstrip('+')})")
     n = _fewest_seeds(k + 1, sd, noise, gain)
     if n is None:
         return SeedsToDecide(None, None, None, None,

@@ -33,14 +33,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from regadvisor._format import metric_value, points
+from regadvisor._format import difference, metric_value, points
 from regadvisor.experiment import Experiment
 from regadvisor.training import History, RegConfig, train, train_experiment
 from regadvisor.training.config import run_seed
 from regadvisor.verification.calibration import MC_PASSES, calibration, ece, uncertainty
 from regadvisor.verification.comparison import (
     Comparison,
-    format_difference,
     paired_comparison,
     t975,
 )
@@ -64,7 +63,7 @@ from regadvisor.verification.sequential import (
 from regadvisor.verification.temperature import arm_scaling, seed_temperature, temperature_helps
 
 __all__ = ["ArmResult", "Comparison", "HeldOut", "SeedResult", "Sequential", "Verification",
-           "evaluate_model", "format_difference", "paired_comparison", "seeds_sentence", "t975",
+           "evaluate_model", "paired_comparison", "seeds_sentence", "t975",
            "verify"]
 
 
@@ -472,9 +471,9 @@ def _summary(metric: str, split: str, seeds: int, base: ArmResult, rec: ArmResul
     text = (f"On the {split} set over {seeds} seeds, {metric} went from "
             f"{metric_value(base.mean('metric'), metric)} to "
             f"{metric_value(rec.mean('metric'), metric)} "
-            f"(paired difference {format_difference(m.mean_diff, metric)}, 95 % interval "
-            f"[{format_difference(m.ci_low, metric).replace(' points', '')}, "
-            f"{format_difference(m.ci_high, metric).replace(' points', '')}]): {m.verdict}.")
+            f"(paired difference {difference(m.mean_diff, metric)}, 95 % interval "
+            f"[{difference(m.ci_low, metric).replace(' points', '')}, "
+            f"{difference(m.ci_high, metric).replace(' points', '')}]): {m.verdict}.")
     if metric == "accuracy":
         text += (f" {split.capitalize()} loss went from {base.mean('loss'):.4f} to "
                  f"{rec.mean('loss'):.4f} ({loss.verdict}).")

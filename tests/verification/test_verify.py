@@ -96,10 +96,10 @@ def test_few_seeds_and_a_tiny_test_set_are_said():
 
 
 def test_summary_rounds_as_the_report_does():
-    from regadvisor.verification.verify import format_difference
+    from regadvisor._format import difference
 
-    assert format_difference(-0.0071, "loss") == "-0.0071"
-    assert format_difference(0.0952, "accuracy") == "+9.52 points"
+    assert difference(-0.0071, "loss") == "-0.0071"
+    assert difference(0.0952, "accuracy") == "+9.52 points"
 
 
 def _arm(name, losses, metrics, ece=None):
